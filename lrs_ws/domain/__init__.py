@@ -1,0 +1,1 @@
+"""The LRS domain: learners, ULNs, matching and rules. Pure Python: no SOAP, no SQL."""

@@ -1,0 +1,102 @@
+"""The learner record, as the Learner Register keeps it.
+
+Field names are the snake_case of the wire names of the MIAP `Learner` type, in the same order,
+so that one table (``DETAIL_FIELDS``) drives the SOAP mapping, the database columns and the rules.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+
+
+class LearnerStatus(str, Enum):
+    """Our reading of `LearnerStatus` (0|1|2): the public material does not define the values."""
+
+    CLOSED = "0"
+    ACTIVE = "1"
+    RETIRED = "2"  # merged into a master ULN; kept forever, found through the master
+
+
+# The details an MIS supplies on register and update (MIAP `LearnerToRegister`), in wire order.
+DETAIL_FIELDS: tuple[str, ...] = (
+    "title",
+    "given_name",
+    "middle_other_name",
+    "family_name",
+    "preferred_given_name",
+    "previous_family_name",
+    "family_name_at_age16",
+    "school_at_age16",
+    "last_known_address_line1",
+    "last_known_address_line2",
+    "last_known_address_town",
+    "last_known_address_county_or_city",
+    "last_known_post_code",
+    "date_of_address_capture",
+    "date_of_birth",
+    "place_of_birth",
+    "gender",
+    "email_address",
+    "nationality",
+    "scottish_candidate_number",
+    "verification_type",
+    "other_verification_description",
+    "ability_to_share",
+    "notes",
+)
+
+
+@dataclass
+class LearnerDetails:
+    """What a registration body tells us about a learner."""
+
+    given_name: str
+    family_name: str
+    date_of_birth: date
+    gender: str  # 0 not known, 1 male, 2 female, 9 not specified
+    last_known_post_code: str
+    title: str | None = None
+    middle_other_name: str | None = None
+    preferred_given_name: str | None = None
+    previous_family_name: str | None = None
+    family_name_at_age16: str | None = None
+    school_at_age16: str | None = None
+    last_known_address_line1: str | None = None
+    last_known_address_line2: str | None = None
+    last_known_address_town: str | None = None
+    last_known_address_county_or_city: str | None = None
+    date_of_address_capture: date | None = None
+    place_of_birth: str | None = None
+    email_address: str | None = None
+    nationality: str | None = None
+    scottish_candidate_number: str | None = None
+    verification_type: str = "0"
+    other_verification_description: str | None = None
+    ability_to_share: str = "0"
+    notes: str | None = None
+
+    def details(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in DETAIL_FIELDS}
+
+
+@dataclass
+class Learner(LearnerDetails):
+    """A learner on the register: the details plus what the LRS itself keeps."""
+
+    uln: str = ""
+    created_date: date = field(default_factory=date.today)
+    last_updated_date: date = field(default_factory=date.today)
+    version_number: int = 1
+    learner_status: LearnerStatus = LearnerStatus.ACTIVE
+    tier_level: str = "0"
+    master_uln: str | None = None  # set when this ULN was retired by a merge
+    linked_ulns: list[str] = field(default_factory=list)  # retired ULNs merged into this master
+
+    @property
+    def is_retired(self) -> bool:
+        return self.learner_status is LearnerStatus.RETIRED
+
+    def copy(self) -> "Learner":
+        return dataclasses.replace(self, linked_ulns=list(self.linked_ulns))

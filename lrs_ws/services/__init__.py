@@ -1,0 +1,1 @@
+"""Use cases of the Learner Register and the PLR, over a unit of work."""

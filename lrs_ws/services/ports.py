@@ -1,0 +1,93 @@
+"""The ports the use cases need; `adapters/` implements them with SQLAlchemy, tests with fakes."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Iterable, Protocol
+
+from lrs_ws.domain.learner import Learner
+from lrs_ws.domain.matching import MatchCandidate
+from lrs_ws.domain.roles import Role
+
+
+@dataclass
+class Organisation:
+    id: int | None
+    name: str
+    ukprn: str | None
+    organisation_ref: str | None
+    password_hash: str  # see lrs_ws.domain.passwords
+
+
+@dataclass
+class User:
+    id: int | None
+    organisation_id: int
+    username: str
+    roles: frozenset[Role] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: an organisation and one of its users, after the credentials check."""
+
+    organisation_id: int
+    organisation_name: str
+    user_id: int
+    username: str
+    roles: frozenset[Role]
+
+
+class LearnerRepository(Protocol):
+    def get(self, uln: str) -> Learner | None: ...
+    def get_many(self, ulns: Iterable[str]) -> list[Learner]: ...
+    def add(self, learner: Learner) -> None: ...
+    def update(self, learner: Learner, expected_version: int) -> bool:
+        """Store `learner`; False when the stored version is no longer `expected_version`."""
+    def uln_exists(self, uln: str) -> bool:
+        """True for every ULN ever issued, retired ones included (ULNs are never reissued)."""
+    def candidates_born_on(self, dates: Iterable[date]) -> list[MatchCandidate]:
+        """Light rows for matching, through the date-of-birth index; never a table scan."""
+
+
+class OrganisationRepository(Protocol):
+    def by_ukprn(self, ukprn: str) -> Organisation | None: ...
+    def by_reference(self, organisation_ref: str) -> Organisation | None: ...
+    def user(self, organisation_id: int, username: str) -> User | None: ...
+    def add(self, organisation: Organisation) -> Organisation: ...
+    def add_user(self, user: User) -> User: ...
+
+
+class SearchLog(Protocol):
+    """Demographic searches, kept for the find-before-register rule."""
+
+    def record(self, organisation_id: int, search_key: str, response_code: str, at: datetime) -> None: ...
+    def recent(self, organisation_id: int, search_key: str, since: datetime) -> list[str]:
+        """Response codes of this organisation's FUL searches with this key since `since`."""
+
+
+class AuditLog(Protocol):
+    def record(
+        self,
+        *,
+        at: datetime,
+        organisation_id: int | None,
+        username: str | None,
+        operation: str,
+        uln: str | None,
+        outcome: str,
+    ) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: commit() makes every change of the use case durable, or none of them."""
+
+    learners: LearnerRepository
+    organisations: OrganisationRepository
+    searches: SearchLog
+    audit: AuditLog
+
+    def __enter__(self) -> "UnitOfWork": ...
+    def __exit__(self, *exc: object) -> None: ...  # rolls back whatever was not committed
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
