@@ -48,6 +48,15 @@ DETAIL_FIELDS: tuple[str, ...] = (
 )
 
 
+def wire_name(field: str) -> str:
+    """The LRS name of a field: `last_known_post_code` -> `LastKnownPostCode`, `uln` -> `ULN`."""
+    return "ULN" if field == "uln" else "".join(part.capitalize() for part in field.split("_"))
+
+
+WIRE_NAMES: dict[str, str] = {field: wire_name(field) for field in DETAIL_FIELDS}
+FIELD_NAMES: dict[str, str] = {wire: field for field, wire in WIRE_NAMES.items()}
+
+
 @dataclass
 class LearnerDetails:
     """What a registration body tells us about a learner."""

@@ -48,6 +48,8 @@ class LearnerRepository(Protocol):
         """True for every ULN ever issued, retired ones included (ULNs are never reissued)."""
     def candidates_born_on(self, dates: Iterable[date]) -> list[MatchCandidate]:
         """Light rows for matching, through the date-of-birth index; never a table scan."""
+    def merge(self, master_uln: str, retired_uln: str, today: date) -> None:
+        """Retire `retired_uln` into `master_uln`; ValueError says why a merge is impossible."""
 
 
 class OrganisationRepository(Protocol):

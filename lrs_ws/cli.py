@@ -1,0 +1,261 @@
+"""The `lrs-ws` command line. Every command reads the database URL from LRS_WS_DATABASE_URL too."""
+from __future__ import annotations
+
+import random
+import secrets
+import sys
+from datetime import date
+
+import click
+
+from lrs_ws.config import DEFAULT_DATABASE_URL, DEFAULT_PUBLIC_URL, Settings
+
+database_option = click.option(
+    "--database-url",
+    envvar="LRS_WS_DATABASE_URL",
+    default=DEFAULT_DATABASE_URL,
+    show_default=True,
+    help="SQLAlchemy URL: sqlite:///file.sqlite3 (embedded default) or postgresql://user@host/db.",
+)
+
+
+def _engine(database_url: str):
+    from lrs_ws.bootstrap import open_database
+
+    try:
+        return open_database(database_url)
+    except Exception as error:  # a wrong URL or an unreachable server is the user's to fix
+        raise click.ClickException(f"cannot open database {database_url}: {error}") from None
+
+
+def _uow(database_url: str):
+    from lrs_ws.bootstrap import unit_of_work_factory
+
+    return unit_of_work_factory(_engine(database_url))()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="lrs-ws")
+def main() -> None:
+    """lrs-ws: a self-hosted, wire-compatible LRS Learner web service (SOAP)."""
+
+
+# --- serve -----------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="TCP port.")
+@database_option
+@click.option(
+    "--public-url",
+    envvar="LRS_WS_PUBLIC_URL",
+    default=None,
+    help=f"Base URL clients use; the WSDLs' soap:address (default http://HOST:PORT, e.g. {DEFAULT_PUBLIC_URL}).",
+)
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Worker processes.")
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 256), help="Threads per worker.")
+@click.option("--no-demo", is_flag=True, help="Do not load the demo data into an empty database.")
+def serve(host, port, database_url, public_url, workers, threads, no_demo) -> None:
+    """Run the SOAP service. On an empty database: create the schema and load the demo data,
+    then print the endpoints and the demo credentials."""
+    from lrs_ws.bootstrap import build_app, unit_of_work_factory
+    from lrs_ws.server import run
+    from lrs_ws.services.seed import load_demo_file, seed_demo
+
+    settings = Settings.from_env(database_url=database_url, public_url=public_url or f"http://{host}:{port}")
+    engine = _engine(database_url)
+    if not no_demo:
+        with unit_of_work_factory(engine)() as uow:
+            summary = seed_demo(uow)
+        if summary.created:
+            click.echo(f"Loaded demo data: organisation {summary.organisation}, {summary.learners} learners.")
+    engine.dispose()  # workers open their own connections after the fork
+    demo = load_demo_file()
+    click.echo(f"lrs-ws on {database_url}")
+    click.echo(f"  Learner Register:  {settings.endpoint('/LearnerService.svc')}")
+    click.echo(f"  WSDL:              {settings.endpoint('/LearnerService.svc')}?singlewsdl")
+    org = demo["organisation"]
+    users = ", ".join(f"{u['username']} ({'+'.join(u['roles'])})" for u in demo["users"])
+    click.echo(f"  Demo credentials:  UKPRN {org['ukprn']}, OrgPassword {org['password']}, UserName one of: {users}")
+    run(lambda: build_app(settings), host=host, port=port, workers=workers, threads=threads)
+
+
+# --- db ---------------------------------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db.command("upgrade")
+@database_option
+def db_upgrade(database_url) -> None:
+    """Create or migrate the schema to the latest version."""
+    from adapters.migrate import current_revision
+
+    engine = _engine(database_url)
+    click.echo(f"{database_url} is at revision {current_revision(engine)}")
+
+
+# --- seed -------------------------------------------------------------------------------------
+
+
+@main.group()
+def seed() -> None:
+    """Load data: the demo organisation and scenarios, or synthetic learners."""
+
+
+@seed.command("demo")
+@database_option
+def seed_demo_command(database_url) -> None:
+    """Load fixtures/demo.json (organisation 10000001, its users and scenario learners)."""
+    from lrs_ws.services.seed import seed_demo
+
+    with _uow(database_url) as uow:
+        summary = seed_demo(uow)
+    if summary.created:
+        click.echo(f"Loaded organisation {summary.organisation}: {summary.users} users, {summary.learners} learners.")
+    else:
+        click.echo(f"Demo organisation {summary.organisation} is already there; nothing changed.")
+
+
+@seed.command("synthetic")
+@database_option
+@click.option("--learners", "count", required=True, type=click.IntRange(1, 50_000_000), help="How many learners.")
+@click.option("--seed", "seed_value", default=1, show_default=True, help="Same seed and count, same learners.")
+def seed_synthetic(database_url, count, seed_value) -> None:
+    """Add N deterministic synthetic learners (English names, dates, postcodes)."""
+    from tqdm import tqdm
+
+    from adapters.bulk import insert_learners
+    from adapters.synthetic import generate_learners
+
+    engine = _engine(database_url)
+    with tqdm(total=count, unit="learner", unit_scale=True, file=sys.stderr) as bar:
+        try:
+            inserted = insert_learners(engine, generate_learners(count, seed=seed_value), progress=bar.update)
+        except Exception as error:
+            raise click.ClickException(f"nothing more was added: {error}") from None
+    click.echo(f"Added {inserted} synthetic learners.")
+
+
+# --- organisations and users ----------------------------------------------------------------
+
+
+@main.group()
+def org() -> None:
+    """Organisations (learner registration bodies)."""
+
+
+@org.command("add")
+@database_option
+@click.option("--name", required=True, help="Organisation name.")
+@click.option("--ukprn", default=None, help="UK provider reference number (8 characters).")
+@click.option("--ref", "organisation_ref", default=None, help="LRS organisation reference (6 characters).")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help="OrgPassword (16 characters).")
+def org_add(database_url, name, ukprn, organisation_ref, password) -> None:
+    """Add an organisation; its OrgPassword is stored as a salted hash."""
+    from lrs_ws.services import admin
+
+    try:
+        with _uow(database_url) as uow:
+            admin.add_organisation(uow, name=name, ukprn=ukprn, organisation_ref=organisation_ref, password=password)
+    except admin.AdminError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Added organisation {name} ({ukprn or organisation_ref}).")
+
+
+@main.group()
+def user() -> None:
+    """Users of an organisation, with roles."""
+
+
+@user.command("add")
+@database_option
+@click.option("--org", "organisation", required=True, help="The organisation's UKPRN or OrganisationRef.")
+@click.option("--username", required=True, help="UserName as sent in requests (1-35 characters).")
+@click.option(
+    "--roles",
+    required=True,
+    help="Comma-separated: online_user, view_only, batch_user, super_user, learner_record.",
+)
+def user_add(database_url, organisation, username, roles) -> None:
+    """Add a user with roles (roles combine)."""
+    from lrs_ws.domain.roles import parse_roles
+    from lrs_ws.services import admin
+
+    try:
+        parsed = parse_roles(roles)
+        with _uow(database_url) as uow:
+            admin.add_user(uow, organisation=organisation, username=username, roles=parsed)
+    except (ValueError, admin.AdminError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Added user {username} to {organisation} with roles {', '.join(sorted(r.value for r in parsed))}.")
+
+
+# --- ULNs and learners ---------------------------------------------------------------------------
+
+
+@main.group()
+def uln() -> None:
+    """Unique Learner Numbers."""
+
+
+@uln.command("check")
+@click.argument("ulns", nargs=-1, required=True)
+def uln_check(ulns) -> None:
+    """Check ULNs' format and check digit; exit status 1 if any is invalid."""
+    from lrs_ws.domain.uln import is_valid_uln
+
+    bad = 0
+    for value in ulns:
+        ok = is_valid_uln(value)
+        bad += not ok
+        click.echo(f"{value}: {'valid' if ok else 'INVALID'}")
+    sys.exit(1 if bad else 0)
+
+
+@uln.command("new")
+@click.option("--count", default=1, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--database-url", envvar="LRS_WS_DATABASE_URL", default=None, help="Avoid ULNs already in this database.")
+def uln_new(count, database_url) -> None:
+    """Print new valid random ULNs (not already issued when a database is given)."""
+    from lrs_ws.domain.uln import new_uln
+
+    rng: random.Random = secrets.SystemRandom()
+    issued: set[str] = set()
+    if database_url:
+        with _uow(database_url) as uow:
+            for _ in range(count):
+                issued.add(new_uln(rng, lambda u: u in issued or uow.learners.uln_exists(u)))
+    else:
+        for _ in range(count):
+            issued.add(new_uln(rng, issued.__contains__))
+    click.echo("\n".join(sorted(issued)))
+
+
+@main.group()
+def learner() -> None:
+    """Learner records."""
+
+
+@learner.command("merge")
+@database_option
+@click.option("--master", required=True, help="The ULN that stays.")
+@click.option("--retired", required=True, help="The ULN retired into the master (never reissued).")
+def learner_merge(database_url, master, retired) -> None:
+    """Merge two ULNs: finding the retired ULN returns the master (WSRC0022)."""
+    from lrs_ws.services import admin
+
+    try:
+        with _uow(database_url) as uow:
+            admin.merge_learners(uow, master_uln=master, retired_uln=retired, today=date.today())
+    except admin.AdminError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Merged {retired} into {master}.")
+
+
+if __name__ == "__main__":
+    main()

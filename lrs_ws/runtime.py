@@ -1,0 +1,38 @@
+"""What a running service needs: settings, a unit-of-work factory, a clock and a random source."""
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from lrs_ws.config import Settings
+from lrs_ws.domain.rules import DEFAULT_PROHIBITED_WORDS
+from lrs_ws.services.ports import UnitOfWork
+
+_LONDON = ZoneInfo("Europe/London")
+
+
+def london_now() -> datetime:
+    """The LRS works on UK time; dates on records and age checks use the UK calendar day."""
+    return datetime.now(_LONDON).replace(tzinfo=None)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    unit_of_work: Callable[[], UnitOfWork]
+    clock: Callable[[], datetime] = london_now
+    # ULNs must be unguessable: the OS's CSPRNG, not a seeded generator.
+    rng: random.Random = field(default_factory=secrets.SystemRandom)
+
+    @property
+    def prohibited_words(self) -> tuple[str, ...]:
+        words = self.settings.prohibited_words
+        return tuple(DEFAULT_PROHIBITED_WORDS) if words is None else words
+
+    @property
+    def find_window(self) -> timedelta:
+        return timedelta(minutes=self.settings.find_before_register_minutes)

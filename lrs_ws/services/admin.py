@@ -1,0 +1,72 @@
+"""Administration use cases behind the CLI: organisations, users, merging ULNs."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from lrs_ws.domain.passwords import hash_password
+from lrs_ws.domain.roles import Role
+from lrs_ws.domain.uln import is_valid_uln
+from lrs_ws.services.ports import Organisation, UnitOfWork, User
+
+
+class AdminError(Exception):
+    """A clear message for the operator; nothing was written."""
+
+
+_UKPRN = re.compile(r"[0-9a-zA-Z]{8}")
+_ORG_REF = re.compile(r"[0-9a-zA-Z]{6}")
+
+
+def add_organisation(uow: UnitOfWork, *, name: str, ukprn: str | None, organisation_ref: str | None, password: str) -> Organisation:
+    if not ukprn and not organisation_ref:
+        raise AdminError("give --ukprn or --ref (or both)")
+    if ukprn and not _UKPRN.fullmatch(ukprn):
+        raise AdminError(f"UKPRN {ukprn!r} must be 8 letters or digits")
+    if organisation_ref and not _ORG_REF.fullmatch(organisation_ref):
+        raise AdminError(f"OrganisationRef {organisation_ref!r} must be 6 letters or digits")
+    if len(password) != 16 or not password.strip():
+        raise AdminError("OrgPassword must be exactly 16 characters, not all spaces (MIAPOrgPassword)")
+    if ukprn and uow.organisations.by_ukprn(ukprn):
+        raise AdminError(f"an organisation with UKPRN {ukprn} already exists")
+    if organisation_ref and uow.organisations.by_reference(organisation_ref):
+        raise AdminError(f"an organisation with OrganisationRef {organisation_ref} already exists")
+    organisation = uow.organisations.add(
+        Organisation(id=None, name=name, ukprn=ukprn, organisation_ref=organisation_ref, password_hash=hash_password(password))
+    )
+    uow.commit()
+    return organisation
+
+
+def add_user(uow: UnitOfWork, *, organisation: str, username: str, roles: frozenset[Role]) -> User:
+    org = uow.organisations.by_ukprn(organisation) or uow.organisations.by_reference(organisation)
+    if org is None or org.id is None:
+        raise AdminError(f"no organisation with UKPRN or OrganisationRef {organisation!r}")
+    if not 1 <= len(username) <= 35 or not username.strip():
+        raise AdminError("UserName must be 1-35 characters with at least one non-space")
+    if not roles:
+        raise AdminError("give at least one role")
+    if uow.organisations.user(org.id, username) is not None:
+        raise AdminError(f"user {username!r} already exists in {organisation}")
+    user = uow.organisations.add_user(User(id=None, organisation_id=org.id, username=username, roles=roles))
+    uow.commit()
+    return user
+
+
+def merge_learners(uow: UnitOfWork, *, master_uln: str, retired_uln: str, today: date) -> None:
+    for uln in (master_uln, retired_uln):
+        if not is_valid_uln(uln):
+            raise AdminError(f"{uln!r} is not a valid ULN")
+    try:
+        uow.learners.merge(master_uln, retired_uln, today)
+    except ValueError as error:
+        raise AdminError(str(error)) from None
+    uow.audit.record(
+        at=datetime.now(),
+        organisation_id=None,
+        username="lrs-ws admin",
+        operation="mergeLearners",
+        uln=retired_uln,
+        outcome=f"merged into {master_uln}",
+    )
+    uow.commit()

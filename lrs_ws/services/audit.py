@@ -1,0 +1,17 @@
+"""Every transaction is attributed to its organisation and user and recorded (user guide, roles)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from lrs_ws.services.ports import Caller, UnitOfWork
+
+
+def record(uow: UnitOfWork, caller: Caller, operation: str, uln: str | None, outcome: str, now: datetime) -> None:
+    uow.audit.record(
+        at=now,
+        organisation_id=caller.organisation_id,
+        username=caller.username,
+        operation=operation,
+        uln=uln,
+        outcome=outcome,
+    )

@@ -1,0 +1,139 @@
+"""Find a learner by ULN and by demographics."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from lrs_ws.domain.codes import ResponseCode
+from lrs_ws.domain.learner import Learner
+from lrs_ws.domain.matching import (
+    Match,
+    MatchCandidate,
+    MatchRule,
+    Outcome,
+    SearchKey,
+    candidate_birth_dates,
+    match,
+    match_names,
+)
+from lrs_ws.domain.normalise import search_key_hash
+from lrs_ws.domain.uln import is_valid_uln
+from lrs_ws.services.audit import record as audit
+from lrs_ws.services.ports import Caller, UnitOfWork
+
+
+@dataclass(frozen=True)
+class FoundLearner:
+    learner: Learner
+    rule: MatchRule
+    master_substituted: bool = False  # the ULN found was retired; this is its master
+
+
+@dataclass(frozen=True)
+class FindResult:
+    code: ResponseCode
+    learners: tuple[FoundLearner, ...] = ()
+
+
+def candidate_of(learner: Learner) -> MatchCandidate:
+    return MatchCandidate(
+        uln=learner.uln,
+        given_name=learner.given_name,
+        family_name=learner.family_name,
+        previous_family_name=learner.previous_family_name,
+        date_of_birth=learner.date_of_birth,
+        gender=learner.gender,
+        post_code=learner.last_known_post_code,
+        master_uln=learner.master_uln,
+    )
+
+
+def find_by_uln(
+    uow: UnitOfWork, caller: Caller, uln: str, family_name: str, given_name: str, now: datetime
+) -> FindResult:
+    """The learner with this ULN when the names agree (exactly: WSRC0004, closely: WSRC0003)."""
+    result = _find_by_uln(uow, uln, family_name, given_name)
+    audit(uow, caller, "learnerByULN", uln, result.code.value, now)
+    uow.commit()
+    return result
+
+
+def _find_by_uln(uow: UnitOfWork, uln: str, family_name: str, given_name: str) -> FindResult:
+    learner = uow.learners.get(uln) if is_valid_uln(uln) else None
+    if learner is None:
+        return FindResult(ResponseCode.NO_MATCH)
+    if not learner.is_retired:
+        rule = match_names(given_name, family_name, candidate_of(learner))
+        if rule is None:
+            return FindResult(ResponseCode.NO_MATCH)
+        code = ResponseCode.EXACT_MATCH if rule is MatchRule.EXACT else ResponseCode.POSSIBLE_MATCHES
+        return FindResult(code, (FoundLearner(learner, rule),))
+    master = uow.learners.get(learner.master_uln) if learner.master_uln else None
+    if master is None:
+        return FindResult(ResponseCode.NO_MATCH)
+    # The names may be those kept on the retired record or those of its master.
+    rule = match_names(given_name, family_name, candidate_of(learner)) or match_names(
+        given_name, family_name, candidate_of(master)
+    )
+    if rule is None:
+        return FindResult(ResponseCode.NO_MATCH)
+    return FindResult(ResponseCode.MASTER_SUBSTITUTED, (FoundLearner(master, rule, master_substituted=True),))
+
+
+def find_by_demographics(
+    uow: UnitOfWork,
+    caller: Caller,
+    search: SearchKey,
+    *,
+    full: bool,
+    possible_match_limit: int,
+    now: datetime,
+) -> FindResult:
+    """Exact (WSRC0004), possible (WSRC0003), too many (WSRC0002) or none (WSRC0001).
+
+    A retired ULN that matches is replaced by its master (MasterSubstituted); an exact match on a
+    retired ULN answers WSRC0022. FUL searches are logged for the find-before-register rule.
+    """
+    candidates = uow.learners.candidates_born_on(candidate_birth_dates(search.date_of_birth))
+    outcome = match(search, candidates, possible_match_limit)
+    result = _resolve(uow, outcome.outcome, outcome.matches, {c.uln: c for c in candidates})
+    if full:
+        uow.searches.record(caller.organisation_id, search_key_hash(search), result.code.value, now)
+    found = result.learners[0].learner.uln if result.code in _EXACT_CODES else None
+    audit(uow, caller, "learnerByDemographics", found, result.code.value, now)
+    uow.commit()
+    return result
+
+
+_EXACT_CODES = (ResponseCode.EXACT_MATCH, ResponseCode.MASTER_SUBSTITUTED)
+
+
+def _resolve(
+    uow: UnitOfWork,
+    outcome: Outcome,
+    matches: tuple[Match, ...],
+    candidates: dict[str, MatchCandidate],
+) -> FindResult:
+    if outcome is Outcome.NONE:
+        return FindResult(ResponseCode.NO_MATCH)
+    if outcome is Outcome.TOO_MANY:
+        return FindResult(ResponseCode.TOO_MANY_MATCHES)
+    # Retired ULNs resolve to their masters; a master found twice is listed once.
+    resolved: dict[str, tuple[MatchRule, bool]] = {}
+    for m in matches:
+        master = candidates[m.uln].master_uln
+        uln, substituted = (master, True) if master else (m.uln, False)
+        resolved.setdefault(uln, (m.rule, substituted))
+    learners = {learner.uln: learner for learner in uow.learners.get_many(resolved)}
+    found = tuple(
+        FoundLearner(learners[uln], rule, substituted)
+        for uln, (rule, substituted) in resolved.items()
+        if uln in learners
+    )
+    if not found:
+        return FindResult(ResponseCode.NO_MATCH)
+    if outcome is Outcome.EXACT:
+        code = ResponseCode.MASTER_SUBSTITUTED if found[0].master_substituted else ResponseCode.EXACT_MATCH
+        return FindResult(code, found[:1])
+    return FindResult(ResponseCode.POSSIBLE_MATCHES, found)
+

@@ -1,0 +1,81 @@
+"""Register a learner for a new ULN, after a find (user guide: always search before you register)."""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Iterable
+
+from lrs_ws.domain.codes import ResponseCode
+from lrs_ws.domain.learner import Learner, LearnerDetails, LearnerStatus
+from lrs_ws.domain.matching import MatchRule, SearchKey, match
+from lrs_ws.domain.normalise import search_key_hash
+from lrs_ws.domain.rules import validate_details
+from lrs_ws.domain.uln import new_uln
+from lrs_ws.services.audit import record as audit
+from lrs_ws.services.ports import Caller, UnitOfWork
+
+_EXACT_CODES = {ResponseCode.EXACT_MATCH.value, ResponseCode.MASTER_SUBSTITUTED.value}
+
+
+@dataclass(frozen=True)
+class RegisterResult:
+    code: ResponseCode
+    uln: str | None = None
+    reason: str = ""  # why WSRC0021, for the audit and the logs
+
+
+def search_key_of(details: LearnerDetails) -> SearchKey:
+    return SearchKey(
+        given_name=details.given_name,
+        family_name=details.family_name,
+        date_of_birth=details.date_of_birth,
+        gender=details.gender,
+        post_code=details.last_known_post_code,
+    )
+
+
+def register(
+    uow: UnitOfWork,
+    caller: Caller,
+    details: LearnerDetails,
+    *,
+    now: datetime,
+    find_window: timedelta,
+    prohibited_words: Iterable[str],
+    rng: random.Random,
+) -> RegisterResult:
+    """WSRC0005 with a new ULN, or WSRC0021. Invalid details raise InvalidField (nothing written)."""
+    validate_details(details, now.date(), prohibited_words)
+    key = search_key_of(details)
+    result = _check_register(uow, caller, key, now, find_window)
+    if result is None:
+        learner = Learner(
+            **details.details(),
+            uln=new_uln(rng, uow.learners.uln_exists),
+            created_date=now.date(),
+            last_updated_date=now.date(),
+            version_number=1,
+            learner_status=LearnerStatus.ACTIVE,
+        )
+        uow.learners.add(learner)
+        result = RegisterResult(ResponseCode.LEARNER_REGISTERED, learner.uln)
+    audit(uow, caller, "registerSingleLearner", result.uln, result.code.value, now)
+    uow.commit()
+    return result
+
+
+def _check_register(
+    uow: UnitOfWork, caller: Caller, key: SearchKey, now: datetime, find_window: timedelta
+) -> RegisterResult | None:
+    searches = uow.searches.recent(caller.organisation_id, search_key_hash(key), now - find_window)
+    if not any(code not in _EXACT_CODES for code in searches):
+        return RegisterResult(
+            ResponseCode.REGISTRATION_REFUSED,
+            reason="no FUL demographic search of these details by this organisation in the window",
+        )
+    candidates = uow.learners.candidates_born_on({key.date_of_birth})
+    exact = [m for m in match(key, candidates, limit=len(candidates) + 1).matches if m.rule is MatchRule.EXACT]
+    if exact:
+        return RegisterResult(ResponseCode.REGISTRATION_REFUSED, reason=f"same key details as ULN {exact[0].uln}")
+    return None

@@ -1,0 +1,78 @@
+"""Demo data: the organisation, users and scenario learners of `fixtures/demo.json`."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from lrs_ws.domain.learner import DETAIL_FIELDS, FIELD_NAMES, Learner, LearnerStatus
+from lrs_ws.domain.passwords import hash_password
+from lrs_ws.domain.roles import Role
+from lrs_ws.services.ports import Organisation, UnitOfWork, User
+
+DEMO_FILE = Path(__file__).resolve().parents[2] / "fixtures" / "demo.json"
+_DATES = {"date_of_birth", "date_of_address_capture"}
+
+
+def load_demo_file(path: Path = DEMO_FILE) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class SeedSummary:
+    created: bool
+    organisation: str
+    users: int
+    learners: int
+
+
+def learner_from_fixture(row: dict[str, str]) -> Learner:
+    values: dict[str, object] = {}
+    for wire, text in row.items():
+        field = FIELD_NAMES.get(wire)
+        if field in DETAIL_FIELDS:
+            values[field] = date.fromisoformat(text) if field in _DATES else text
+    created = date.fromisoformat(row["CreatedDate"])
+    merged_into = row.get("MergedInto")
+    return Learner(
+        **values,
+        uln=row["ULN"],
+        created_date=created,
+        last_updated_date=date.fromisoformat(row.get("LastUpdatedDate", row["CreatedDate"])),
+        learner_status=LearnerStatus.RETIRED if merged_into else LearnerStatus.ACTIVE,
+        master_uln=merged_into,
+    )
+
+
+def seed_demo(uow: UnitOfWork, data: dict | None = None) -> SeedSummary:
+    """Load the demo data once; a second call changes nothing (the organisation exists)."""
+    data = data or load_demo_file()
+    org = data["organisation"]
+    if uow.organisations.by_ukprn(org["ukprn"]) is not None:
+        return SeedSummary(False, org["ukprn"], 0, 0)
+    organisation = uow.organisations.add(
+        Organisation(
+            id=None,
+            name=org["name"],
+            ukprn=org["ukprn"],
+            organisation_ref=org.get("organisation_ref"),
+            password_hash=hash_password(org["password"]),
+        )
+    )
+    assert organisation.id is not None
+    for user in data["users"]:
+        uow.organisations.add_user(
+            User(
+                id=None,
+                organisation_id=organisation.id,
+                username=user["username"],
+                roles=frozenset(Role(r) for r in user["roles"]),
+            )
+        )
+    # Masters before the ULNs merged into them.
+    learners = sorted(data["learners"], key=lambda row: "MergedInto" in row)
+    for row in learners:
+        uow.learners.add(learner_from_fixture(row))
+    uow.commit()
+    return SeedSummary(True, org["ukprn"], len(data["users"]), len(learners))

@@ -1,0 +1,1 @@
+"""SOAP entry points: spyne wire models, the services, faults, credentials check, WSGI app."""

@@ -1,0 +1,182 @@
+"""The WSGI application: routes, WSDL documents, request screening, then spyne.
+
+Screening happens before spyne parses anything, so that every refusal is a SOAP fault and never
+an HTML error page: method, size, well-formed XML without DOCTYPE, a SOAP 1.1 envelope, a known
+Body element, and validation against our `xsd/`.
+"""
+from __future__ import annotations
+
+import io
+import logging
+import warnings
+from dataclasses import dataclass
+from typing import Callable, Iterable
+from urllib.parse import parse_qs
+
+from lxml import etree
+
+with warnings.catch_warnings():  # spyne 2.14 imports deprecated modules; nothing we can act on
+    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore", ImportWarning)
+    from spyne import Application
+    from spyne.protocol.soap import Soap11
+    from spyne.server.wsgi import WsgiApplication
+
+from lrs_ws.domain.codes import ErrorCode
+from lrs_ws.runtime import Runtime
+from lrs_ws.soap import contract
+from lrs_ws.soap.faults import fault_envelope
+from lrs_ws.soap.learner_service import LearnerService
+from lrs_ws.soap.namespaces import FINDMSG, REGMSG, SOAP_ENV, TEMPURI
+
+log = logging.getLogger(__name__)
+
+# spyne logs every Fault with a traceback; bad requests are normal traffic for a public service.
+logging.getLogger("spyne.application").setLevel(logging.CRITICAL)
+logging.getLogger("spyne.application.client").setLevel(logging.CRITICAL)
+logging.getLogger("spyne.application.server").setLevel(logging.CRITICAL)
+
+
+class BodyDispatchSoap11(Soap11):
+    """Dispatch on the QName of the Body's first child, whatever the SOAPAction.
+
+    spyne keys every method under the application's namespace; our request elements live in
+    several message namespaces, so the endpoint maps each known QName to its method key.
+    """
+
+    def __init__(self, method_keys: dict[str, str], **kwargs):
+        super().__init__(**kwargs)
+        self.method_keys = method_keys
+
+    def decompose_incoming_envelope(self, ctx, message):
+        super().decompose_incoming_envelope(ctx, message)
+        ctx.method_request_string = self.method_keys.get(ctx.method_request_string, ctx.method_request_string)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    path: str
+    wsdl_name: str  # file under wsdl/
+    requests: tuple[str, ...]  # Clark names of the request elements this endpoint accepts
+    wsgi: Callable
+
+
+def _learner_service_endpoint(runtime: Runtime) -> Endpoint:
+    requests = (
+        f"{{{FINDMSG}}}FindLearnerByULN",
+        f"{{{FINDMSG}}}FindLearnerByDemographics",
+        f"{{{REGMSG}}}RegisterLearner",
+        f"{{{REGMSG}}}UpdateLearner",
+    )
+    method_keys = {qname: f"{{{TEMPURI}}}{qname.partition('}')[2]}" for qname in requests}
+    application = Application(
+        [LearnerService],
+        tns=TEMPURI,
+        name="LearnerServiceProxy",
+        in_protocol=BodyDispatchSoap11(method_keys, validator=None),
+        out_protocol=Soap11(),
+    )
+    application.runtime = runtime
+    wsgi = WsgiApplication(application, max_content_length=runtime.settings.max_request_bytes)
+    return Endpoint("/LearnerService.svc", "LearnerService.wsdl", requests, wsgi)
+
+
+class LrsWsgiApp:
+    def __init__(self, runtime: Runtime, endpoints: Iterable[Endpoint]) -> None:
+        self.runtime = runtime
+        self.endpoints = {e.path.lower(): e for e in endpoints}
+        self.max_bytes = runtime.settings.max_request_bytes
+        # Built once from the configured public URL, never from a request's Host header.
+        self.wsdls = {
+            e.path.lower(): contract.single_wsdl(runtime.settings.endpoint(e.path), e.wsdl_name)
+            for e in self.endpoints.values()
+        }
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "").rstrip("/").lower() or "/"
+        endpoint = self.endpoints.get(path)
+        if endpoint is None:
+            known = ", ".join(e.path for e in self.endpoints.values())
+            return _fault(start_response, "404 Not Found", ErrorCode.UNKNOWN_REQUEST, f"No service at {path}; services: {known}")
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        if method in ("GET", "HEAD"):
+            query = {k.lower() for k in parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)}
+            if query & {"wsdl", "singlewsdl"}:
+                body = self.wsdls[path]
+                start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))])
+                return [b"" if method == "HEAD" else body]
+        if method != "POST":
+            return _fault(
+                start_response,
+                "405 Method Not Allowed",
+                ErrorCode.INVALID_REQUEST,
+                f"UnsupportedHttpVerb {method}: POST a SOAP 1.1 envelope, or GET ?wsdl",
+                [("Allow", "GET, POST")],
+            )
+        body = _read_body(environ, self.max_bytes)
+        if body is None:
+            return _fault(
+                start_response,
+                "413 Request Entity Too Large",
+                ErrorCode.INVALID_REQUEST,
+                f"The request body exceeds the limit of {self.max_bytes} bytes",
+            )
+        refusal = _screen(body, endpoint)
+        if refusal is not None:
+            code, detail = refusal
+            return _fault(start_response, "500 Internal Server Error", code, detail)
+        environ = dict(environ, **{"wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))})
+        try:
+            return endpoint.wsgi(environ, start_response)
+        except Exception:  # spyne handles method errors itself; this is the last line of defence
+            log.exception("unexpected error serving %s", path)
+            return _fault(start_response, "500 Internal Server Error", ErrorCode.UNEXPECTED_ERROR, "The request could not be completed.")
+
+
+def _read_body(environ, limit: int) -> bytes | None:
+    """The request body, or None when it is larger than `limit` (declared or actual)."""
+    try:
+        declared = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        return None
+    stream = environ["wsgi.input"]
+    body = stream.read(declared) if declared else stream.read(limit + 1)
+    return None if len(body) > limit else body
+
+
+def _screen(body: bytes, endpoint: Endpoint) -> tuple[ErrorCode, str] | None:
+    """Why the request must be refused before dispatch, or None."""
+    try:
+        root = etree.fromstring(body, contract.parser())
+    except etree.XMLSyntaxError as error:
+        return ErrorCode.INVALID_REQUEST, f"The request is not well-formed XML: {error}"
+    if root.getroottree().docinfo.doctype:
+        return ErrorCode.INVALID_REQUEST, "A DOCTYPE is not allowed in a SOAP message"
+    if root.tag != f"{{{SOAP_ENV}}}Envelope":
+        return ErrorCode.INVALID_REQUEST, f"Expected a SOAP 1.1 Envelope ({SOAP_ENV}), got {root.tag}"
+    soap_body = root.find(f"{{{SOAP_ENV}}}Body")
+    request = None if soap_body is None else next((c for c in soap_body if isinstance(c.tag, str)), None)
+    if request is None:
+        return ErrorCode.INVALID_REQUEST, "The SOAP Body is missing or empty"
+    if request.tag not in endpoint.requests:
+        return ErrorCode.UNKNOWN_REQUEST, f"Unknown request element {request.tag} at {endpoint.path}"
+    try:
+        contract.validate_body_element(request)
+    except contract.ContractViolation as violation:
+        return ErrorCode.INVALID_REQUEST, str(violation)
+    return None
+
+
+def _fault(start_response, status: str, code: ErrorCode, detail: str, headers: list | None = None):
+    body = fault_envelope(code, detail)
+    start_response(
+        status,
+        [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))] + (headers or []),
+    )
+    return [body]
+
+
+def make_app(runtime: Runtime) -> LrsWsgiApp:
+    return LrsWsgiApp(runtime, [_learner_service_endpoint(runtime)])

@@ -1,0 +1,159 @@
+"""The Learner Register service (`/LearnerService.svc`): document/literal bare, SOAP 1.1.
+
+Each method translates the wire request into a use case and the result back; `_call` is the one
+place that checks credentials and turns errors into MIAPAPIException faults.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable, TypeVar
+
+from spyne import Fault, ServiceBase, rpc
+
+from lrs_ws.domain.codes import ErrorCode
+from lrs_ws.domain.errors import InvalidField
+from lrs_ws.domain.roles import Operation
+from lrs_ws.runtime import Runtime
+from lrs_ws.services import find, register, update
+from lrs_ws.services.auth import AccessDenied, Credentials, authenticate
+from lrs_ws.services.ports import Caller, UnitOfWork
+from lrs_ws.soap import mapping, models
+from lrs_ws.soap.faults import MiapFault
+from lrs_ws.soap.namespaces import FINDMSG, REGMSG
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def _call(ctx, operation: Operation, request, use_case: Callable[[UnitOfWork, Caller, Runtime], T]) -> T:
+    runtime: Runtime = ctx.app.runtime
+    credentials = Credentials(
+        ukprn=request.UKPRN,
+        organisation_ref=request.OrganisationRef,
+        password=request.OrgPassword,
+        username=request.UserName,
+    )
+    try:
+        with runtime.unit_of_work() as uow:
+            caller = authenticate(uow, credentials, operation)
+            return use_case(uow, caller, runtime)
+    except AccessDenied as denied:
+        raise MiapFault(denied.code, denied.detail) from None
+    except InvalidField as invalid:
+        raise MiapFault(ErrorCode.INVALID_REQUEST, str(invalid)) from None
+    except Fault:
+        raise
+    except Exception:
+        log.exception("unexpected error in %s", operation.value)
+        raise MiapFault(ErrorCode.UNEXPECTED_ERROR, "The request could not be completed.") from None
+
+
+def _find_response(request, result: find.FindResult, full: bool) -> models.FindLearnerResponse:
+    response = models.FindLearnerResponse(ResponseCode=result.code.value)
+    mapping.echo_search(request, response)
+    if full:  # CHK: the response code and the echoed search only (our reading)
+        response.Learner = [mapping.learner_to_wire(found) for found in result.learners]
+    return response
+
+
+def _present_children(ctx, name: str) -> set[str]:
+    """Local names of the elements sent inside the request's `name` child (absent vs empty)."""
+    element = ctx.in_body_doc.find(name)
+    return set() if element is None else {child.tag for child in element if isinstance(child.tag, str)}
+
+
+class LearnerService(ServiceBase):
+    @rpc(
+        models.FindLearnerByULN,
+        _returns=models.FindLearnerResponse,
+        _body_style="bare",
+        _operation_name="learnerByULN",
+        _in_message_name=f"{{{FINDMSG}}}FindLearnerByULN",
+        _out_message_name=f"{{{FINDMSG}}}FindLearnerResponse",
+    )
+    def learnerByULN(ctx, request):
+        result = _call(
+            ctx,
+            Operation.FIND,
+            request,
+            lambda uow, caller, rt: find.find_by_uln(
+                uow, caller, request.ULN, request.FamilyName, request.GivenName, rt.clock()
+            ),
+        )
+        return _find_response(request, result, request.FindType == "FUL")
+
+    @rpc(
+        models.FindLearnerByDemographics,
+        _returns=models.FindLearnerResponse,
+        _body_style="bare",
+        _operation_name="learnerByDemographics",
+        _in_message_name=f"{{{FINDMSG}}}FindLearnerByDemographics",
+        _out_message_name=f"{{{FINDMSG}}}FindLearnerResponse",
+    )
+    def learnerByDemographics(ctx, request):
+        full = request.FindType == "FUL"
+        result = _call(
+            ctx,
+            Operation.FIND,
+            request,
+            lambda uow, caller, rt: find.find_by_demographics(
+                uow,
+                caller,
+                mapping.search_key_from_wire(request),
+                full=full,
+                possible_match_limit=rt.settings.possible_match_limit,
+                now=rt.clock(),
+            ),
+        )
+        return _find_response(request, result, full)
+
+    @rpc(
+        models.RegisterLearner,
+        _returns=models.RegisterLearnerResponse,
+        _body_style="bare",
+        _operation_name="registerSingleLearner",
+        _in_message_name=f"{{{REGMSG}}}RegisterLearner",
+        _out_message_name=f"{{{REGMSG}}}RegisterLearnerResponse",
+    )
+    def registerSingleLearner(ctx, request):
+        result = _call(
+            ctx,
+            Operation.REGISTER,
+            request,
+            lambda uow, caller, rt: register.register(
+                uow,
+                caller,
+                mapping.details_from_wire(request.Learner),
+                now=rt.clock(),
+                find_window=rt.find_window,
+                prohibited_words=rt.prohibited_words,
+                rng=rt.rng,
+            ),
+        )
+        return models.RegisterLearnerResponse(ResponseCode=result.code.value, ULN=result.uln)
+
+    @rpc(
+        models.UpdateLearner,
+        _returns=models.UpdateLearnerResponse,
+        _body_style="bare",
+        _operation_name="updateSingleLearner",
+        _in_message_name=f"{{{REGMSG}}}UpdateLearner",
+        _out_message_name=f"{{{REGMSG}}}UpdateLearnerResponse",
+    )
+    def updateSingleLearner(ctx, request):
+        wire = request.Learner
+        code = _call(
+            ctx,
+            Operation.UPDATE,
+            request,
+            lambda uow, caller, rt: update.update(
+                uow,
+                caller,
+                wire.ULN,
+                int(wire.VersionNumber),
+                mapping.sent_details(wire, _present_children(ctx, "Learner")),
+                now=rt.clock(),
+                prohibited_words=rt.prohibited_words,
+            ),
+        )
+        return models.UpdateLearnerResponse(ResponseCode=code.value)

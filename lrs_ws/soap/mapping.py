@@ -1,0 +1,86 @@
+"""Wire objects <-> domain objects, in one place (wire names: lrs_ws.domain.learner.WIRE_NAMES)."""
+from __future__ import annotations
+
+from datetime import date
+
+from lrs_ws.domain.errors import InvalidField
+from lrs_ws.domain.learner import DETAIL_FIELDS, WIRE_NAMES, LearnerDetails, wire_name
+from lrs_ws.domain.matching import SearchKey
+from lrs_ws.services.find import FoundLearner
+from lrs_ws.soap import models
+
+# Details the domain keeps as dates; on the wire they are YYYY-MM-DD strings.
+_DATE_FIELDS = {"date_of_birth", "date_of_address_capture"}
+_MANDATORY_DEFAULTS = {"verification_type": "0", "ability_to_share": "0"}
+
+
+def parse_date(wire: str, text: str) -> date:
+    """The XSD pattern admits 1900-02-29 and the like; the calendar does not."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidField(wire, f"'{text}' is not a real calendar date") from None
+
+
+def _to_domain(field: str, text: str | None) -> object:
+    if text is None or (text == "" and field not in ("given_name", "family_name")):
+        return None
+    return parse_date(wire_name(field), text) if field in _DATE_FIELDS else text
+
+
+def _to_wire(value: object) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def details_from_wire(wire: models.LearnerToRegister) -> LearnerDetails:
+    values = {field: _to_domain(field, getattr(wire, wire_name(field))) for field in DETAIL_FIELDS}
+    for field, default in _MANDATORY_DEFAULTS.items():
+        if values[field] is None:
+            values[field] = default
+    return LearnerDetails(**values)
+
+
+def sent_details(wire: models.LearnerToUpdate, present: set[str]) -> dict[str, object]:
+    """The detail fields whose elements were present in the request (absent = keep as is)."""
+    return {
+        field: _to_domain(field, getattr(wire, wire_name(field)))
+        for field in DETAIL_FIELDS
+        if wire_name(field) in present
+    }
+
+
+def search_key_from_wire(request: models.FindLearnerByDemographics) -> SearchKey:
+    return SearchKey(
+        given_name=request.GivenName,
+        family_name=request.FamilyName,
+        date_of_birth=parse_date("DateOfBirth", request.DateOfBirth),
+        gender=request.Gender,
+        post_code=request.LastKnownPostCode,
+    )
+
+
+def learner_to_wire(found: FoundLearner) -> models.Learner:
+    learner = found.learner
+    values = {WIRE_NAMES[field]: _to_wire(getattr(learner, field)) for field in DETAIL_FIELDS}
+    values["Notes"] = learner.notes or ""  # the live service always sends Notes, empty or not
+    return models.Learner(
+        CreatedDate=learner.created_date.isoformat(),
+        LastUpdatedDate=learner.last_updated_date.isoformat(),
+        ULN=learner.uln,
+        MasterSubstituted="Y" if found.master_substituted else None,
+        TierLevel=learner.tier_level,
+        LearnerStatus=learner.learner_status.value,
+        LinkedULNs=models.LinkedULNs(ULN=sorted(learner.linked_ulns)),
+        VersionNumber=learner.version_number,
+        **values,
+    )
+
+
+def echo_search(request: object, response: models.FindLearnerResponse) -> None:
+    """Copy the search fields the MIS sent back into the response, as the live service does."""
+    for name in models.SEARCH_ECHO.split():
+        value = getattr(request, name, None)
+        if value:
+            setattr(response, name, value)

@@ -1,0 +1,106 @@
+"""Spyne wire objects of the Learner Register: names and order of our `xsd/` sequences.
+
+Only the Body's root element is qualified; children are unqualified (`sub_ns=""`), except
+`LinkedULNs`, which the live service qualifies in the learner namespace. The XSD does the
+validation before spyne sees a request, so every leaf is a plain string here.
+"""
+from __future__ import annotations
+
+from spyne import ComplexModel, Integer, Unicode
+
+from lrs_ws.soap.namespaces import FINDMSG, LEARNER, REGMSG
+
+_UNQUALIFIED = ""
+
+
+def _string(min_occurs: int = 0):
+    return Unicode.customize(sub_ns=_UNQUALIFIED, min_occurs=min_occurs)
+
+
+def _fields(names: str, min_occurs: int = 0) -> list[tuple[str, type]]:
+    return [(name, _string(min_occurs)) for name in names.split()]
+
+
+CREDENTIALS = "OrganisationRef UKPRN OrgPassword UserName"
+DETAILS = (
+    "Title GivenName MiddleOtherName FamilyName PreferredGivenName PreviousFamilyName "
+    "FamilyNameAtAge16 SchoolAtAge16 LastKnownAddressLine1 LastKnownAddressLine2 "
+    "LastKnownAddressTown LastKnownAddressCountyOrCity LastKnownPostCode DateOfAddressCapture "
+    "DateOfBirth PlaceOfBirth Gender EmailAddress Nationality ScottishCandidateNumber "
+    "VerificationType OtherVerificationDescription AbilityToShare Notes"
+)
+SEARCH_ECHO = (
+    "ULN FamilyName GivenName DateOfBirth Gender LastKnownPostCode PreviousFamilyName "
+    "SchoolAtAge16 PlaceOfBirth EmailAddress"
+)
+
+
+class LinkedULNs(ComplexModel):
+    __namespace__ = LEARNER
+    _type_info = [("ULN", Unicode.customize(sub_ns=_UNQUALIFIED, max_occurs="unbounded"))]
+
+
+class Learner(ComplexModel):
+    """A learner as found (MIAP `Learner`)."""
+
+    __namespace__ = LEARNER
+    _type_info = [
+        *_fields("CreatedDate LastUpdatedDate ULN MasterSubstituted"),
+        *_fields(DETAILS.replace("AbilityToShare Notes", "")),
+        *_fields("TierLevel AbilityToShare LearnerStatus"),
+        ("LinkedULNs", LinkedULNs.customize(sub_ns=LEARNER)),
+        *_fields("Notes"),
+        ("VersionNumber", Integer.customize(sub_ns=_UNQUALIFIED, min_occurs=1)),
+    ]
+
+
+class LearnerToRegister(ComplexModel):
+    __namespace__ = LEARNER
+    _type_info = _fields(DETAILS)
+
+
+class LearnerToUpdate(ComplexModel):
+    __namespace__ = LEARNER
+    _type_info = [*_fields(DETAILS), *_fields("ULN"), ("VersionNumber", Integer.customize(sub_ns=_UNQUALIFIED))]
+
+
+class FindLearnerByULN(ComplexModel):
+    __namespace__ = FINDMSG
+    _type_info = _fields("FindType " + CREDENTIALS + " ULN FamilyName GivenName")
+
+
+class FindLearnerByDemographics(ComplexModel):
+    __namespace__ = FINDMSG
+    _type_info = _fields(
+        "FindType " + CREDENTIALS + " FamilyName GivenName DateOfBirth Gender LastKnownPostCode "
+        "PreviousFamilyName SchoolAtAge16 PlaceOfBirth EmailAddress"
+    )
+
+
+class FindLearnerResponse(ComplexModel):
+    __namespace__ = FINDMSG
+    _type_info = [
+        *_fields("ResponseCode"),
+        *_fields(SEARCH_ECHO),
+        ("Learner", Learner.customize(sub_ns=_UNQUALIFIED, max_occurs="unbounded")),
+    ]
+
+
+class RegisterLearner(ComplexModel):
+    __namespace__ = REGMSG
+    _type_info = [*_fields(CREDENTIALS), ("Learner", LearnerToRegister.customize(sub_ns=_UNQUALIFIED))]
+
+
+class UpdateLearner(ComplexModel):
+    __namespace__ = REGMSG
+    _type_info = [*_fields(CREDENTIALS), ("Learner", LearnerToUpdate.customize(sub_ns=_UNQUALIFIED))]
+
+
+class RegisterLearnerResponse(ComplexModel):
+    __namespace__ = REGMSG
+    _type_info = _fields("ResponseCode ULN")
+
+
+class UpdateLearnerResponse(ComplexModel):
+    __namespace__ = REGMSG
+    _type_info = _fields("ResponseCode")
