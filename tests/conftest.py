@@ -1,0 +1,111 @@
+"""Shared fixtures: a migrated database with the demo data, the WSGI app, zeep clients.
+
+The database is SQLite in a temporary folder, or the server named by LRS_WS_TEST_DATABASE_URL
+(CI runs the suite once on each).
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+
+from adapters.orm import Base
+from adapters.unit_of_work import make_engine, normalise_url
+from lrs_ws.bootstrap import open_database, unit_of_work_factory
+from lrs_ws.config import Settings
+from lrs_ws.runtime import Runtime
+from lrs_ws.services.seed import load_demo_file, seed_demo
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = load_demo_file()
+PUBLIC_URL = "http://lrs.test"
+BINDING = "{http://tempuri.org/}BasicHttpBinding_LearnerPortType"
+LEARNER_SERVICE = f"{PUBLIC_URL}/LearnerService.svc"
+
+
+def _postgres_database(base_url: str) -> tuple[str, callable]:
+    """A fresh database on the PostgreSQL server of `base_url`, and how to drop it."""
+    name = f"lrs_ws_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(normalise_url(base_url), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:
+        admin.dispose()
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"PostgreSQL at {base_url} is not reachable ({error.__class__.__name__}); set CI=true to fail instead")
+    url = base_url.rsplit("/", 1)[0] + "/" + name
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url, drop
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    base = os.environ.get("LRS_WS_TEST_DATABASE_URL")
+    if not base:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'lrs-ws-test.sqlite3'}"
+        return
+    url, drop = _postgres_database(base)
+    yield url
+    drop()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    engine = open_database(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def clock():
+    """A settable clock: tests move time on (e.g. past the find-before-register window)."""
+
+    class Clock:
+        now = datetime(2026, 11, 23, 10, 0, 0)
+
+        def __call__(self) -> datetime:
+            return self.now
+
+    return Clock()
+
+
+@pytest.fixture
+def runtime(engine, clock):
+    """A runtime on a database holding exactly the demo data."""
+    with engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+    factory = unit_of_work_factory(engine)
+    with factory() as uow:
+        seed_demo(uow, DEMO)
+    settings = Settings(database_url=str(engine.url), public_url=PUBLIC_URL)
+    return Runtime(settings=settings, unit_of_work=factory, clock=clock)
+
+
+@pytest.fixture
+def wsgi_app(runtime):
+    from lrs_ws.soap.app import make_app
+
+    return make_app(runtime)
+
+
+@pytest.fixture
+def http(wsgi_app):
+    """A requests session that talks to the WSGI app in-process, without sockets."""
+    from wsgiadapter import WSGIAdapter
+
+    session = requests.Session()
+    session.mount(PUBLIC_URL, WSGIAdapter(wsgi_app))
+    return session

@@ -1,0 +1,55 @@
+"""zeep clients built from our WSDL (as served), talking to the WSGI app in-process.
+
+Every response and fault detail they receive is validated against our `xsd/`.
+"""
+from __future__ import annotations
+
+import pytest
+import zeep
+from lxml import etree
+from zeep.plugins import Plugin
+
+from lrs_ws.soap import contract
+from lrs_ws.soap.namespaces import EXCEPTIONS, SOAP_ENV
+from tests.conftest import BINDING, DEMO, LEARNER_SERVICE
+
+ORG = DEMO["organisation"]
+
+
+def credentials(user: str = "online", **overrides) -> dict:
+    values = {"UKPRN": ORG["ukprn"], "OrgPassword": ORG["password"], "UserName": user}
+    values.update(overrides)
+    return values
+
+
+def validate_envelope(envelope: etree._Element) -> etree._Element:
+    """Validate the Body's element (or a fault's MIAPAPIException) against our xsd/; return it."""
+    body = envelope.find(f"{{{SOAP_ENV}}}Body")
+    assert body is not None, "response has no SOAP Body"
+    element = body[0]
+    if element.tag == f"{{{SOAP_ENV}}}Fault":
+        element = element.find(f"detail/{{{EXCEPTIONS}}}MIAPAPIException")
+        assert element is not None, "fault without MIAPAPIException detail"
+    contract.validate_body_element(element)
+    return element
+
+
+class ValidateResponses(Plugin):
+    def __init__(self) -> None:
+        self.received: list[etree._Element] = []
+
+    def ingress(self, envelope, http_headers, operation):
+        self.received.append(validate_envelope(envelope))
+        return envelope, http_headers
+
+
+@pytest.fixture
+def validator():
+    return ValidateResponses()
+
+
+@pytest.fixture
+def lrs(http, validator):
+    """The LearnerService as an MIS sees it: a zeep client from our served ?singlewsdl."""
+    client = zeep.Client(f"{LEARNER_SERVICE}?singlewsdl", transport=zeep.Transport(session=http), plugins=[validator])
+    return client.create_service(BINDING, LEARNER_SERVICE)

@@ -1,0 +1,115 @@
+"""Byte-level requests: malformed, hostile or unusual envelopes get SOAP faults, never HTML."""
+from __future__ import annotations
+
+import pytest
+from lxml import etree
+
+from lrs_ws.soap.namespaces import EXCEPTIONS, FINDMSG, SOAP_ENV
+from tests.conftest import DEMO, LEARNER_SERVICE
+from tests.contract.conftest import validate_envelope
+
+ORG = DEMO["organisation"]
+FIND_BY_ULN = f"""<soapenv:Envelope xmlns:soapenv="{SOAP_ENV}"><soapenv:Body>
+<f:FindLearnerByULN xmlns:f="{FINDMSG}"><FindType>FUL</FindType><UKPRN>{ORG['ukprn']}</UKPRN>
+<OrgPassword>{ORG['password']}</OrgPassword><UserName>online</UserName><ULN>9105106906</ULN>
+<FamilyName>Hughes</FamilyName><GivenName>Amelia</GivenName></f:FindLearnerByULN>
+</soapenv:Body></soapenv:Envelope>"""
+
+
+def post(http, body: bytes | str, headers: dict | None = None, method: str = "POST"):
+    data = body.encode() if isinstance(body, str) else body
+    return http.request(method, LEARNER_SERVICE, data=data, headers={"Content-Type": "text/xml; charset=utf-8", **(headers or {})})
+
+
+def fault_of(response) -> tuple[str, str]:
+    assert response.headers["Content-Type"].startswith("text/xml"), response.text[:200]
+    envelope = etree.fromstring(response.content)
+    detail = validate_envelope(envelope)
+    assert detail.tag == f"{{{EXCEPTIONS}}}MIAPAPIException", "expected a fault"
+    return detail.findtext("ErrorCode"), detail.findtext("FurtherDetails")
+
+
+def response_code(response) -> str:
+    assert response.status_code == 200, response.text[:500]
+    return validate_envelope(etree.fromstring(response.content)).findtext("ResponseCode")
+
+
+@pytest.mark.parametrize("soap_action", [None, '""', '"http://tempuri.org/LearnerPortType/verifyLearner"', '"anything"'])
+def test_dispatch_is_on_the_body_element_whatever_the_soapaction(http, soap_action):
+    headers = {} if soap_action is None else {"SOAPAction": soap_action}
+    assert response_code(post(http, FIND_BY_ULN, headers)) == "WSRC0004"
+
+
+def test_response_children_are_unqualified_and_linked_ulns_qualified(http):
+    request = FIND_BY_ULN.replace("9105106906", "5558175256").replace("Hughes", "Patel").replace("Amelia", "Harry")
+    response = post(http, request)
+    body = etree.fromstring(response.content).find(f"{{{SOAP_ENV}}}Body")
+    root = body[0]
+    assert root.tag == f"{{{FINDMSG}}}FindLearnerResponse"
+    assert [child.tag for child in root][:2] == ["ResponseCode", "ULN"]
+    learner = root.find("Learner")
+    linked = learner.find("{http://api.lrs.miap.gov.uk/learner}LinkedULNs")
+    assert linked is not None and [u.tag for u in linked] == ["ULN"]
+    order = [c.tag for c in learner]
+    assert order[:4] == ["CreatedDate", "LastUpdatedDate", "ULN", "MasterSubstituted"]
+    assert order[-3:] == ["{http://api.lrs.miap.gov.uk/learner}LinkedULNs", "Notes", "VersionNumber"]
+
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ("not xml at all", "not well-formed"),
+        ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "boom">]>' + FIND_BY_ULN.replace("Amelia", "&e;"), "DOCTYPE"),
+        ('<!DOCTYPE x SYSTEM "file:///etc/passwd">' + FIND_BY_ULN, "DOCTYPE"),
+        (FIND_BY_ULN.replace(SOAP_ENV, "http://www.w3.org/2003/05/soap-envelope"), "SOAP 1.1"),
+        (f'<soapenv:Envelope xmlns:soapenv="{SOAP_ENV}"><soapenv:Body/></soapenv:Envelope>', "Body"),
+        (FIND_BY_ULN.replace("<FindType>FUL</FindType>", ""), "FindType"),
+        (FIND_BY_ULN.replace("<OrgPassword>DemoPassword0001", "<OrgPassword>short"), "OrgPassword"),
+        (FIND_BY_ULN.replace("<ULN>9105106906", "<ULN>0105106906"), "ULN"),
+        (FIND_BY_ULN.replace("<GivenName>Amelia", "<GivenName>"), "GivenName"),
+    ],
+)
+def test_malformed_requests_get_wsec0001(http, body, expected):
+    response = post(http, body)
+    assert response.status_code == 500
+    code, details = fault_of(response)
+    assert code == "WSEC0001"
+    assert expected in details
+    assert "Traceback" not in response.text and "/lrs_ws/" not in response.text
+    assert response_code(post(http, FIND_BY_ULN)) == "WSRC0004"  # still serving
+
+
+def test_unknown_request_element_is_wsec0002(http):
+    body = FIND_BY_ULN.replace("FindLearnerByULN", "FindLearnerByShoeSize")
+    assert fault_of(post(http, body))[0] == "WSEC0002"
+
+
+def test_oversized_body_is_refused_with_a_fault(http, wsgi_app):
+    big = FIND_BY_ULN.replace("<UserName>", "<!--" + "x" * (wsgi_app.max_bytes + 10) + "--><UserName>")
+    response = post(http, big)
+    assert response.status_code == 413
+    assert fault_of(response)[0] == "WSEC0001"
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+def test_other_http_verbs_get_a_fault(http, method):
+    response = http.request(method, LEARNER_SERVICE)
+    assert response.status_code == 405
+    code, details = fault_of(response)
+    assert code == "WSEC0001" and "UnsupportedHttpVerb" in details
+
+
+def test_unknown_path_gets_a_fault(http):
+    response = http.post(LEARNER_SERVICE.replace("LearnerService", "Nothing"), data=FIND_BY_ULN)
+    assert response.status_code == 404
+    assert fault_of(response)[0] == "WSEC0002"
+
+
+@pytest.mark.parametrize("query", ["wsdl", "singlewsdl", "WSDL", "singleWsdl"])
+def test_wsdl_carries_the_configured_address_not_the_host_header(http, query):
+    response = http.get(f"{LEARNER_SERVICE}?{query}", headers={"Host": "evil.example"})
+    assert response.status_code == 200
+    wsdl = etree.fromstring(response.content)
+    (address,) = wsdl.iter("{http://schemas.xmlsoap.org/wsdl/soap/}address")
+    assert address.get("location") == LEARNER_SERVICE
+    assert b"evil.example" not in response.content
