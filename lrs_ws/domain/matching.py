@@ -1,12 +1,41 @@
 """Find by demographics: exact, possible (with the rule that matched), too many, none.
 
-Interface fixed for the other layers; the rules are filled in below.
+Our reading of the LRS matching (the public material gives only search tips):
+
+* Names are compared after `name_key` (case-fold, trim, collapse spaces); postcodes after
+  `post_code_key` (upper case, no spaces); gender after trimming.
+* EXACT: exactly one learner agrees on all five key fields. When several do, none of them is
+  "the" learner, so all are listed as possible matches with rule EXACT.
+* Possible: each learner is reported with the FIRST rule it meets, in `MatchRule` order
+  (its definition order is the priority). Every rule except DAY_MONTH_SWAPPED needs the same
+  date of birth; DAY_MONTH_SWAPPED needs the swapped one and equal names. Gender and postcode
+  only matter for EXACT: the tips tell users to retry with old or default postcodes.
+* TOO_MANY: more possible matches than `limit` (no learners returned). NONE: nothing matched.
+
+Candidates come from the date-of-birth index (`candidate_birth_dates`); retired candidates are
+matched like any other and the caller resolves them to their master.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
+from functools import lru_cache
+from typing import Iterable, Protocol
+
+import jellyfish
+from rapidfuzz.distance import DamerauLevenshtein
+
+from lrs_ws.domain.normalise import (
+    fold_accents,
+    mac_key,
+    name_key,
+    post_code_key,
+    squashed,
+    swapped_day_month,
+)
+
+DEFAULT_LIMIT = 10
 
 
 @dataclass(frozen=True)
@@ -35,7 +64,20 @@ class MatchCandidate:
 
 
 class MatchRule(str, Enum):
-    EXACT = "exact"
+    """Why a learner matched. Definition order is the priority order (first rule wins)."""
+
+    EXACT = "exact"  # all five agree (names only, for match_names)
+    SAME_NAMES_AND_BIRTH_DATE = "same_names_and_birth_date"  # gender and/or postcode differ
+    NAMES_SWAPPED = "names_swapped"  # given and family name the other way round
+    DAY_MONTH_SWAPPED = "day_month_swapped"  # same names, born 03-05 vs 05-03
+    PREVIOUS_FAMILY_NAME = "previous_family_name"  # searched family name is the old one
+    PUNCTUATION_VARIANT = "punctuation_variant"  # Smith-Jones / Smith Jones, O'Neil / ONeil
+    MAC_MC_VARIANT = "mac_mc_variant"  # MacDonald / McDonald
+    PHONETIC_NAMES = "phonetic_names"  # both names sound alike (Metaphone or NYSIIS)
+    ONE_TYPO_NAME = "one_typo_name"  # one edit (incl. a transposition) across both names
+
+
+RULE_PRIORITY: dict[MatchRule, int] = {rule: rank for rank, rule in enumerate(MatchRule)}
 
 
 class Outcome(str, Enum):
@@ -55,3 +97,129 @@ class Match:
 class MatchResult:
     outcome: Outcome
     matches: tuple[Match, ...] = ()
+
+
+class HasNames(Protocol):
+    """Anything with a learner's names: a MatchCandidate or a Learner (read-only is enough)."""
+
+    @property
+    def given_name(self) -> str: ...
+    @property
+    def family_name(self) -> str: ...
+    @property
+    def previous_family_name(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class _NameForms:
+    """Every normal form one name is compared in, computed once per distinct name."""
+
+    key: str
+    squashed: str
+    mac: str
+    metaphone: str
+    nysiis: str
+
+    def sounds_like(self, other: "_NameForms") -> bool:
+        # Empty codes (names without letters) must not count as "sounding alike".
+        return (bool(self.metaphone) and self.metaphone == other.metaphone) or (
+            bool(self.nysiis) and self.nysiis == other.nysiis
+        )
+
+
+@lru_cache(maxsize=65536)  # names repeat a lot across candidates and requests
+def _forms(name: str | None) -> _NameForms:
+    flat = squashed(name)
+    plain = fold_accents(flat)
+    return _NameForms(
+        key=name_key(name),
+        squashed=flat,
+        mac=mac_key(name),
+        metaphone=jellyfish.metaphone(plain) if plain else "",
+        nysiis=jellyfish.nysiis(plain) if plain else "",
+    )
+
+
+def _name_rule(
+    given: _NameForms, family: _NameForms, candidate_given: str, candidate_family: str,
+    candidate_previous: str | None,
+) -> MatchRule | None:
+    """The first name rule the candidate's names meet (EXACT when equal), or None."""
+    c_given, c_family = _forms(candidate_given), _forms(candidate_family)
+    if given.key == c_given.key and family.key == c_family.key:
+        return MatchRule.EXACT
+    if given.key == c_family.key and family.key == c_given.key:
+        return MatchRule.NAMES_SWAPPED
+    if (
+        candidate_previous
+        and given.key == c_given.key
+        and family.key == _forms(candidate_previous).key
+    ):
+        return MatchRule.PREVIOUS_FAMILY_NAME
+    if given.squashed == c_given.squashed and family.squashed == c_family.squashed:
+        return MatchRule.PUNCTUATION_VARIANT
+    if given.mac == c_given.mac and family.mac == c_family.mac:
+        return MatchRule.MAC_MC_VARIANT
+    if given.sounds_like(c_given) and family.sounds_like(c_family):
+        return MatchRule.PHONETIC_NAMES
+    typos = DamerauLevenshtein.distance(given.squashed, c_given.squashed, score_cutoff=1)
+    if typos <= 1:
+        typos += DamerauLevenshtein.distance(family.squashed, c_family.squashed, score_cutoff=1)
+        if typos <= 1:
+            return MatchRule.ONE_TYPO_NAME
+    return None
+
+
+def candidate_birth_dates(dob: date) -> set[date]:
+    """The dates of birth whose learners can match a search: dob and its day/month swap."""
+    swapped = swapped_day_month(dob)
+    return {dob} if swapped is None else {dob, swapped}
+
+
+def match_names(given: str, family: str, candidate: HasNames) -> MatchRule | None:
+    """How the names sent agree with a learner's (find by ULN): EXACT, a name rule, or None."""
+    return _name_rule(
+        _forms(given), _forms(family),
+        candidate.given_name, candidate.family_name, candidate.previous_family_name,
+    )
+
+
+def match(
+    search: SearchKey, candidates: Iterable[MatchCandidate], limit: int = DEFAULT_LIMIT
+) -> MatchResult:
+    """Classify candidates against a search; see the module docstring for the rules."""
+    given, family = _forms(search.given_name), _forms(search.family_name)
+    dob = search.date_of_birth
+    swapped_dob = swapped_day_month(dob)
+    gender = (search.gender or "").strip()
+    post_code = post_code_key(search.post_code)
+
+    best: dict[str, MatchRule] = {}  # per ULN, in case a candidate is passed twice
+    for c in candidates:
+        if c.date_of_birth == dob:
+            rule = _name_rule(given, family, c.given_name, c.family_name, c.previous_family_name)
+            if rule is MatchRule.EXACT and (
+                (c.gender or "").strip() != gender or post_code_key(c.post_code) != post_code
+            ):
+                rule = MatchRule.SAME_NAMES_AND_BIRTH_DATE
+        elif swapped_dob is not None and c.date_of_birth == swapped_dob:
+            same_names = given.key == _forms(c.given_name).key and (
+                family.key == _forms(c.family_name).key
+            )
+            rule = MatchRule.DAY_MONTH_SWAPPED if same_names else None
+        else:
+            continue  # not in the blocking dates: never a match
+        if rule is not None and (
+            c.uln not in best or RULE_PRIORITY[rule] < RULE_PRIORITY[best[c.uln]]
+        ):
+            best[c.uln] = rule
+
+    exact = [uln for uln, rule in best.items() if rule is MatchRule.EXACT]
+    if len(exact) == 1:
+        return MatchResult(Outcome.EXACT, (Match(exact[0], MatchRule.EXACT),))
+    if not best:
+        return MatchResult(Outcome.NONE)
+    if len(best) > limit:
+        return MatchResult(Outcome.TOO_MANY)
+    ordered = sorted(best.items(), key=lambda item: (RULE_PRIORITY[item[1]], item[0]))
+    return MatchResult(Outcome.POSSIBLE, tuple(Match(uln, rule) for uln, rule in ordered))
