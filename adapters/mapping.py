@@ -1,0 +1,110 @@
+"""The one place where database rows and domain objects meet."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Iterable, Mapping
+
+from lrs_ws.domain.learner import DETAIL_FIELDS, Learner, LearnerStatus
+from lrs_ws.domain.matching import MatchCandidate
+from lrs_ws.domain.roles import Role
+from lrs_ws.services.ports import Organisation, User
+
+# Columns the LRS keeps beside the details; `linked_ulns` is derived from other rows' master_uln.
+KEPT_FIELDS: tuple[str, ...] = (
+    "created_date",
+    "last_updated_date",
+    "version_number",
+    "learner_status",
+    "tier_level",
+    "master_uln",
+)
+LEARNER_COLUMNS: tuple[str, ...] = ("uln", *DETAIL_FIELDS, *KEPT_FIELDS)
+
+# Columns read for matching, in MatchCandidate order (the post code column has a longer name).
+CANDIDATE_COLUMNS: tuple[str, ...] = (
+    "uln",
+    "given_name",
+    "family_name",
+    "previous_family_name",
+    "date_of_birth",
+    "gender",
+    "last_known_post_code",
+    "master_uln",
+)
+
+
+def learner_to_row(learner: Learner) -> dict[str, Any]:
+    row: dict[str, Any] = {name: getattr(learner, name) for name in LEARNER_COLUMNS}
+    row["learner_status"] = LearnerStatus(learner.learner_status).value
+    return row
+
+
+def row_to_learner(row: Mapping[str, Any], linked_ulns: Iterable[str] = ()) -> Learner:
+    values = {name: row[name] for name in LEARNER_COLUMNS}
+    values["learner_status"] = LearnerStatus(values["learner_status"])
+    return Learner(**values, linked_ulns=sorted(linked_ulns))
+
+
+def row_to_candidate(row: Any) -> MatchCandidate:
+    uln, given, family, previous_family, born, gender, post_code, master = row
+    return MatchCandidate(
+        uln=uln,
+        given_name=given,
+        family_name=family,
+        previous_family_name=previous_family,
+        date_of_birth=born,
+        gender=gender,
+        post_code=post_code,
+        master_uln=master,
+    )
+
+
+def roles_to_text(roles: Iterable[Role]) -> str:
+    return ",".join(sorted(Role(role).value for role in roles))
+
+
+def text_to_roles(text: str | None) -> frozenset[Role]:
+    return frozenset(Role(part) for part in (text or "").split(",") if part)
+
+
+def row_to_organisation(row: Mapping[str, Any]) -> Organisation:
+    return Organisation(
+        id=row["id"],
+        name=row["name"],
+        ukprn=row["ukprn"],
+        organisation_ref=row["organisation_ref"],
+        password_hash=row["password_hash"],
+    )
+
+
+def organisation_to_row(organisation: Organisation) -> dict[str, Any]:
+    return {
+        "name": organisation.name,
+        "ukprn": organisation.ukprn,
+        "organisation_ref": organisation.organisation_ref,
+        "password_hash": organisation.password_hash,
+    }
+
+
+def row_to_user(row: Mapping[str, Any]) -> User:
+    return User(
+        id=row["id"],
+        organisation_id=row["organisation_id"],
+        username=row["username"],
+        roles=text_to_roles(row["roles"]),
+    )
+
+
+def user_to_row(user: User) -> dict[str, Any]:
+    return {
+        "organisation_id": user.organisation_id,
+        "username": user.username,
+        "roles": roles_to_text(user.roles),
+    }
+
+
+def to_naive_utc(moment: datetime) -> datetime:
+    """Timestamps are stored as naive UTC so SQLite and PostgreSQL compare them the same way."""
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)

@@ -1,0 +1,167 @@
+"""The database schema as SQLAlchemy 2 declarative tables.
+
+The tables are the source for the Alembic autogenerate comparison only: production schemas are
+created by the migrations in `adapters/migrations`, never by `create_all`. Column lengths follow
+the MIAP facets of `learner.xsd` so anything that passed schema validation fits.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Explicit constraint names keep migrations reproducible across SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+}
+
+# MIAP facet lengths (learner.xsd).
+NAME_LENGTH = 35
+SCHOOL_LENGTH = 254
+ADDRESS_LENGTH = 50
+POST_CODE_LENGTH = 9
+EMAIL_LENGTH = 254
+NATIONALITY_LENGTH = 3
+SCOTTISH_CANDIDATE_NUMBER_LENGTH = 9
+VERIFICATION_TYPE_LENGTH = 3
+OTHER_VERIFICATION_LENGTH = 255
+NOTES_LENGTH = 4000
+ULN_LENGTH = 10
+CODE_LENGTH = 1  # gender, ability to share, learner status, tier level
+
+# Log tables grow without bound: 64-bit keys on PostgreSQL; SQLite needs INTEGER PRIMARY KEY
+# for its rowid alias to autoincrement.
+LogId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class OrganisationRow(Base):
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    ukprn: Mapped[str | None] = mapped_column(String(8), unique=True)
+    organisation_ref: Mapped[str | None] = mapped_column(String(6), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("organisation_id", "username"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    username: Mapped[str] = mapped_column(String(128))
+    # Role values joined by commas, sorted: a handful of fixed values needs no child table.
+    roles: Mapped[str] = mapped_column(String(255), default="")
+
+
+class LearnerRow(Base):
+    __tablename__ = "learners"
+    __table_args__ = (
+        # The blocking key of demographic search: matching reads only rows born on given dates.
+        Index("ix_learners_date_of_birth", "date_of_birth"),
+        # Finding the linked (retired) ULNs of a master.
+        Index("ix_learners_master_uln", "master_uln"),
+    )
+
+    uln: Mapped[str] = mapped_column(String(ULN_LENGTH), primary_key=True)
+    # One column per lrs_ws.domain.learner.DETAIL_FIELDS entry, in the same (wire) order.
+    title: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    given_name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    middle_other_name: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    family_name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    preferred_given_name: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    previous_family_name: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    family_name_at_age16: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    school_at_age16: Mapped[str | None] = mapped_column(String(SCHOOL_LENGTH))
+    last_known_address_line1: Mapped[str | None] = mapped_column(String(ADDRESS_LENGTH))
+    last_known_address_line2: Mapped[str | None] = mapped_column(String(ADDRESS_LENGTH))
+    last_known_address_town: Mapped[str | None] = mapped_column(String(ADDRESS_LENGTH))
+    last_known_address_county_or_city: Mapped[str | None] = mapped_column(String(ADDRESS_LENGTH))
+    last_known_post_code: Mapped[str] = mapped_column(String(POST_CODE_LENGTH))  # as sent
+    date_of_address_capture: Mapped[date | None] = mapped_column(Date)
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    place_of_birth: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    gender: Mapped[str] = mapped_column(String(CODE_LENGTH))
+    email_address: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH))
+    nationality: Mapped[str | None] = mapped_column(String(NATIONALITY_LENGTH))
+    scottish_candidate_number: Mapped[str | None] = mapped_column(
+        String(SCOTTISH_CANDIDATE_NUMBER_LENGTH)
+    )
+    verification_type: Mapped[str] = mapped_column(String(VERIFICATION_TYPE_LENGTH))
+    other_verification_description: Mapped[str | None] = mapped_column(
+        String(OTHER_VERIFICATION_LENGTH)
+    )
+    ability_to_share: Mapped[str] = mapped_column(String(CODE_LENGTH))
+    notes: Mapped[str | None] = mapped_column(String(NOTES_LENGTH))
+    # What the LRS itself keeps.
+    created_date: Mapped[date] = mapped_column(Date)
+    last_updated_date: Mapped[date] = mapped_column(Date)
+    version_number: Mapped[int] = mapped_column(Integer)  # optimistic lock
+    learner_status: Mapped[str] = mapped_column(String(CODE_LENGTH))
+    tier_level: Mapped[str] = mapped_column(String(CODE_LENGTH))
+    # Set when this ULN was retired by a merge. No foreign key: a plain indexed column keeps
+    # bulk loads and merges free of self-referencing constraint ordering.
+    master_uln: Mapped[str | None] = mapped_column(String(ULN_LENGTH))
+
+
+class RecentSearchRow(Base):
+    __tablename__ = "recent_searches"
+    __table_args__ = (
+        Index(
+            "ix_recent_searches_organisation_id_search_key_searched_at",
+            "organisation_id",
+            "search_key",
+            "searched_at",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(LogId, primary_key=True, autoincrement=True)
+    organisation_id: Mapped[int] = mapped_column(Integer)
+    search_key: Mapped[str] = mapped_column(String(64))
+    response_code: Mapped[str] = mapped_column(String(16))
+    searched_at: Mapped[datetime] = mapped_column(DateTime)  # naive UTC
+
+
+class AuditEventRow(Base):
+    """Append-only; no foreign keys so failed sign-ins of unknown callers are kept too."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_uln_at", "uln", "at"),
+        Index("ix_audit_events_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(LogId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime)  # naive UTC
+    organisation_id: Mapped[int | None] = mapped_column(Integer)
+    username: Mapped[str | None] = mapped_column(String(128))
+    operation: Mapped[str] = mapped_column(String(64))
+    uln: Mapped[str | None] = mapped_column(String(ULN_LENGTH))
+    outcome: Mapped[str] = mapped_column(String(255))
+
+
+organisations = OrganisationRow.__table__
+users = UserRow.__table__
+learners = LearnerRow.__table__
+recent_searches = RecentSearchRow.__table__
+audit_events = AuditEventRow.__table__

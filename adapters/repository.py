@@ -1,0 +1,255 @@
+"""SQLAlchemy implementations of the repository ports, over one Session (one transaction).
+
+Statements are Core statements run through the session: rows map to the domain dataclasses in
+`adapters.mapping`, so no ORM identity map sits between a use case and the optimistic lock.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Iterable, Iterator, Sequence
+
+from sqlalchemy import and_, exists, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from adapters import mapping
+from adapters.orm import audit_events, learners, organisations, recent_searches, users
+from lrs_ws.domain.learner import Learner, LearnerStatus
+from lrs_ws.domain.matching import MatchCandidate
+from lrs_ws.services.ports import Organisation, User
+
+# Well under SQLite's bound-parameter limit and PostgreSQL's comfortable IN-list size.
+_IN_CHUNK = 500
+
+# Columns an update may change: everything but the key and the creation date.
+_UPDATABLE_COLUMNS = tuple(
+    name for name in mapping.LEARNER_COLUMNS if name not in ("uln", "created_date", "version_number")
+)
+
+
+def _chunks(items: Sequence[str], size: int = _IN_CHUNK) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class SqlLearnerRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, uln: str) -> Learner | None:
+        row = self.session.execute(select(learners).where(learners.c.uln == uln)).mappings().first()
+        if row is None:
+            return None
+        return mapping.row_to_learner(row, self._linked_ulns([uln]).get(uln, ()))
+
+    def get_many(self, ulns: Iterable[str]) -> list[Learner]:
+        """Learners in the order asked for; unknown ULNs are left out, repeats are repeated."""
+        wanted = list(ulns)
+        distinct = list(dict.fromkeys(wanted))
+        rows: dict[str, object] = {}
+        for chunk in _chunks(distinct):
+            for row in self.session.execute(select(learners).where(learners.c.uln.in_(chunk))).mappings():
+                rows[row["uln"]] = row
+        linked = self._linked_ulns(list(rows))
+        return [
+            mapping.row_to_learner(rows[uln], linked.get(uln, ()))  # type: ignore[arg-type]
+            for uln in wanted
+            if uln in rows
+        ]
+
+    def _linked_ulns(self, masters: Sequence[str]) -> dict[str, list[str]]:
+        linked: dict[str, list[str]] = {}
+        for chunk in _chunks(masters):
+            query = select(learners.c.master_uln, learners.c.uln).where(learners.c.master_uln.in_(chunk))
+            for master, uln in self.session.execute(query):
+                linked.setdefault(master, []).append(uln)
+        return linked
+
+    def add(self, learner: Learner) -> None:
+        self.session.execute(insert(learners), [mapping.learner_to_row(learner)])
+
+    def update(self, learner: Learner, expected_version: int) -> bool:
+        """Store `learner` only if the row is still at `expected_version` (one atomic UPDATE).
+
+        The stored version becomes `learner.version_number` when the caller already bumped it,
+        otherwise `expected_version + 1`: every update moves the version on. On success
+        `learner.version_number` holds the stored version.
+        """
+        new_version = max(learner.version_number, expected_version + 1)
+        row = mapping.learner_to_row(learner)
+        values = {name: row[name] for name in _UPDATABLE_COLUMNS}
+        statement = (
+            update(learners)
+            .where(learners.c.uln == learner.uln, learners.c.version_number == expected_version)
+            .values(**values, version_number=new_version)
+        )
+        updated = self.session.execute(statement).rowcount == 1
+        if updated:
+            learner.version_number = new_version
+        return updated
+
+    def uln_exists(self, uln: str) -> bool:
+        return bool(self.session.execute(select(exists().where(learners.c.uln == uln))).scalar())
+
+    def candidates_born_on(self, dates: Iterable[date]) -> list[MatchCandidate]:
+        """Only the matching columns, `WHERE date_of_birth IN (...)` through ix_learners_date_of_birth.
+
+        Sorted by ULN in Python: an ORDER BY could tempt the planner to walk the primary key.
+        """
+        wanted = sorted(set(dates))
+        if not wanted:
+            return []
+        columns = [learners.c[name] for name in mapping.CANDIDATE_COLUMNS]
+        rows = self.session.execute(select(*columns).where(learners.c.date_of_birth.in_(wanted)))
+        candidates = [mapping.row_to_candidate(row) for row in rows]
+        candidates.sort(key=lambda candidate: candidate.uln)
+        return candidates
+
+    def merge(self, master_uln: str, retired_uln: str, today: date) -> None:
+        """Retire `retired_uln` into `master_uln`.
+
+        The retired learner gets status 2 and master_uln; learners earlier retired into it are
+        re-pointed at the new master so links never chain; every changed row gets a new version
+        and last_updated_date, the master included (its LinkedULNs changed).
+        ValueError for the same ULN twice, an unknown ULN, a retired master or an already retired
+        ULN; the caller's unit of work then rolls back.
+        """
+        if master_uln == retired_uln:
+            raise ValueError(f"cannot merge ULN {master_uln} into itself")
+        states = dict(
+            self.session.execute(
+                select(learners.c.uln, learners.c.learner_status)
+                .where(learners.c.uln.in_([master_uln, retired_uln]))
+                .with_for_update()  # PostgreSQL: hold both rows until commit; SQLite ignores it
+            ).all()
+        )
+        for uln in (master_uln, retired_uln):
+            if uln not in states:
+                raise ValueError(f"unknown ULN {uln}")
+        if states[master_uln] == LearnerStatus.RETIRED.value:
+            raise ValueError(f"master ULN {master_uln} is itself retired")
+        if states[retired_uln] == LearnerStatus.RETIRED.value:
+            raise ValueError(f"ULN {retired_uln} is already retired")
+
+        bumped = {
+            "version_number": learners.c.version_number + 1,
+            "last_updated_date": today,
+        }
+        not_retired = learners.c.learner_status != LearnerStatus.RETIRED.value
+        # Conditional updates: if another transaction retired either ULN in between, stop.
+        retired = self.session.execute(
+            update(learners)
+            .where(learners.c.uln == retired_uln, not_retired)
+            .values(learner_status=LearnerStatus.RETIRED.value, master_uln=master_uln, **bumped)
+        )
+        master = self.session.execute(
+            update(learners).where(learners.c.uln == master_uln, not_retired).values(**bumped)
+        )
+        if retired.rowcount != 1 or master.rowcount != 1:
+            raise ValueError(f"ULN {master_uln} or {retired_uln} was retired by another merge")
+        self.session.execute(
+            update(learners)
+            .where(learners.c.master_uln == retired_uln)
+            .values(master_uln=master_uln, **bumped)
+        )
+
+    def count(self) -> int:
+        return int(self.session.execute(select(func.count()).select_from(learners)).scalar_one())
+
+
+class SqlOrganisationRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def by_ukprn(self, ukprn: str) -> Organisation | None:
+        return self._one(organisations.c.ukprn == ukprn)
+
+    def by_reference(self, organisation_ref: str) -> Organisation | None:
+        return self._one(organisations.c.organisation_ref == organisation_ref)
+
+    def by_id(self, organisation_id: int) -> Organisation | None:
+        return self._one(organisations.c.id == organisation_id)
+
+    def _one(self, condition: object) -> Organisation | None:
+        row = self.session.execute(select(organisations).where(condition)).mappings().first()  # type: ignore[arg-type]
+        return None if row is None else mapping.row_to_organisation(row)
+
+    def user(self, organisation_id: int, username: str) -> User | None:
+        query = select(users).where(
+            and_(users.c.organisation_id == organisation_id, users.c.username == username)
+        )
+        row = self.session.execute(query).mappings().first()
+        return None if row is None else mapping.row_to_user(row)
+
+    def add(self, organisation: Organisation) -> Organisation:
+        """Insert and return a copy carrying the new id."""
+        new_id = self.session.execute(
+            insert(organisations).values(**mapping.organisation_to_row(organisation)).returning(organisations.c.id)
+        ).scalar_one()
+        return Organisation(
+            id=new_id,
+            name=organisation.name,
+            ukprn=organisation.ukprn,
+            organisation_ref=organisation.organisation_ref,
+            password_hash=organisation.password_hash,
+        )
+
+    def add_user(self, user: User) -> User:
+        """Insert and return a copy carrying the new id."""
+        new_id = self.session.execute(
+            insert(users).values(**mapping.user_to_row(user)).returning(users.c.id)
+        ).scalar_one()
+        return User(id=new_id, organisation_id=user.organisation_id, username=user.username, roles=frozenset(user.roles))
+
+
+class SqlSearchLog:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def record(self, organisation_id: int, search_key: str, response_code: str, at: datetime) -> None:
+        self.session.execute(
+            insert(recent_searches).values(
+                organisation_id=organisation_id,
+                search_key=search_key,
+                response_code=response_code,
+                searched_at=mapping.to_naive_utc(at),
+            )
+        )
+
+    def recent(self, organisation_id: int, search_key: str, since: datetime) -> list[str]:
+        """Response codes of matching searches at or after `since`, newest first."""
+        query = (
+            select(recent_searches.c.response_code)
+            .where(
+                recent_searches.c.organisation_id == organisation_id,
+                recent_searches.c.search_key == search_key,
+                recent_searches.c.searched_at >= mapping.to_naive_utc(since),
+            )
+            .order_by(recent_searches.c.searched_at.desc(), recent_searches.c.id.desc())
+        )
+        return list(self.session.execute(query).scalars())
+
+
+class SqlAuditLog:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def record(
+        self,
+        *,
+        at: datetime,
+        organisation_id: int | None,
+        username: str | None,
+        operation: str,
+        uln: str | None,
+        outcome: str,
+    ) -> None:
+        self.session.execute(
+            insert(audit_events).values(
+                at=mapping.to_naive_utc(at),
+                organisation_id=organisation_id,
+                username=username,
+                operation=operation,
+                uln=uln,
+                outcome=outcome,
+            )
+        )

@@ -1,0 +1,295 @@
+"""SqlLearnerRepository against a real, migrated database (SQLite and PostgreSQL)."""
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import Engine, event, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from adapters.bulk import bulk_insert_learners
+from adapters.orm import learners
+from adapters.repository import SqlLearnerRepository
+from adapters.synthetic import generate_learners
+from lrs_ws.domain.learner import DETAIL_FIELDS, Learner, LearnerStatus
+from lrs_ws.domain.matching import MatchCandidate
+from .persistence_builders import full_learner, simple_learner, valid_ulns
+
+BORN = date(2008, 3, 14)
+
+
+def add_all(sessions: sessionmaker[Session], *items: Learner) -> None:
+    with sessions() as session:
+        repository = SqlLearnerRepository(session)
+        for learner in items:
+            repository.add(learner)
+        session.commit()
+
+
+def test_learner_columns_are_the_detail_fields_and_the_kept_fields() -> None:
+    kept = ["created_date", "last_updated_date", "version_number", "learner_status", "tier_level", "master_uln"]
+    assert [c.name for c in learners.columns] == ["uln", *DETAIL_FIELDS, *kept]
+
+
+def test_add_then_get_returns_every_field(sessions: sessionmaker[Session]) -> None:
+    (uln,) = valid_ulns(1)
+    stored = full_learner(uln)
+    add_all(sessions, stored)
+
+    with sessions() as session:
+        loaded = SqlLearnerRepository(session).get(uln)
+
+    assert loaded == stored
+    assert loaded is not None and loaded.learner_status is LearnerStatus.CLOSED
+    for name in DETAIL_FIELDS:
+        assert getattr(loaded, name) == getattr(stored, name), name
+
+
+def test_get_of_an_unknown_uln_is_none(sessions: sessionmaker[Session]) -> None:
+    with sessions() as session:
+        assert SqlLearnerRepository(session).get("1026893096") is None
+
+
+def test_get_many_keeps_the_order_asked_for_and_skips_unknown(sessions: sessionmaker[Session]) -> None:
+    ulns = valid_ulns(5)
+    add_all(sessions, *(simple_learner(uln, BORN, given_name=f"N{i}") for i, uln in enumerate(ulns[:4])))
+    asked = [ulns[3], ulns[4], ulns[0], ulns[2], ulns[0]]
+
+    with sessions() as session:
+        found = SqlLearnerRepository(session).get_many(asked)
+
+    assert [learner.uln for learner in found] == [ulns[3], ulns[0], ulns[2], ulns[0]]
+
+
+def test_update_with_the_current_version_writes_and_moves_the_version_on(sessions: sessionmaker[Session]) -> None:
+    (uln,) = valid_ulns(1)
+    add_all(sessions, full_learner(uln, version_number=1))
+    changed = full_learner(
+        uln,
+        version_number=2,
+        family_name="Brown",
+        previous_family_name="O'Neill-Smith",
+        last_updated_date=date(2026, 2, 1),
+        created_date=date(1999, 1, 1),  # never rewritten by an update
+    )
+
+    with sessions() as session:
+        assert SqlLearnerRepository(session).update(changed, expected_version=1) is True
+        session.commit()
+    with sessions() as session:
+        loaded = SqlLearnerRepository(session).get(uln)
+
+    assert loaded is not None
+    assert (loaded.family_name, loaded.previous_family_name) == ("Brown", "O'Neill-Smith")
+    assert loaded.version_number == 2
+    assert loaded.last_updated_date == date(2026, 2, 1)
+    assert loaded.created_date == date(2025, 9, 1)
+
+
+def test_update_moves_the_version_on_even_when_the_caller_did_not(sessions: sessionmaker[Session]) -> None:
+    (uln,) = valid_ulns(1)
+    add_all(sessions, simple_learner(uln, BORN, version_number=4))
+    changed = simple_learner(uln, BORN, version_number=4, given_name="Samuel")
+
+    with sessions() as session:
+        assert SqlLearnerRepository(session).update(changed, expected_version=4)
+        session.commit()
+
+    assert changed.version_number == 5
+    with sessions() as session:
+        assert SqlLearnerRepository(session).get(uln).version_number == 5  # type: ignore[union-attr]
+
+
+def test_update_with_a_stale_version_returns_false_and_writes_nothing(sessions: sessionmaker[Session]) -> None:
+    (uln,) = valid_ulns(1)
+    original = full_learner(uln, version_number=3)
+    add_all(sessions, original)
+    stale = full_learner(uln, version_number=3, family_name="Brown")
+
+    with sessions() as session:
+        assert SqlLearnerRepository(session).update(stale, expected_version=2) is False
+        session.commit()
+    with sessions() as session:
+        assert SqlLearnerRepository(session).get(uln) == original
+
+
+def test_two_writers_from_one_version_only_one_wins(sessions: sessionmaker[Session]) -> None:
+    (uln,) = valid_ulns(1)
+    add_all(sessions, simple_learner(uln, BORN))
+    first = simple_learner(uln, BORN, given_name="First", version_number=2)
+    second = simple_learner(uln, BORN, given_name="Second", version_number=2)
+
+    with sessions() as session:
+        assert SqlLearnerRepository(session).update(first, expected_version=1)
+        session.commit()
+    with sessions() as session:
+        assert not SqlLearnerRepository(session).update(second, expected_version=1)
+        session.commit()
+    with sessions() as session:
+        assert SqlLearnerRepository(session).get(uln).given_name == "First"  # type: ignore[union-attr]
+
+
+def test_uln_exists_for_active_and_retired_learners_only(sessions: sessionmaker[Session]) -> None:
+    master, retired, never_issued = valid_ulns(3)
+    add_all(sessions, simple_learner(master, BORN), simple_learner(retired, BORN))
+    with sessions() as session:
+        repository = SqlLearnerRepository(session)
+        repository.merge(master, retired, date(2026, 3, 1))
+        session.commit()
+
+    with sessions() as session:
+        repository = SqlLearnerRepository(session)
+        assert repository.uln_exists(master)
+        assert repository.uln_exists(retired)
+        assert not repository.uln_exists(never_issued)
+
+
+def test_candidates_born_on_returns_the_light_rows_of_those_dates(sessions: sessionmaker[Session]) -> None:
+    a, b, c, d = valid_ulns(4)
+    other_day = BORN + timedelta(days=1)
+    add_all(
+        sessions,
+        full_learner(a, date_of_birth=BORN),
+        simple_learner(b, other_day, previous_family_name="Jones"),
+        simple_learner(c, date(1990, 1, 1)),
+        simple_learner(d, BORN, learner_status=LearnerStatus.RETIRED, master_uln=a),
+    )
+
+    with sessions() as session:
+        repository = SqlLearnerRepository(session)
+        found = repository.candidates_born_on([BORN, other_day, BORN])
+        assert repository.candidates_born_on([]) == []
+
+    expected = {
+        MatchCandidate(a, "Siobhán", "O'Neill-Smith", "Jones", BORN, "2", "ls6 2ab  ", None),
+        MatchCandidate(b, "Sam", "Taylor", "Jones", other_day, "1", "M1 1AE", None),
+        MatchCandidate(d, "Sam", "Taylor", None, BORN, "1", "M1 1AE", a),
+    }
+    assert set(found) == expected
+    assert [candidate.uln for candidate in found] == sorted(candidate.uln for candidate in expected)
+
+
+def _captured_candidate_query(engine: Engine, sessions: sessionmaker[Session], dates: list[date]) -> tuple[str, object]:
+    """The exact SQL and parameters candidates_born_on sends to the driver."""
+    captured: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if "date_of_birth IN" in statement:
+            captured.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        with sessions() as session:
+            SqlLearnerRepository(session).candidates_born_on(dates)
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert len(captured) == 1
+    return captured[0]
+
+
+def test_candidates_born_on_reads_through_the_date_of_birth_index(
+    engine: Engine, sessions: sessionmaker[Session]
+) -> None:
+    bulk_insert_learners(engine, generate_learners(2000, seed=3))
+    with engine.begin() as connection:
+        connection.execute(text("ANALYZE learners" if engine.dialect.name == "postgresql" else "ANALYZE"))
+    with engine.connect() as connection:
+        some_dates = list(connection.execute(select(learners.c.date_of_birth).limit(3)).scalars())
+    statement, parameters = _captured_candidate_query(engine, sessions, some_dates)
+
+    explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
+    with engine.connect() as connection:
+        plan = "\n".join(str(row[-1]) for row in connection.exec_driver_sql(explain + statement, parameters))  # type: ignore[arg-type]
+
+    print(f"{engine.dialect.name} plan:\n{plan}")
+    if engine.dialect.name == "sqlite":
+        assert "USING INDEX ix_learners_date_of_birth" in plan or "USING COVERING INDEX ix_learners_date_of_birth" in plan
+    else:
+        assert "ix_learners_date_of_birth" in plan
+        assert "Index Scan" in plan or "Bitmap Index Scan" in plan
+        assert "Seq Scan" not in plan
+
+
+def test_get_fills_linked_ulns_for_a_master_and_master_uln_for_a_retired(sessions: sessionmaker[Session]) -> None:
+    master, retired_one, retired_two = valid_ulns(3)
+    add_all(sessions, *(simple_learner(uln, BORN) for uln in (master, retired_one, retired_two)))
+    with sessions() as session:
+        repository = SqlLearnerRepository(session)
+        repository.merge(master, retired_two, date(2026, 3, 1))
+        repository.merge(master, retired_one, date(2026, 3, 1))
+        session.commit()
+
+    with sessions() as session:
+        repository = SqlLearnerRepository(session)
+        loaded_master = repository.get(master)
+        loaded_retired = repository.get(retired_one)
+        many = repository.get_many([master])
+
+    assert loaded_master is not None and loaded_retired is not None
+    assert loaded_master.linked_ulns == sorted([retired_one, retired_two])
+    assert many[0].linked_ulns == loaded_master.linked_ulns
+    assert loaded_master.version_number == 3  # one bump per merge
+    assert loaded_master.last_updated_date == date(2026, 3, 1)
+    assert loaded_retired.is_retired and loaded_retired.master_uln == master
+    assert loaded_retired.version_number == 2
+    assert loaded_retired.linked_ulns == []
+
+
+def test_merge_repoints_learners_retired_into_the_retired_one(sessions: sessionmaker[Session]) -> None:
+    old_master, new_master, earlier_retired = valid_ulns(3)
+    add_all(sessions, *(simple_learner(uln, BORN) for uln in (old_master, new_master, earlier_retired)))
+    with sessions() as session:
+        repository = SqlLearnerRepository(session)
+        repository.merge(old_master, earlier_retired, date(2026, 3, 1))
+        repository.merge(new_master, old_master, date(2026, 4, 1))
+        session.commit()
+
+    with sessions() as session:
+        repository = SqlLearnerRepository(session)
+        assert repository.get(new_master).linked_ulns == sorted([old_master, earlier_retired])  # type: ignore[union-attr]
+        assert repository.get(old_master).linked_ulns == []  # type: ignore[union-attr]
+        assert repository.get(earlier_retired).master_uln == new_master  # type: ignore[union-attr]
+        assert repository.get(earlier_retired).last_updated_date == date(2026, 4, 1)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("same", "into itself"),
+        ("unknown master", "unknown ULN"),
+        ("unknown retired", "unknown ULN"),
+        ("retired master", "is itself retired"),
+        ("already retired", "already retired"),
+    ],
+)
+def test_merge_refuses_what_makes_no_sense(sessions: sessionmaker[Session], case: str, message: str) -> None:
+    a, b, c, unknown = valid_ulns(4)
+    add_all(sessions, *(simple_learner(uln, BORN) for uln in (a, b, c)))
+    with sessions() as session:
+        SqlLearnerRepository(session).merge(a, b, date(2026, 3, 1))  # b is now retired into a
+        session.commit()
+    master, retired = {
+        "same": (c, c),
+        "unknown master": (unknown, c),
+        "unknown retired": (c, unknown),
+        "retired master": (b, c),
+        "already retired": (c, b),
+    }[case]
+
+    with sessions() as session:
+        repository = SqlLearnerRepository(session)
+        before = [repository.get(uln) for uln in (a, b, c)]
+        with pytest.raises(ValueError, match=message):
+            repository.merge(master, retired, date(2026, 4, 1))
+        session.rollback()
+        assert [repository.get(uln) for uln in (a, b, c)] == before
+
+
+def test_learner_copy_round_trips_through_the_repository(sessions: sessionmaker[Session]) -> None:
+    """Dataclass equality covers every field, linked_ulns included."""
+    (uln,) = valid_ulns(1)
+    learner = full_learner(uln)
+    add_all(sessions, learner.copy())
+    with sessions() as session:
+        assert dataclasses.asdict(SqlLearnerRepository(session).get(uln)) == dataclasses.asdict(learner)  # type: ignore[arg-type]

@@ -1,0 +1,61 @@
+"""The schema comes from the migrations; the ORM tables must describe exactly that schema."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect
+
+from adapters.migrate import current_revision, downgrade, head_revision, upgrade
+from adapters.orm import Base
+from adapters.unit_of_work import make_engine
+
+
+def test_migrated_schema_matches_the_orm_metadata(engine: Engine) -> None:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, Base.metadata)
+    assert differences == []
+
+
+def test_tables_columns_and_indexes_are_all_there(engine: Engine) -> None:
+    inspector = inspect(engine)
+    assert set(inspector.get_table_names()) == set(Base.metadata.tables) | {"alembic_version"}
+    for table in Base.metadata.sorted_tables:
+        assert [c["name"] for c in inspector.get_columns(table.name)] == [c.name for c in table.columns]
+        # PostgreSQL also lists the index behind each unique constraint; those are not indexes here.
+        indexes = {i["name"] for i in inspector.get_indexes(table.name) if not i.get("duplicates_constraint")}
+        assert indexes == {i.name for i in table.indexes}
+        unique = {u["name"] for u in inspector.get_unique_constraints(table.name)}
+        assert unique == {c.name for c in table.constraints if c.__class__.__name__ == "UniqueConstraint"}
+    assert {"name": "ix_learners_date_of_birth", "column_names": ["date_of_birth"]}.items() <= next(
+        i for i in inspector.get_indexes("learners") if i["name"] == "ix_learners_date_of_birth"
+    ).items()
+
+
+def test_database_is_at_head_and_upgrading_again_changes_nothing(engine: Engine) -> None:
+    assert current_revision(engine) == head_revision() == "0001"
+    upgrade(engine)
+    assert current_revision(engine) == "0001"
+
+
+def test_upgrade_from_a_url_then_downgrade_to_nothing(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        assert current_revision(engine) == "0001"
+        downgrade(engine, "base")
+        assert current_revision(engine) is None
+        assert inspect(engine).get_table_names() == ["alembic_version"]
+    finally:
+        engine.dispose()
+
+
+def test_a_new_database_has_no_revision(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    try:
+        assert current_revision(engine) is None
+    finally:
+        engine.dispose()

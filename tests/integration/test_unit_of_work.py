@@ -1,0 +1,168 @@
+"""SqlUnitOfWork and the organisation, search and audit repositories on a real database."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from adapters.orm import audit_events, learners, organisations
+from adapters.unit_of_work import SqlUnitOfWork, normalise_url
+from lrs_ws.domain.roles import Role
+from lrs_ws.services.ports import Organisation, User
+
+from .persistence_builders import simple_learner, valid_ulns
+
+NOW = datetime(2026, 11, 23, 10, 0, 0)
+
+
+def count(engine: Engine, table) -> int:  # type: ignore[no-untyped-def]
+    with engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def an_organisation(ukprn: str = "10000001", ref: str | None = "ABC123") -> Organisation:
+    return Organisation(id=None, name="Northfield College", ukprn=ukprn, organisation_ref=ref, password_hash="x$y")
+
+
+def test_commit_keeps_every_change(engine: Engine, sessions: sessionmaker[Session]) -> None:
+    (uln,) = valid_ulns(1)
+    with SqlUnitOfWork(sessions) as uow:
+        uow.learners.add(simple_learner(uln, date(2008, 1, 1)))
+        uow.audit.record(at=NOW, organisation_id=None, username=None, operation="registerSingleLearner", uln=uln, outcome="WSRC0006")
+        uow.commit()
+
+    assert count(engine, learners) == 1
+    assert count(engine, audit_events) == 1
+
+
+def test_leaving_without_commit_keeps_nothing(engine: Engine, sessions: sessionmaker[Session]) -> None:
+    (uln,) = valid_ulns(1)
+    with SqlUnitOfWork(sessions) as uow:
+        uow.learners.add(simple_learner(uln, date(2008, 1, 1)))
+        uow.organisations.add(an_organisation())
+
+    assert count(engine, learners) == 0
+    assert count(engine, organisations) == 0
+
+
+def test_an_exception_rolls_everything_back(engine: Engine, sessions: sessionmaker[Session]) -> None:
+    (uln,) = valid_ulns(1)
+    with pytest.raises(RuntimeError, match="use case failed"):
+        with SqlUnitOfWork(sessions) as uow:
+            uow.learners.add(simple_learner(uln, date(2008, 1, 1)))
+            uow.searches.record(1, "k" * 64, "WSRC0001", NOW)
+            uow.audit.record(at=NOW, organisation_id=1, username="u", operation="op", uln=uln, outcome="x")
+            raise RuntimeError("use case failed")
+
+    assert count(engine, learners) == 0
+    assert count(engine, audit_events) == 0
+    with SqlUnitOfWork(sessions) as uow:
+        assert uow.searches.recent(1, "k" * 64, NOW - timedelta(days=1)) == []
+
+
+def test_explicit_rollback_discards_and_the_unit_of_work_stays_usable(engine: Engine, sessions: sessionmaker[Session]) -> None:
+    first, second = valid_ulns(2)
+    with SqlUnitOfWork(sessions) as uow:
+        uow.learners.add(simple_learner(first, date(2008, 1, 1)))
+        uow.rollback()
+        uow.learners.add(simple_learner(second, date(2008, 1, 1)))
+        uow.commit()
+
+    with SqlUnitOfWork(sessions) as uow:
+        assert not uow.learners.uln_exists(first)
+        assert uow.learners.uln_exists(second)
+
+
+def test_organisations_and_users_round_trip(sessions: sessionmaker[Session]) -> None:
+    with SqlUnitOfWork(sessions) as uow:
+        organisation = uow.organisations.add(an_organisation())
+        assert organisation.id is not None
+        user = uow.organisations.add_user(
+            User(id=None, organisation_id=organisation.id, username="jsmith", roles=frozenset({Role.ONLINE_USER, Role.VIEW_ONLY}))
+        )
+        assert user.id is not None
+        uow.commit()
+
+    with SqlUnitOfWork(sessions) as uow:
+        assert uow.organisations.by_ukprn("10000001") == organisation
+        assert uow.organisations.by_reference("ABC123") == organisation
+        assert uow.organisations.by_ukprn("99999999") is None
+        assert uow.organisations.by_reference("ZZZ999") is None
+        assert uow.organisations.user(organisation.id, "jsmith") == user
+        assert uow.organisations.user(organisation.id, "nobody") is None
+        assert uow.organisations.user(organisation.id, "jsmith").roles == {Role.ONLINE_USER, Role.VIEW_ONLY}  # type: ignore[union-attr]
+
+
+def test_organisation_without_ukprn_or_reference_and_duplicate_usernames(sessions: sessionmaker[Session]) -> None:
+    with SqlUnitOfWork(sessions) as uow:
+        first = uow.organisations.add(an_organisation(ukprn="10000001", ref=None))
+        second = uow.organisations.add(an_organisation(ukprn="10000002", ref=None))  # NULLs are not duplicates
+        uow.organisations.add_user(User(id=None, organisation_id=first.id, username="admin"))  # type: ignore[arg-type]
+        uow.organisations.add_user(User(id=None, organisation_id=second.id, username="admin"))  # type: ignore[arg-type]
+        uow.commit()
+        assert uow.organisations.user(first.id, "admin").roles == frozenset()  # type: ignore[arg-type, union-attr]
+
+    with pytest.raises(IntegrityError):
+        with SqlUnitOfWork(sessions) as uow:
+            uow.organisations.add_user(User(id=None, organisation_id=first.id, username="admin"))  # type: ignore[arg-type]
+
+
+def test_search_log_recent_filters_by_organisation_key_and_time(sessions: sessionmaker[Session]) -> None:
+    key, other_key = "a" * 64, "b" * 64
+    with SqlUnitOfWork(sessions) as uow:
+        uow.searches.record(1, key, "WSRC0001", NOW - timedelta(minutes=45))  # too old
+        uow.searches.record(1, key, "WSRC0003", NOW - timedelta(minutes=20))
+        uow.searches.record(1, key, "WSRC0004", NOW - timedelta(minutes=5))
+        uow.searches.record(2, key, "WSRC0001", NOW - timedelta(minutes=5))  # another organisation
+        uow.searches.record(1, other_key, "WSRC0001", NOW - timedelta(minutes=5))  # another search
+        uow.commit()
+
+    with SqlUnitOfWork(sessions) as uow:
+        assert uow.searches.recent(1, key, NOW - timedelta(minutes=30)) == ["WSRC0004", "WSRC0003"]
+        assert uow.searches.recent(1, key, NOW - timedelta(minutes=20)) == ["WSRC0004", "WSRC0003"]  # inclusive
+        assert uow.searches.recent(3, key, NOW - timedelta(days=1)) == []
+
+
+def test_search_log_compares_aware_and_naive_times_as_utc(sessions: sessionmaker[Session]) -> None:
+    key = "c" * 64
+    london_summer = timezone(timedelta(hours=1))
+    with SqlUnitOfWork(sessions) as uow:
+        uow.searches.record(1, key, "WSRC0001", datetime(2026, 7, 1, 12, 0, tzinfo=london_summer))  # 11:00 UTC
+        uow.commit()
+    with SqlUnitOfWork(sessions) as uow:
+        assert uow.searches.recent(1, key, datetime(2026, 7, 1, 10, 59)) == ["WSRC0001"]
+        assert uow.searches.recent(1, key, datetime(2026, 7, 1, 11, 1, tzinfo=timezone.utc)) == []
+
+
+def test_audit_record_stores_the_event(engine: Engine, sessions: sessionmaker[Session]) -> None:
+    (uln,) = valid_ulns(1)
+    with SqlUnitOfWork(sessions) as uow:
+        uow.audit.record(at=NOW, organisation_id=7, username="jsmith", operation="learnerByULN", uln=uln, outcome="WSRC0004")
+        uow.audit.record(at=NOW, organisation_id=None, username=None, operation="signIn", uln=None, outcome="WSEC0001")
+        uow.commit()
+
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(audit_events.c.at, audit_events.c.organisation_id, audit_events.c.username, audit_events.c.operation, audit_events.c.uln, audit_events.c.outcome)
+            .order_by(audit_events.c.id)
+        ).all()
+    assert [tuple(row) for row in rows] == [
+        (NOW, 7, "jsmith", "learnerByULN", uln, "WSRC0004"),
+        (NOW, None, None, "signIn", None, "WSEC0001"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        ("postgresql://u@h:5432/db", "postgresql+psycopg://u@h:5432/db"),
+        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("sqlite:///lrs-ws.sqlite3", "sqlite:///lrs-ws.sqlite3"),
+    ],
+)
+def test_postgresql_urls_use_psycopg_3(given: str, expected: str) -> None:
+    assert normalise_url(given) == expected
