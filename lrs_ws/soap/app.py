@@ -86,6 +86,7 @@ class LrsWsgiApp:
         self.runtime = runtime
         self.endpoints = {e.path.lower(): e for e in endpoints}
         self.max_bytes = runtime.settings.max_request_bytes
+        contract.message_schema()  # build before the first request, not inside one
         # Built once from the configured public URL, never from a request's Host header.
         self.wsdls = {
             e.path.lower(): contract.single_wsdl(runtime.settings.endpoint(e.path), e.wsdl_name)
@@ -126,6 +127,9 @@ class LrsWsgiApp:
             code, detail = refusal
             return _fault(start_response, "500 Internal Server Error", code, detail)
         environ = dict(environ, **{"wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))})
+        # The envelope is checked already; spyne would refuse a missing or unusual Content-Type.
+        if not environ.get("CONTENT_TYPE", "").lower().startswith("text/xml"):
+            environ["CONTENT_TYPE"] = "text/xml; charset=utf-8"
         try:
             return endpoint.wsgi(environ, start_response)
         except Exception:  # spyne handles method errors itself; this is the last line of defence

@@ -171,8 +171,17 @@ def _schema_files() -> list[Path]:
     return sorted(XSD_DIR.glob("*.xsd"))
 
 
-@functools.lru_cache(maxsize=1)
+_BUILD_LOCK = threading.Lock()
+
+
 def message_schema() -> etree.XMLSchema:
+    """The schema, built by the first caller; libxml2 fails when two threads build it at once."""
+    with _BUILD_LOCK:
+        return _message_schema()
+
+
+@functools.lru_cache(maxsize=1)
+def _message_schema() -> etree.XMLSchema:
     """One XMLSchema over every ``xsd/*.xsd`` file, through a small wrapper that imports them.
 
     Built once per process. Validating is safe from several threads, but ``error_log`` belongs to
