@@ -48,9 +48,12 @@ DETAIL_FIELDS: tuple[str, ...] = (
 )
 
 
+_ACRONYMS = {"uln": "ULN", "id": "ID"}
+
+
 def wire_name(field: str) -> str:
     """The LRS name of a field: `last_known_post_code` -> `LastKnownPostCode`, `uln` -> `ULN`."""
-    return "ULN" if field == "uln" else "".join(part.capitalize() for part in field.split("_"))
+    return _ACRONYMS.get(field) or "".join(part.capitalize() for part in field.split("_"))
 
 
 WIRE_NAMES: dict[str, str] = {field: wire_name(field) for field in DETAIL_FIELDS}
