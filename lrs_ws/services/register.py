@@ -10,7 +10,7 @@ from lrs_ws.domain.codes import ResponseCode
 from lrs_ws.domain.learner import Learner, LearnerDetails, LearnerStatus
 from lrs_ws.domain.matching import MatchRule, SearchKey, match
 from lrs_ws.domain.normalise import search_key_hash
-from lrs_ws.domain.rules import validate_details
+from lrs_ws.domain.rules import register_duplicate_key, validate_details
 from lrs_ws.domain.uln import new_uln
 from lrs_ws.services.audit import record as audit
 from lrs_ws.services.ports import Caller, UnitOfWork
@@ -25,16 +25,6 @@ class RegisterResult:
     reason: str = ""  # why WSRC0021, for the audit and the logs
 
 
-def search_key_of(details: LearnerDetails) -> SearchKey:
-    return SearchKey(
-        given_name=details.given_name,
-        family_name=details.family_name,
-        date_of_birth=details.date_of_birth,
-        gender=details.gender,
-        post_code=details.last_known_post_code,
-    )
-
-
 def register(
     uow: UnitOfWork,
     caller: Caller,
@@ -47,7 +37,7 @@ def register(
 ) -> RegisterResult:
     """WSRC0005 with a new ULN, or WSRC0021. Invalid details raise InvalidField (nothing written)."""
     validate_details(details, now.date(), prohibited_words)
-    key = search_key_of(details)
+    key = register_duplicate_key(details)
     result = _check_register(uow, caller, key, now, find_window)
     if result is None:
         learner = Learner(
