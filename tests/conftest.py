@@ -26,6 +26,8 @@ DEMO = load_demo_file()
 PUBLIC_URL = "http://lrs.test"
 BINDING = "{http://tempuri.org/}BasicHttpBinding_LearnerPortType"
 LEARNER_SERVICE = f"{PUBLIC_URL}/LearnerService.svc"
+BINDING_R9 = "{http://tempuri.org/}BasicHttpBinding_ILearnerServiceR9"
+LEARNER_SERVICE_R9 = f"{PUBLIC_URL}/LearnerServiceR9.svc"
 
 
 def _postgres_database(base_url: str) -> tuple[str, callable]:

@@ -2,7 +2,9 @@
 
 Screening happens before spyne parses anything, so that every refusal is a SOAP fault and never
 an HTML error page: method, size, well-formed XML without DOCTYPE, a SOAP 1.1 envelope, a known
-Body element, and validation against our `xsd/`.
+Body element, and validation against our `xsd/`. The screening is shared by every endpoint; each
+endpoint answers in its own fault kind (MIAPAPIException for the Learner Register, DomainFault
+for the learning records service).
 """
 from __future__ import annotations
 
@@ -25,9 +27,10 @@ with warnings.catch_warnings():  # spyne 2.14 imports deprecated modules; nothin
 from lrs_ws.domain.codes import ErrorCode
 from lrs_ws.runtime import Runtime
 from lrs_ws.soap import contract
-from lrs_ws.soap.faults import fault_envelope
+from lrs_ws.soap.faults import DOMAIN, MIAP, FaultKind
 from lrs_ws.soap.learner_service import LearnerService
 from lrs_ws.soap.namespaces import FINDMSG, REGMSG, SOAP_ENV, TEMPURI
+from lrs_ws.soap.r9_service import LearnerServiceR9
 
 log = logging.getLogger(__name__)
 
@@ -55,30 +58,75 @@ class BodyDispatchSoap11(Soap11):
 
 @dataclass(frozen=True)
 class Endpoint:
+    """One service: where it is served, its WSDL, the requests it accepts, how it reports errors."""
+
     path: str
     wsdl_name: str  # file under wsdl/
     requests: tuple[str, ...]  # Clark names of the request elements this endpoint accepts
     wsgi: Callable
+    faults: FaultKind = MIAP  # the detail of every fault this endpoint answers with
 
 
-def _learner_service_endpoint(runtime: Runtime) -> Endpoint:
-    requests = (
-        f"{{{FINDMSG}}}FindLearnerByULN",
-        f"{{{FINDMSG}}}FindLearnerByDemographics",
-        f"{{{REGMSG}}}RegisterLearner",
-        f"{{{REGMSG}}}UpdateLearner",
-    )
+def make_endpoint(
+    runtime: Runtime,
+    *,
+    path: str,
+    wsdl_name: str,
+    service: type,
+    name: str,
+    requests: tuple[str, ...],
+    faults: FaultKind,
+) -> Endpoint:
+    """A spyne application for `service` behind the shared screening.
+
+    Every request element is dispatched on its QName (spyne keys methods under the application's
+    namespace, tempuri, whatever namespace the element is in). The fault kind is set on the spyne
+    application too, so that `lrs_ws.soap.calls.call` raises faults of the same kind as the
+    screening answers with.
+    """
     method_keys = {qname: f"{{{TEMPURI}}}{qname.partition('}')[2]}" for qname in requests}
     application = Application(
-        [LearnerService],
+        [service],
         tns=TEMPURI,
-        name="LearnerServiceProxy",
+        name=name,
         in_protocol=BodyDispatchSoap11(method_keys, validator=None),
         out_protocol=Soap11(),
     )
     application.runtime = runtime
+    application.fault_kind = faults
     wsgi = WsgiApplication(application, max_content_length=runtime.settings.max_request_bytes)
-    return Endpoint("/LearnerService.svc", "LearnerService.wsdl", requests, wsgi)
+    return Endpoint(path, wsdl_name, requests, wsgi, faults)
+
+
+def _learner_service_endpoint(runtime: Runtime) -> Endpoint:
+    """Learner Register: document/literal bare, MIAPAPIException faults."""
+    return make_endpoint(
+        runtime,
+        path="/LearnerService.svc",
+        wsdl_name="LearnerService.wsdl",
+        service=LearnerService,
+        name="LearnerServiceProxy",
+        requests=(
+            f"{{{FINDMSG}}}FindLearnerByULN",
+            f"{{{FINDMSG}}}FindLearnerByDemographics",
+            f"{{{REGMSG}}}RegisterLearner",
+            f"{{{REGMSG}}}UpdateLearner",
+        ),
+        faults=MIAP,
+    )
+
+
+def _learner_service_r9_endpoint(runtime: Runtime) -> Endpoint:
+    """Learning records (PLR): WCF document/literal wrapped, DomainFault faults."""
+    return make_endpoint(
+        runtime,
+        path="/LearnerServiceR9.svc",
+        wsdl_name="LearnerServiceR9.wsdl",
+        service=LearnerServiceR9,
+        name="LearnerServiceR9Proxy",
+        requests=(f"{{{TEMPURI}}}GetLearnerLearningEvents",),
+        faults=DOMAIN,
+    )
 
 
 class LrsWsgiApp:
@@ -98,7 +146,7 @@ class LrsWsgiApp:
         endpoint = self.endpoints.get(path)
         if endpoint is None:
             known = ", ".join(e.path for e in self.endpoints.values())
-            return _fault(start_response, "404 Not Found", ErrorCode.UNKNOWN_REQUEST, f"No service at {path}; services: {known}")
+            return _fault(start_response, MIAP, "404 Not Found", ErrorCode.UNKNOWN_REQUEST, f"No service at {path}; services: {known}")
         method = environ.get("REQUEST_METHOD", "GET").upper()
         if method in ("GET", "HEAD"):
             query = {k.lower() for k in parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)}
@@ -109,6 +157,7 @@ class LrsWsgiApp:
         if method != "POST":
             return _fault(
                 start_response,
+                endpoint.faults,
                 "405 Method Not Allowed",
                 ErrorCode.INVALID_REQUEST,
                 f"UnsupportedHttpVerb {method}: POST a SOAP 1.1 envelope, or GET ?wsdl",
@@ -118,6 +167,7 @@ class LrsWsgiApp:
         if body is None:
             return _fault(
                 start_response,
+                endpoint.faults,
                 "413 Request Entity Too Large",
                 ErrorCode.INVALID_REQUEST,
                 f"The request body exceeds the limit of {self.max_bytes} bytes",
@@ -125,7 +175,7 @@ class LrsWsgiApp:
         refusal = _screen(body, endpoint)
         if refusal is not None:
             code, detail = refusal
-            return _fault(start_response, "500 Internal Server Error", code, detail)
+            return _fault(start_response, endpoint.faults, "500 Internal Server Error", code, detail)
         environ = dict(environ, **{"wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))})
         # The envelope is checked already; spyne would refuse a missing or unusual Content-Type.
         if not environ.get("CONTENT_TYPE", "").lower().startswith("text/xml"):
@@ -134,7 +184,9 @@ class LrsWsgiApp:
             return endpoint.wsgi(environ, start_response)
         except Exception:  # spyne handles method errors itself; this is the last line of defence
             log.exception("unexpected error serving %s", path)
-            return _fault(start_response, "500 Internal Server Error", ErrorCode.UNEXPECTED_ERROR, "The request could not be completed.")
+            return _fault(
+                start_response, endpoint.faults, "500 Internal Server Error", ErrorCode.UNEXPECTED_ERROR, "The request could not be completed."
+            )
 
 
 def _read_body(environ, limit: int) -> bytes | None:
@@ -173,8 +225,8 @@ def _screen(body: bytes, endpoint: Endpoint) -> tuple[ErrorCode, str] | None:
     return None
 
 
-def _fault(start_response, status: str, code: ErrorCode, detail: str, headers: list | None = None):
-    body = fault_envelope(code, detail)
+def _fault(start_response, kind: FaultKind, status: str, code: ErrorCode, detail: str, headers: list | None = None):
+    body = kind.envelope(code, detail)
     start_response(
         status,
         [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))] + (headers or []),
@@ -183,4 +235,4 @@ def _fault(start_response, status: str, code: ErrorCode, detail: str, headers: l
 
 
 def make_app(runtime: Runtime) -> LrsWsgiApp:
-    return LrsWsgiApp(runtime, [_learner_service_endpoint(runtime)])
+    return LrsWsgiApp(runtime, [_learner_service_endpoint(runtime), _learner_service_r9_endpoint(runtime)])

@@ -1,51 +1,35 @@
 """The Learner Register service (`/LearnerService.svc`): document/literal bare, SOAP 1.1.
 
-Each method translates the wire request into a use case and the result back; `_call` is the one
-place that checks credentials and turns errors into MIAPAPIException faults.
+Each method translates the wire request into a use case and the result back; `_call` reads the
+credentials and hands over to `lrs_ws.soap.calls.call`, the one place (shared with the R9
+service) that checks them and turns errors into faults of the endpoint's kind.
 """
 from __future__ import annotations
 
-import logging
 from typing import Callable, TypeVar
 
-from spyne import Fault, ServiceBase, rpc
+from spyne import ServiceBase, rpc
 
-from lrs_ws.domain.codes import ErrorCode
-from lrs_ws.domain.errors import InvalidField
 from lrs_ws.domain.roles import Operation
 from lrs_ws.runtime import Runtime
 from lrs_ws.services import find, register, update
-from lrs_ws.services.auth import AccessDenied, Credentials, authenticate
+from lrs_ws.services.auth import Credentials
 from lrs_ws.services.ports import Caller, UnitOfWork
-from lrs_ws.soap import mapping, models
-from lrs_ws.soap.faults import MiapFault
+from lrs_ws.soap import calls, mapping, models
 from lrs_ws.soap.namespaces import FINDMSG, REGMSG
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
 def _call(ctx, operation: Operation, request, use_case: Callable[[UnitOfWork, Caller, Runtime], T]) -> T:
-    runtime: Runtime = ctx.app.runtime
+    """Learner Register credentials (OrganisationRef or UKPRN, OrgPassword, UserName) -> calls.call."""
     credentials = Credentials(
         ukprn=request.UKPRN,
         organisation_ref=request.OrganisationRef,
         password=request.OrgPassword,
         username=request.UserName,
     )
-    try:
-        with runtime.unit_of_work() as uow:
-            caller = authenticate(uow, credentials, operation)
-            return use_case(uow, caller, runtime)
-    except AccessDenied as denied:
-        raise MiapFault(denied.code, denied.detail) from None
-    except InvalidField as invalid:
-        raise MiapFault(ErrorCode.INVALID_REQUEST, str(invalid)) from None
-    except Fault:
-        raise
-    except Exception:
-        log.exception("unexpected error in %s", operation.value)
-        raise MiapFault(ErrorCode.UNEXPECTED_ERROR, "The request could not be completed.") from None
+    return calls.call(ctx, operation, credentials, use_case)
 
 
 def _find_response(request, result: find.FindResult, full: bool) -> models.FindLearnerResponse:

@@ -1,9 +1,16 @@
-"""XML namespaces of the Learner Register service (interface page, section 1)."""
+"""XML namespaces of the two LRS services (interface page, section 1)."""
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 TEMPURI = "http://tempuri.org/"
+
+# Learner Register (/LearnerService.svc)
 LEARNER = "http://api.lrs.miap.gov.uk/learner"
 FINDMSG = "http://api.lrs.miap.gov.uk/findmsg"
 REGMSG = "http://api.lrs.miap.gov.uk/regmsg"
 EXCEPTIONS = "http://api.lrs.miap.gov.uk/exceptions"
+
+# Learning records (/LearnerServiceR9.svc): wrappers and parameters in TEMPURI
+QCF_MODEL = "http://api.lrs.qcf.gov.uk/model"
+QCF_FAULTS = "http://api.lrs.qcf.gov.uk/faults"
+QCF_INTERFACE = "http://schemas.datacontract.org/2004/07/Amor.Qcf.Service.Interface"

@@ -1,4 +1,4 @@
-"""zeep clients built from our WSDL (as served), talking to the WSGI app in-process.
+"""zeep clients built from our WSDLs (as served), talking to the WSGI app in-process.
 
 Every response and fault detail they receive is validated against our `xsd/`.
 """
@@ -10,8 +10,8 @@ from lxml import etree
 from zeep.plugins import Plugin
 
 from lrs_ws.soap import contract
-from lrs_ws.soap.namespaces import EXCEPTIONS, SOAP_ENV
-from tests.conftest import BINDING, DEMO, LEARNER_SERVICE
+from lrs_ws.soap.namespaces import EXCEPTIONS, QCF_FAULTS, SOAP_ENV
+from tests.conftest import BINDING, BINDING_R9, DEMO, LEARNER_SERVICE, LEARNER_SERVICE_R9
 
 ORG = DEMO["organisation"]
 
@@ -22,14 +22,26 @@ def credentials(user: str = "online", **overrides) -> dict:
     return values
 
 
+def invoking_organisation(user: str = "online", **overrides) -> dict:
+    """The R9 credentials (InvokingOrganisationR10) of the demo organisation."""
+    values = {"OrganisationRef": None, "Password": ORG["password"], "Ukprn": ORG["ukprn"], "Username": user}
+    values.update(overrides)
+    return values
+
+
+_FAULT_DETAILS = (f"detail/{{{EXCEPTIONS}}}MIAPAPIException", f"detail/{{{QCF_FAULTS}}}DomainFault")
+
+
 def validate_envelope(envelope: etree._Element) -> etree._Element:
-    """Validate the Body's element (or a fault's MIAPAPIException) against our xsd/; return it."""
+    """Validate the Body's element (or a fault's MIAPAPIException / DomainFault) against our
+    xsd/; return it."""
     body = envelope.find(f"{{{SOAP_ENV}}}Body")
     assert body is not None, "response has no SOAP Body"
     element = body[0]
     if element.tag == f"{{{SOAP_ENV}}}Fault":
-        element = element.find(f"detail/{{{EXCEPTIONS}}}MIAPAPIException")
-        assert element is not None, "fault without MIAPAPIException detail"
+        details = [d for d in (element.find(path) for path in _FAULT_DETAILS) if d is not None]
+        assert len(details) == 1, "fault without a MIAPAPIException or DomainFault detail"
+        element = details[0]
     contract.validate_body_element(element)
     return element
 
@@ -53,3 +65,10 @@ def lrs(http, validator):
     """The LearnerService as an MIS sees it: a zeep client from our served ?singlewsdl."""
     client = zeep.Client(f"{LEARNER_SERVICE}?singlewsdl", transport=zeep.Transport(session=http), plugins=[validator])
     return client.create_service(BINDING, LEARNER_SERVICE)
+
+
+@pytest.fixture
+def r9(http, validator):
+    """The LearnerServiceR9 as an MIS sees it: a zeep client from our served ?singlewsdl."""
+    client = zeep.Client(f"{LEARNER_SERVICE_R9}?singlewsdl", transport=zeep.Transport(session=http), plugins=[validator])
+    return client.create_service(BINDING_R9, LEARNER_SERVICE_R9)

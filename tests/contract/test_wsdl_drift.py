@@ -1,4 +1,6 @@
-"""What the server serves at ?singlewsdl is exactly our checked-in wsdl/ and xsd/ files."""
+"""What the server serves at ?singlewsdl is exactly our checked-in wsdl/ and xsd/ files, for both
+services: each WSDL inlines exactly the schema files it imports (directly or through another
+schema), and nothing else."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,7 +8,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from tests.conftest import LEARNER_SERVICE, ROOT
+from tests.conftest import LEARNER_SERVICE, LEARNER_SERVICE_R9, ROOT
 
 XS = "http://www.w3.org/2001/XMLSchema"
 WSDL = "http://schemas.xmlsoap.org/wsdl/"
@@ -37,31 +39,62 @@ def _canonical(element: etree._Element) -> tuple:
     return (element.tag, tuple(sorted(attributes)), (element.text or "").strip(), children)
 
 
-def _served(http) -> etree._Element:
-    response = http.get(f"{LEARNER_SERVICE}?singlewsdl")
+SERVICES = [
+    pytest.param(LEARNER_SERVICE, "LearnerService.wsdl", id="LearnerService"),
+    pytest.param(LEARNER_SERVICE_R9, "LearnerServiceR9.wsdl", id="LearnerServiceR9"),
+]
+
+
+def _served(http, url: str) -> etree._Element:
+    response = http.get(f"{url}?singlewsdl")
     assert response.status_code == 200
     return etree.fromstring(response.content, _PARSER)
 
 
-def test_served_schemas_are_the_xsd_files(http):
-    served = {s.get("targetNamespace"): s for s in _served(http).iter(f"{{{XS}}}schema")}
-    files = {}
-    for path in sorted((ROOT / "xsd").glob("*.xsd")):
-        schema = etree.parse(str(path), _PARSER).getroot()
-        files[schema.get("targetNamespace")] = schema
+def _imported_files(wsdl_name: str) -> dict[str, etree._Element]:
+    """The xsd/ files a WSDL reaches by schemaLocation, by target namespace."""
+    found: dict[Path, etree._Element] = {}
+    pending = [(ROOT / "wsdl" / wsdl_name).resolve()]
+    while pending:
+        source = pending.pop()
+        root = etree.parse(str(source), _PARSER).getroot()
+        for imp in root.iter(f"{{{XS}}}import"):
+            if imp.get("schemaLocation"):
+                target = (source.parent / imp.get("schemaLocation")).resolve()
+                if target not in found:
+                    found[target] = etree.parse(str(target), _PARSER).getroot()
+                    pending.append(target)
+    return {schema.get("targetNamespace"): schema for schema in found.values()}
+
+
+def test_every_xsd_file_belongs_to_a_wsdl():
+    reached = set()
+    for _, name in (p.values for p in SERVICES):
+        reached |= set(_imported_files(name))
+    files = {etree.parse(str(p), _PARSER).getroot().get("targetNamespace") for p in (ROOT / "xsd").glob("*.xsd")}
+    assert reached == files
+
+
+@pytest.mark.parametrize("url, wsdl_name", SERVICES)
+def test_served_schemas_are_the_xsd_files(http, url, wsdl_name):
+    served = {s.get("targetNamespace"): s for s in _served(http, url).iter(f"{{{XS}}}schema")}
+    files = _imported_files(wsdl_name)
     assert set(served) == set(files)
     for namespace, schema in files.items():
         assert _canonical(served[namespace]) == _canonical(schema), f"{namespace} drifted from xsd/"
 
 
-def test_served_wsdl_outside_its_types_is_the_wsdl_file(http):
-    served = _served(http)
-    checked_in = etree.parse(str(ROOT / "wsdl" / "LearnerService.wsdl"), _PARSER).getroot()
+@pytest.mark.parametrize("url, wsdl_name", SERVICES)
+def test_served_wsdl_outside_its_types_is_the_wsdl_file(http, url, wsdl_name):
+    served = _served(http, url)
+    checked_in = etree.parse(str(ROOT / "wsdl" / wsdl_name), _PARSER).getroot()
     for document in (served, checked_in):
         types = document.find(f"{{{WSDL}}}types")
         for child in list(types):
             types.remove(child)
     assert _canonical(served) == _canonical(checked_in)
+    (address,) = served.iter(SOAP_ADDRESS)
+    assert address.get("location") == url
 
 
 def test_a_changed_schema_file_would_be_noticed(tmp_path):

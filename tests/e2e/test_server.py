@@ -14,8 +14,8 @@ import zeep
 import zeep.exceptions
 from lxml import etree
 
-from tests.conftest import BINDING, DEMO
-from tests.contract.conftest import ValidateResponses, credentials
+from tests.conftest import BINDING, BINDING_R9, DEMO
+from tests.contract.conftest import ValidateResponses, credentials, invoking_organisation
 
 AMELIA = {"ULN": "9105106906", "GivenName": "Amelia", "FamilyName": "Hughes"}
 
@@ -72,6 +72,13 @@ def lrs(server):
     return client.create_service(BINDING, f"{public_url}/LearnerService.svc")
 
 
+@pytest.fixture(scope="module")
+def r9(server):
+    public_url, _ = server
+    client = zeep.Client(f"{public_url}/LearnerServiceR9.svc?singlewsdl", plugins=[ValidateResponses()])
+    return client.create_service(BINDING_R9, f"{public_url}/LearnerServiceR9.svc")
+
+
 def test_first_start_prints_endpoints_and_demo_credentials(server):
     public_url, process = server
     # Read what was printed before the workers started (the lines are flushed at start).
@@ -111,3 +118,19 @@ def test_parallel_requests_all_succeed(lrs):
 
     with ThreadPoolExecutor(8) as pool:
         assert set(pool.map(call, range(64))) == {"WSRC0004"}
+
+
+def test_learning_events_over_http(r9):
+    def read(user="online", **learner):
+        return r9.GetLearnerLearningEvents(
+            invokingOrganisation=invoking_organisation(user), userType="LNR", vendorID=1, language="ENG",
+            dateOfBirth=None, gender=None, getType="FULL", **learner,
+        )
+
+    result = read(uln="9105106906", givenName="Amelia", familyName="Hughes")
+    assert result.ResponseCode == "WSRC0004" and result.LearnerRecord.LearningEvent
+    linked = read(uln="5558175256", givenName="Harry", familyName="Patel")
+    assert (linked.ResponseCode, linked.FoundULN, linked.IncomingULN) == ("WSRC0022", "2083498614", "5558175256")
+    with pytest.raises(zeep.exceptions.Fault) as excinfo:
+        read("viewonly", uln="9105106906", givenName="Amelia", familyName="Hughes")
+    assert excinfo.value.detail.findtext(".//{http://api.lrs.qcf.gov.uk/faults}ErrorCode") == "WSEC0006"

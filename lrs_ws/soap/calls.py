@@ -1,0 +1,50 @@
+"""The one place where a SOAP method authenticates its caller and turns errors into faults.
+
+Both services call :func:`call` with the credentials they read from their own request shape;
+the fault kind (MIAPAPIException or DomainFault) is the endpoint's, set on the spyne
+application by :func:`lrs_ws.soap.app.make_endpoint` (``ctx.app.fault_kind``).
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable, TypeVar
+
+from spyne import Fault
+
+from lrs_ws.domain.codes import ErrorCode
+from lrs_ws.domain.errors import InvalidField
+from lrs_ws.domain.roles import Operation
+from lrs_ws.runtime import Runtime
+from lrs_ws.services.auth import AccessDenied, Credentials, authenticate
+from lrs_ws.services.ports import Caller, UnitOfWork
+from lrs_ws.soap.faults import MIAP, FaultKind
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def fault_kind(ctx) -> FaultKind:
+    return getattr(ctx.app, "fault_kind", MIAP)
+
+
+def call(ctx, operation: Operation, credentials: Credentials, use_case: Callable[[UnitOfWork, Caller, Runtime], T]) -> T:
+    """Authenticate for `operation`, run `use_case` in one unit of work, map errors to faults.
+
+    AccessDenied -> its WSEC code (0003, 0005, 0006); InvalidField -> WSEC0001 naming the field;
+    anything unexpected -> WSEC0999 without internals (logged here with its traceback).
+    """
+    runtime: Runtime = ctx.app.runtime
+    kind = fault_kind(ctx)
+    try:
+        with runtime.unit_of_work() as uow:
+            caller = authenticate(uow, credentials, operation)
+            return use_case(uow, caller, runtime)
+    except AccessDenied as denied:
+        raise kind.exception(denied.code, denied.detail) from None
+    except InvalidField as invalid:
+        raise kind.exception(ErrorCode.INVALID_REQUEST, str(invalid)) from None
+    except Fault:
+        raise
+    except Exception:
+        log.exception("unexpected error in %s", operation.value)
+        raise kind.exception(ErrorCode.UNEXPECTED_ERROR, "The request could not be completed.") from None

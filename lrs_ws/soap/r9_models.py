@@ -1,0 +1,71 @@
+"""Spyne wire objects of the learning records service (`/LearnerServiceR9.svc`).
+
+WCF document/literal wrapped: the operation's parameters are qualified in http://tempuri.org/
+(the wrapper's namespace); `invokingOrganisation`'s children in the service-interface data
+contract namespace; the result's children in the model namespace. Names and order are those of
+our `xsd/plr-*.xsd`; the XSD validates requests before spyne sees them, so leaves are strings.
+
+Nulls follow the live service's data contracts: a field declared `_ALWAYS` is sent even when
+unknown, as `xsi:nil="true"` (`<a:Level i:nil="true"/>`); a field declared `_OPTIONAL` is left out
+when unknown.
+"""
+from __future__ import annotations
+
+from spyne import ComplexModel, Integer, Unicode
+
+from lrs_ws.domain.learner import wire_name
+from lrs_ws.domain.learning_event import EVENT_FIELDS
+from lrs_ws.soap.namespaces import QCF_INTERFACE, QCF_MODEL
+
+_ALWAYS = Unicode.customize(min_occurs=1, nillable=True)
+_OPTIONAL = Unicode.customize(min_occurs=0, nillable=False)
+_ID = Integer.customize(min_occurs=1, nillable=False)
+_CREDITS = Integer.customize(min_occurs=0, nillable=False)
+
+# LearningEvent fields the live service always sends (nil when unknown). ID always has a value;
+# Credits (a number, never nil on the live contract) and every other field are left out when
+# unknown (e.g. by getType BRIEF).
+ALWAYS_SENT = frozenset(
+    {"achievement_award_date", "achievement_provider_ukprn", "grade", "level", "source", "subject", "subject_code"}
+)
+
+
+def _event_field(field: str) -> tuple[str, type]:
+    if field == "id":
+        return wire_name(field), _ID
+    if field == "credits":
+        return wire_name(field), _CREDITS
+    return wire_name(field), _ALWAYS if field in ALWAYS_SENT else _OPTIONAL
+
+
+class InvokingOrganisationR10(ComplexModel):
+    __namespace__ = QCF_INTERFACE
+    _type_info = [
+        ("OrganisationRef", Unicode),
+        ("Password", Unicode),
+        ("Ukprn", Unicode),
+        ("Username", Unicode),
+    ]
+
+
+class LearningEvent(ComplexModel):
+    __namespace__ = QCF_MODEL
+    _type_info = [_event_field(field) for field in EVENT_FIELDS]
+
+
+class ArrayOfLearningEvent(ComplexModel):
+    __namespace__ = QCF_MODEL
+    _type_info = [("LearningEvent", LearningEvent.customize(min_occurs=0, max_occurs="unbounded"))]
+
+
+class LearningEventsResult(ComplexModel):
+    """model:GetLearnerLearningEventsResponse (the type of GetLearnerLearningEventsResult)."""
+
+    __namespace__ = QCF_MODEL
+    __type_name__ = "GetLearnerLearningEventsResponse"
+    _type_info = [
+        ("ResponseCode", Unicode.customize(min_occurs=1)),
+        ("FoundULN", Unicode.customize(min_occurs=1)),
+        ("IncomingULN", Unicode.customize(min_occurs=1)),
+        ("LearnerRecord", ArrayOfLearningEvent.customize(min_occurs=1)),
+    ]

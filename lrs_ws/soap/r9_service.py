@@ -1,0 +1,99 @@
+"""The learning records service (`/LearnerServiceR9.svc`): WCF document/literal wrapped, SOAP 1.1.
+
+One operation, GetLearnerLearningEvents. The method reads the credentials from
+`invokingOrganisation`, hands over to `lrs_ws.soap.calls.call` (authentication for the Learner
+Record role, errors as DomainFault), runs the PLR use case and maps its result to the wire.
+Learner outcomes (WSEC0136, WSEC0206, WSEC0208) are response codes, not faults.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from spyne import Integer, ServiceBase, Unicode, rpc
+
+from lrs_ws.domain.learner import wire_name
+from lrs_ws.domain.learning_event import EVENT_FIELDS, LearningEvent
+from lrs_ws.domain.roles import Operation
+from lrs_ws.services.auth import Credentials
+from lrs_ws.services.plr import PlrQuery, PlrResult, get_learning_events
+from lrs_ws.soap import calls, r9_models
+from lrs_ws.soap.mapping import parse_date
+
+SOAP_ACTION = "http://tempuri.org/ILearnerServiceR9/GetLearnerLearningEvents"
+
+
+def _blank(text: str | None) -> str | None:
+    return None if text is None or text.strip() == "" else text
+
+
+def plr_query(uln: str, given_name: str, family_name: str, date_of_birth: str | None, gender: str | None, get_type: str) -> PlrQuery:
+    """The wire parameters as a use-case query; an unreal date of birth is WSEC0001 (InvalidField)."""
+    dob = _blank(date_of_birth)
+    return PlrQuery(
+        uln=(uln or "").strip(),
+        given_name=given_name,
+        family_name=family_name,
+        date_of_birth=parse_date("dateOfBirth", dob) if dob else None,
+        gender=_blank(gender),
+        brief=get_type == "BRIEF",
+    )
+
+
+def _wire_value(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def event_to_wire(event: LearningEvent) -> r9_models.LearningEvent:
+    values = {wire_name(field): _wire_value(getattr(event, field)) for field in EVENT_FIELDS}
+    return r9_models.LearningEvent(**values)
+
+
+def result_to_wire(result: PlrResult) -> r9_models.LearningEventsResult:
+    events = [event_to_wire(event) for event in result.events if not event.is_sensitive]  # never, whatever the use case
+    return r9_models.LearningEventsResult(
+        ResponseCode=result.code.value,
+        FoundULN=result.found_uln or "",  # empty, not nil, when not verified (as the live service)
+        IncomingULN=result.incoming_uln,
+        LearnerRecord=r9_models.ArrayOfLearningEvent(LearningEvent=events),
+    )
+
+
+class LearnerServiceR9(ServiceBase):
+    @rpc(
+        r9_models.InvokingOrganisationR10,
+        Unicode,
+        Integer,
+        Unicode,
+        Unicode,
+        Unicode,
+        Unicode,
+        Unicode,
+        Unicode,
+        Unicode,
+        _returns=r9_models.LearningEventsResult,
+        _operation_name="GetLearnerLearningEvents",
+        _out_variable_name="GetLearnerLearningEventsResult",
+    )
+    def GetLearnerLearningEvents(  # noqa: N802 - the wire names are the parameter names
+        ctx, invokingOrganisation, userType, vendorID, language, uln, givenName, familyName, dateOfBirth, gender, getType
+    ):
+        organisation = invokingOrganisation
+        credentials = Credentials(
+            ukprn=_blank(organisation.Ukprn),
+            organisation_ref=_blank(organisation.OrganisationRef),
+            password=organisation.Password or "",
+            username=organisation.Username or "",
+        )
+        result = calls.call(
+            ctx,
+            Operation.READ_PLR,
+            credentials,
+            lambda uow, caller, rt: get_learning_events(
+                uow, caller, plr_query(uln, givenName, familyName, dateOfBirth, gender, getType), rt.clock()
+            ),
+        )
+        return result_to_wire(result)
