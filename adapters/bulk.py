@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Callable, Iterable, Iterator, Literal, Mapping
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, func, insert, select
 
-from adapters.mapping import LEARNER_COLUMNS
-from adapters.orm import learners
-from adapters.synthetic import generate_learners
+from adapters.mapping import EVENT_COLUMNS, LEARNER_COLUMNS
+from adapters.orm import learners, learning_events
+from adapters.synthetic import generate_learners, generate_learning_events
 from lrs_ws.domain.learner import LearnerStatus
 
 DEFAULT_CHUNK_SIZE = 5_000
@@ -122,3 +122,72 @@ def insert_learners(
 ) -> int:
     """`bulk_insert_learners` under the name and keyword the CLI uses."""
     return bulk_insert_learners(engine, rows, chunk_size=chunk_size, today=today, on_progress=progress)
+
+
+# --- learning events -----------------------------------------------------------------------------
+
+
+def bulk_insert_learning_events(
+    engine: Engine,
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    on_progress: ProgressCallback | None = None,
+    method: LoadMethod = "auto",
+) -> int:
+    """Insert learning event rows (`id`, `uln` and EVENT_FIELDS keys; missing keys are NULL,
+    Restriction 0), chunk by chunk, each chunk its own transaction; returns the count."""
+    use_copy = method == "copy" or (method == "auto" and _copy_supported(engine))
+    if method == "copy" and not _copy_supported(engine):
+        raise ValueError("COPY needs PostgreSQL through psycopg 3")
+    statement = insert(learning_events)
+    total = 0
+    complete = ({**{name: row.get(name) for name in EVENT_COLUMNS}, "restriction": row.get("restriction") or "0"} for row in rows)
+    for chunk in _chunked(complete, chunk_size):
+        with engine.begin() as connection:
+            if use_copy:
+                _copy_rows(connection, "learning_events", EVENT_COLUMNS, chunk)
+            else:
+                connection.execute(statement, chunk)
+        total += len(chunk)
+        if on_progress is not None:
+            on_progress(len(chunk))
+    return total
+
+
+def _copy_rows(connection: Connection, table: str, columns: tuple[str, ...], chunk: list[dict[str, Any]]) -> None:
+    names = ", ".join(columns)  # fixed identifiers from our own tables, not input
+    driver_connection = connection.connection.driver_connection
+    with driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+        with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in chunk:
+                copy.write_row([row[name] for name in columns])
+
+
+def next_learning_event_id(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(select(func.max(learning_events.c.id))).scalar() or 0) + 1
+
+
+def seed_synthetic_learning_events(
+    engine: Engine,
+    *,
+    per_learner: int,
+    exclude: set[str] | frozenset[str] = frozenset(),
+    seed: int = 0,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    on_progress: ProgressCallback | None = None,
+    method: LoadMethod = "auto",
+) -> int:
+    """Up to `per_learner` synthetic events for every active learner whose ULN is not in
+    `exclude` (in ULN order, so the same learners and seed give the same events); IDs continue
+    above the stored ones. Returns the number of events added."""
+    with engine.connect() as connection:
+        query = (
+            select(learners.c.uln, learners.c.date_of_birth)
+            .where(learners.c.learner_status != LearnerStatus.RETIRED.value)
+            .order_by(learners.c.uln)
+        )
+        targets = [(uln, born) for uln, born in connection.execute(query) if uln not in exclude]
+    rows = generate_learning_events(targets, per_learner, seed=seed, first_id=next_learning_event_id(engine))
+    return bulk_insert_learning_events(engine, rows, chunk_size=chunk_size, on_progress=on_progress, method=method)

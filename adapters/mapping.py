@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
 from lrs_ws.domain.learner import DETAIL_FIELDS, Learner, LearnerStatus
+from lrs_ws.domain.learning_event import EVENT_FIELDS, LearningEvent
 from lrs_ws.domain.matching import MatchCandidate
 from lrs_ws.domain.roles import Role
 from lrs_ws.services.ports import Organisation, User
@@ -57,6 +58,22 @@ def row_to_candidate(row: Any) -> MatchCandidate:
         post_code=post_code,
         master_uln=master,
     )
+
+
+# learning_events columns, in table order: the key, the learner, then the wire fields.
+EVENT_COLUMNS: tuple[str, ...] = ("id", "uln", *(name for name in EVENT_FIELDS if name != "id"))
+
+
+def event_to_row(event: LearningEvent) -> dict[str, Any]:
+    row: dict[str, Any] = {name: getattr(event, name) for name in EVENT_COLUMNS}
+    row["restriction"] = event.restriction or "0"
+    if event.date_loaded is not None:
+        row["date_loaded"] = to_naive_utc(event.date_loaded)
+    return row
+
+
+def row_to_event(row: Mapping[str, Any]) -> LearningEvent:
+    return LearningEvent(**{name: row[name] for name in EVENT_COLUMNS})
 
 
 def roles_to_text(roles: Iterable[Role]) -> str:

@@ -21,6 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from lrs_ws.domain.learning_event import TEXT_LENGTHS as EVENT_TEXT
+
 # Explicit constraint names keep migrations reproducible across SQLite and PostgreSQL.
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -160,8 +162,45 @@ class AuditEventRow(Base):
     outcome: Mapped[str] = mapped_column(String(255))
 
 
+class LearningEventRow(Base):
+    """One event of a learner's Personal Learning Record (one column per EVENT_FIELDS entry).
+
+    `uln` is the ULN the event was loaded against, retired ones included; like `master_uln` it
+    is a plain indexed column, not a foreign key (imports check it is known). IDs are assigned by
+    lrs-ws (max + 1) or kept from the import file, so the key does not autoincrement.
+    """
+
+    __tablename__ = "learning_events"
+    __table_args__ = (Index("ix_learning_events_uln", "uln"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    uln: Mapped[str] = mapped_column(String(ULN_LENGTH))
+    achievement_award_date: Mapped[date | None] = mapped_column(Date)
+    achievement_provider_name: Mapped[str | None] = mapped_column(String(EVENT_TEXT["achievement_provider_name"]))
+    achievement_provider_ukprn: Mapped[str | None] = mapped_column(String(EVENT_TEXT["achievement_provider_ukprn"]))
+    awarding_organisation_name: Mapped[str | None] = mapped_column(String(EVENT_TEXT["awarding_organisation_name"]))
+    awarding_organisation_ukprn: Mapped[str | None] = mapped_column(String(EVENT_TEXT["awarding_organisation_ukprn"]))
+    collection_type: Mapped[str | None] = mapped_column(String(EVENT_TEXT["collection_type"]))
+    credits: Mapped[int | None] = mapped_column(Integer)
+    date_loaded: Mapped[datetime | None] = mapped_column(DateTime)  # naive, UK time as imported
+    grade: Mapped[str | None] = mapped_column(String(EVENT_TEXT["grade"]))
+    language_for_assessment: Mapped[str | None] = mapped_column(String(EVENT_TEXT["language_for_assessment"]))
+    level: Mapped[str | None] = mapped_column(String(EVENT_TEXT["level"]))
+    participation_end_date: Mapped[date | None] = mapped_column(Date)
+    participation_start_date: Mapped[date | None] = mapped_column(Date)
+    qualification_type: Mapped[str | None] = mapped_column(String(EVENT_TEXT["qualification_type"]))
+    restriction: Mapped[str] = mapped_column(String(EVENT_TEXT["restriction"]))  # not "0": sensitive
+    return_number: Mapped[str | None] = mapped_column(String(EVENT_TEXT["return_number"]))
+    source: Mapped[str] = mapped_column(String(EVENT_TEXT["source"]))  # ILR, NPD, AO...
+    status: Mapped[str | None] = mapped_column(String(EVENT_TEXT["status"]))
+    subject: Mapped[str | None] = mapped_column(String(EVENT_TEXT["subject"]))
+    subject_code: Mapped[str | None] = mapped_column(String(EVENT_TEXT["subject_code"]))
+    under_data_challenge: Mapped[str | None] = mapped_column(String(EVENT_TEXT["under_data_challenge"]))
+
+
 organisations = OrganisationRow.__table__
 users = UserRow.__table__
 learners = LearnerRow.__table__
 recent_searches = RecentSearchRow.__table__
 audit_events = AuditEventRow.__table__
+learning_events = LearningEventRow.__table__

@@ -12,8 +12,9 @@ from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from adapters import mapping
-from adapters.orm import audit_events, learners, organisations, recent_searches, users
+from adapters.orm import audit_events, learners, learning_events, organisations, recent_searches, users
 from lrs_ws.domain.learner import Learner, LearnerStatus
+from lrs_ws.domain.learning_event import LearningEvent, event_order
 from lrs_ws.domain.matching import MatchCandidate
 from lrs_ws.services.ports import Organisation, User
 
@@ -89,6 +90,13 @@ class SqlLearnerRepository:
 
     def uln_exists(self, uln: str) -> bool:
         return bool(self.session.execute(select(exists().where(learners.c.uln == uln))).scalar())
+
+    def known_ulns(self, ulns: Iterable[str]) -> set[str]:
+        """Those of `ulns` that were ever issued (retired ones included), by the primary key."""
+        known: set[str] = set()
+        for chunk in _chunks(list(dict.fromkeys(ulns))):
+            known.update(self.session.execute(select(learners.c.uln).where(learners.c.uln.in_(chunk))).scalars())
+        return known
 
     def candidates_born_on(self, dates: Iterable[date]) -> list[MatchCandidate]:
         """Only the matching columns, `WHERE date_of_birth IN (...)` through ix_learners_date_of_birth.
@@ -253,3 +261,52 @@ class SqlAuditLog:
                 outcome=outcome,
             )
         )
+
+
+class SqlLearningEventRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def for_learners(self, ulns: Iterable[str]) -> list[LearningEvent]:
+        """Every event (sensitive ones too) of these ULNs, oldest first, through ix_learning_events_uln.
+
+        Sorted in Python (`event_order`): NULL dates sort differently on SQLite and PostgreSQL.
+        """
+        events: list[LearningEvent] = []
+        for chunk in _chunks(list(dict.fromkeys(ulns))):
+            query = select(learning_events).where(learning_events.c.uln.in_(chunk))
+            events.extend(mapping.row_to_event(row) for row in self.session.execute(query).mappings())
+        events.sort(key=event_order)
+        return events
+
+    def next_ids(self, count: int) -> list[int]:
+        """`count` IDs above every stored one (not reserved: a concurrent import may collide on the
+        primary key, and then its transaction fails and writes nothing)."""
+        top = self.session.execute(select(func.max(learning_events.c.id))).scalar() or 0
+        return list(range(top + 1, top + 1 + count))
+
+    def existing_ids(self, ids: Iterable[int]) -> set[int]:
+        found: set[int] = set()
+        wanted = list(dict.fromkeys(ids))
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start : start + _IN_CHUNK]
+            found.update(self.session.execute(select(learning_events.c.id).where(learning_events.c.id.in_(chunk))).scalars())
+        return found
+
+    def add_many(self, events: Iterable[LearningEvent]) -> list[int]:
+        """Insert the events; those without an ID get one above both the stored IDs and the
+        batch's own (`event.id` is set). Returns the IDs in order."""
+        batch = list(events)
+        missing = [event for event in batch if event.id is None]
+        if missing:
+            top = max((event.id for event in batch if event.id is not None), default=0)
+            stored = self.next_ids(1)[0] - 1
+            for offset, event in enumerate(missing, start=max(top, stored) + 1):
+                event.id = offset
+        rows = [mapping.event_to_row(event) for event in batch]
+        for start in range(0, len(rows), _IN_CHUNK * 10):
+            self.session.execute(insert(learning_events), rows[start : start + _IN_CHUNK * 10])
+        return [event.id for event in batch]  # type: ignore[misc]
+
+    def count(self) -> int:
+        return int(self.session.execute(select(func.count()).select_from(learning_events)).scalar_one())

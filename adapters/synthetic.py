@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import itertools
 import random
-from datetime import date, timedelta
-from typing import Any, Callable, Iterator
+from datetime import date, datetime, timedelta
+from typing import Any, Callable, Iterable, Iterator
 
 from faker.providers.person.en_GB import Provider as _EnGbPerson
 
@@ -204,3 +204,150 @@ def generate_learners(
             "ability_to_share": ability_to_share,
             "notes": "Synthetic learner" if rng.random() < 0.01 else None,
         }
+
+
+# --- learning events (the PLR) ------------------------------------------------------------------
+
+# (awarding organisation, its UKPRN as the feeds give it). Invented reference numbers.
+AWARDING_ORGANISATIONS: tuple[tuple[str, str], ...] = (
+    ("AQA Education", "10000001"), ("Pearson Education Ltd", "10004888"),
+    ("OCR", "10004897"), ("WJEC-CBAC", "10007546"), ("City and Guilds of London Institute", "10001467"),
+    ("NCFE", "10004491"),
+)
+EXAM_BOARDS = AWARDING_ORGANISATIONS[:4]  # GCSEs and A levels
+_BOARD_PREFIX = {"AQA Education": "AQA", "Pearson Education Ltd": "Pearson Edexcel", "OCR": "OCR", "WJEC-CBAC": "WJEC Eduqas"}
+GCSE_SUBJECTS: tuple[str, ...] = (
+    "Mathematics", "English Language", "English Literature", "Combined Science", "Biology",
+    "Chemistry", "Physics", "History", "Geography", "French", "Spanish", "Religious Studies",
+    "Computer Science", "Art and Design", "Design and Technology", "Music", "Physical Education",
+    "Business", "Drama", "Food Preparation and Nutrition",
+)
+A_LEVEL_SUBJECTS: tuple[str, ...] = (
+    "Mathematics", "Further Mathematics", "Biology", "Chemistry", "Physics", "Psychology",
+    "Sociology", "History", "Geography", "English Literature", "Economics", "Business",
+    "Computer Science", "Art and Design", "Law", "Politics", "Media Studies", "French",
+)
+VOCATIONAL: tuple[tuple[str, str, str, tuple[str, ...], int], ...] = (
+    # (qualification type, subject, level, grades, credits)
+    ("BTEC National Extended Diploma", "Pearson BTEC Level 3 National Extended Diploma in Engineering", "Level 3", ("D*D*D*", "DDM", "MMM", "MPP"), 180),
+    ("BTEC National Diploma", "Pearson BTEC Level 3 National Diploma in Sport", "Level 3", ("D*D*", "DD", "MM", "PP"), 120),
+    ("BTEC National Extended Certificate", "Pearson BTEC Level 3 National Extended Certificate in Health and Social Care", "Level 3", ("D*", "D", "M", "P"), 60),
+    ("Diploma", "City & Guilds Level 2 Diploma in Electrical Installation", "Level 2", ("Pass", "Merit", "Distinction"), 59),
+    ("Diploma", "City & Guilds Level 3 Advanced Technical Diploma in Plumbing", "Level 3", ("Pass", "Merit", "Distinction"), 90),
+    ("NVQ", "Level 2 NVQ Diploma in Hairdressing", "Level 2", ("Pass",), 46),
+    ("NVQ", "Level 3 NVQ Diploma in Professional Cookery", "Level 3", ("Pass",), 58),
+    ("Certificate", "NCFE CACHE Level 3 Certificate in Childcare and Education", "Level 3", ("Pass", "Merit", "Distinction"), 40),
+    ("Functional Skills", "Functional Skills Qualification in Mathematics at Level 2", "Level 2", ("Pass",), 0),
+    ("Functional Skills", "Functional Skills Qualification in English at Level 1", "Level 1", ("Pass",), 0),
+    ("Award", "Level 2 Award in Food Safety in Catering", "Level 2", ("Pass",), 1),
+    ("Apprenticeship standard", "Software Development Technician Apprenticeship", "Level 3", ("Pass", "Distinction"), 0),
+)
+LETTER_GCSE_GRADES = ("A*", "A", "B", "C", "C", "D", "E", "F", "G", "U")  # before the 2017 reform
+GCSE_GRADES = ("9", "8", "7", "6", "5", "4", "4", "5", "6", "3", "2", "1", "U")
+A_LEVEL_GRADES = ("A*", "A", "A", "B", "B", "C", "C", "D", "E", "U")
+PROVIDER_KINDS = ("College", "Sixth Form College", "Academy", "Training Ltd")
+
+
+def _exam_results_day(year: int, rng: random.Random, a_level: bool) -> date:
+    """Mid to late August: A level results a week before GCSE results."""
+    return date(year, 8, rng.randint(12, 18) if a_level else rng.randint(19, 25))
+
+
+def _subject_code(rng: random.Random) -> str:
+    """A regulated-qualification number shape, NNN/NNNN/C (invented values)."""
+    return f"{rng.choice((500, 501, 600, 601, 603, 610))}/{rng.randrange(10000):04d}/{rng.choice('0123456789X')}"
+
+
+def generate_learning_events(
+    learners: Iterable[tuple[str, date]],
+    per_learner: int,
+    seed: int = 0,
+    *,
+    first_id: int = 1,
+    reference_date: date = REFERENCE_DATE,
+) -> Iterator[dict[str, Any]]:
+    """`per_learner` PLR events for each (uln, date of birth), as dicts of `uln` plus every
+    EVENT_FIELDS entry (at most `per_learner`: courses that start after `reference_date` are
+    left out); IDs count up from `first_id`. Deterministic for the same arguments.
+
+    A learner's record follows a pathway: GCSEs at 16 (NPD, or an awarding organisation feed
+    `AO`), then A levels (NPD/AO) or vocational qualifications (ILR returns or AO), then adult
+    courses. Events not finished by `reference_date` are continuing (Status C, no award or
+    grade). About 1 in 100 is sensitive (Restriction 1).
+    """
+    rng = random.Random(seed)
+    next_id = first_id
+    for uln, born in learners:
+        gcse_year = born.year + 16 + (1 if born.month >= 9 else 0)
+        town = rng.choice(POSTCODE_DISTRICTS)[1]
+        school = f"{rng.choice(FAMILY_NAMES)} {rng.choice(SCHOOL_KINDS)}"
+        college = f"{town} {rng.choice(PROVIDER_KINDS)}"
+        school_ukprn, college_ukprn = f"1000{rng.randrange(10000):04d}", f"1001{rng.randrange(10000):04d}"
+        academic = rng.random() < 0.55
+        gcses = min(rng.randint(5, 9), max(1, per_learner * 2 // 3))
+        plan: list[tuple[str, int]] = [("gcse", gcse_year)] * gcses
+        plan += [("a_level", gcse_year + 2)] * (3 if academic else 0)
+        plan += [("vocational", gcse_year + rng.randint(1, 3))] * (0 if academic else 2)
+        while len(plan) < per_learner:
+            plan.append(("vocational", gcse_year + rng.randint(2, 12)))
+        gcse_subjects = rng.sample(GCSE_SUBJECTS, k=min(len(GCSE_SUBJECTS), 9))
+        a_level_subjects = rng.sample(A_LEVEL_SUBJECTS, k=3)
+        for index, (kind, year) in enumerate(plan[:per_learner]):
+            ao_name, ao_ukprn = rng.choice(EXAM_BOARDS if kind != "vocational" else AWARDING_ORGANISATIONS)
+            event: dict[str, Any] = {
+                "id": None, "uln": uln, "credits": 0, "restriction": "1" if rng.random() < 0.01 else "0",
+                "under_data_challenge": "N", "status": "F", "language_for_assessment": None,
+                "collection_type": None, "return_number": None, "achievement_provider_name": None,
+                "achievement_provider_ukprn": None, "awarding_organisation_name": ao_name,
+                "awarding_organisation_ukprn": ao_ukprn,
+            }
+            if kind == "gcse" or kind == "a_level":
+                a_level = kind == "a_level"
+                numbered = year >= 2017  # GCSEs graded 9 to 1 from 2017
+                gcse_title = "Level 1/Level 2 GCSE (9-1)" if numbered else "Level 1/Level 2 GCSE"
+                subject = a_level_subjects[index % 3] if a_level else gcse_subjects[index % len(gcse_subjects)]
+                awarded = _exam_results_day(year, rng, a_level)
+                event.update(
+                    qualification_type="GCE A level" if a_level else "GCSE (9 to 1)" if numbered else "GCSE (A* to G)",
+                    subject=f"{_BOARD_PREFIX[ao_name]} {'Level 3 Advanced GCE' if a_level else gcse_title} in {subject}",
+                    level="Level 3" if a_level else "Level 1/2",
+                    grade=rng.choice(A_LEVEL_GRADES if a_level else GCSE_GRADES if numbered else LETTER_GCSE_GRADES),
+                    participation_start_date=date(year - 2, 9, 1),
+                    participation_end_date=date(year, 6, 30),
+                    achievement_provider_name=school, achievement_provider_ukprn=school_ukprn,
+                )
+                if rng.random() < 0.7:
+                    event.update(source="NPD", collection_type="A", return_number="01")
+                else:
+                    event.update(source="AO", language_for_assessment="English")
+            else:
+                qualification_type, subject, level, grades, credits = rng.choice(VOCATIONAL)
+                start = date(year - 1, 9, rng.randint(1, 20))
+                awarded = date(year, rng.randint(6, 7), rng.randint(1, 28))
+                event.update(
+                    qualification_type=qualification_type, subject=subject, level=level,
+                    grade=rng.choice(grades), credits=credits,
+                    participation_start_date=start, participation_end_date=awarded,
+                    achievement_provider_name=college, achievement_provider_ukprn=college_ukprn,
+                )
+                if rng.random() < 0.75:
+                    event.update(source="ILR", collection_type="W", return_number=f"{rng.randint(1, 14):02d}")
+                else:
+                    event.update(source="AO", language_for_assessment="English")
+            event["subject_code"] = _subject_code(rng)
+            if event["participation_start_date"] > reference_date:
+                continue  # not started yet: younger learners have shorter records
+            if awarded > reference_date:  # not finished yet: continuing, no result
+                event.update(status="C", grade=None, participation_end_date=None)
+                awarded = None
+            event["achievement_award_date"] = awarded
+            loaded = (
+                awarded + timedelta(days=rng.randint(20, 90))
+                if awarded
+                else reference_date - timedelta(days=rng.randint(1, 60))
+            )
+            event["date_loaded"] = datetime(loaded.year, loaded.month, loaded.day, rng.randrange(7, 19),
+                                            rng.randrange(60), rng.randrange(60))
+            event["id"] = next_id
+            next_id += 1
+            yield event

@@ -7,7 +7,13 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.repository import SqlAuditLog, SqlLearnerRepository, SqlOrganisationRepository, SqlSearchLog
+from adapters.repository import (
+    SqlAuditLog,
+    SqlLearnerRepository,
+    SqlLearningEventRepository,
+    SqlOrganisationRepository,
+    SqlSearchLog,
+)
 
 # Relative to the working directory, so a fresh checkout runs with no configuration.
 DEFAULT_DATABASE_URL = "sqlite:///lrs-ws.sqlite3"
@@ -69,6 +75,7 @@ class SqlUnitOfWork:
         self.organisations = SqlOrganisationRepository(self.session)
         self.searches = SqlSearchLog(self.session)
         self.audit = SqlAuditLog(self.session)
+        self.events = SqlLearningEventRepository(self.session)
         return self
 
     def __exit__(self, *exc: object) -> None:

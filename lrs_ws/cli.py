@@ -116,7 +116,7 @@ def seed_demo_command(database_url) -> None:
     with _uow(database_url) as uow:
         summary = seed_demo(uow)
     if summary.created:
-        click.echo(f"Loaded organisation {summary.organisation}: {summary.users} users, {summary.learners} learners.")
+        click.echo(f"Loaded organisation {summary.organisation}: {summary.users} users, {summary.learners} learners, {summary.events} learning events.")
     else:
         click.echo(f"Demo organisation {summary.organisation} is already there; nothing changed.")
 
@@ -124,21 +124,77 @@ def seed_demo_command(database_url) -> None:
 @seed.command("synthetic")
 @database_option
 @click.option("--learners", "count", required=True, type=click.IntRange(1, 50_000_000), help="How many learners.")
+@click.option(
+    "--events-per-learner",
+    "events_per_learner",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 100),
+    help="Also add this many learning events (PLR) to each new learner.",
+)
 @click.option("--seed", "seed_value", default=1, show_default=True, help="Same seed and count, same learners.")
-def seed_synthetic(database_url, count, seed_value) -> None:
-    """Add N deterministic synthetic learners (English names, dates, postcodes)."""
+def seed_synthetic(database_url, count, events_per_learner, seed_value) -> None:
+    """Add N deterministic synthetic learners (English names, dates, postcodes), never reusing a
+    ULN already on the register, and optionally K learning events each."""
     from tqdm import tqdm
 
-    from adapters.bulk import insert_learners
-    from adapters.synthetic import generate_learners
+    from adapters.bulk import existing_ulns, seed_synthetic_learners, seed_synthetic_learning_events
 
     engine = _engine(database_url)
+    before = existing_ulns(engine) if events_per_learner else set()
     with tqdm(total=count, unit="learner", unit_scale=True, file=sys.stderr) as bar:
         try:
-            inserted = insert_learners(engine, generate_learners(count, seed=seed_value), progress=bar.update)
+            inserted = seed_synthetic_learners(engine, count, seed=seed_value, on_progress=bar.update)
         except Exception as error:
             raise click.ClickException(f"nothing more was added: {error}") from None
     click.echo(f"Added {inserted} synthetic learners.")
+    if not events_per_learner:
+        return
+    with tqdm(total=inserted * events_per_learner, unit="event", unit_scale=True, file=sys.stderr) as bar:
+        try:
+            added = seed_synthetic_learning_events(
+                engine, exclude=before, per_learner=events_per_learner, seed=seed_value, on_progress=bar.update
+            )
+        except Exception as error:
+            raise click.ClickException(f"no more learning events were added: {error}") from None
+        bar.total = bar.n  # young learners get fewer events than asked for
+        bar.refresh()
+    click.echo(f"Added {added} synthetic learning events.")
+
+
+# --- PLR --------------------------------------------------------------------------------------
+
+
+@main.group()
+def plr() -> None:
+    """Personal Learning Records: learning events."""
+
+
+@plr.command("import")
+@database_option
+@click.argument("csv_file", metavar="FILE.csv", type=click.Path(exists=True, dir_okay=False))
+def plr_import(database_url, csv_file) -> None:
+    """Import learning events from a CSV file: heading row `ULN` plus LearningEvent wire names
+    (any subset, any order). Every row is checked first; a file with a bad row writes nothing
+    and exits with status 1, listing each problem (row, field, reason)."""
+    from tqdm import tqdm
+
+    from lrs_ws.runtime import london_now
+    from lrs_ws.services.plr_import import ImportRejected, import_events
+
+    try:
+        with open(csv_file, newline="", encoding="utf-8-sig") as handle:
+            rows = max(sum(1 for _ in handle) - 1, 0)
+            handle.seek(0)
+            with _uow(database_url) as uow, tqdm(
+                total=rows, unit="row", unit_scale=True, file=sys.stderr, disable=rows < 1000
+            ) as bar:
+                summary = import_events(uow, handle, london_now(), on_progress=bar.update)
+    except ImportRejected as rejected:
+        raise click.ClickException(str(rejected)) from None
+    except UnicodeDecodeError as error:
+        raise click.ClickException(f"nothing imported: {csv_file} is not UTF-8 text ({error.reason})") from None
+    click.echo(f"Imported {summary.events} learning events for {summary.learners} learners.")
 
 
 # --- organisations and users ----------------------------------------------------------------

@@ -66,3 +66,41 @@ class LearningEvent:
     @property
     def is_sensitive(self) -> bool:
         return self.restriction not in ("0", "", None)
+
+
+# The kinds of value each field holds; every other field is text.
+DATE_FIELDS: tuple[str, ...] = ("achievement_award_date", "participation_end_date", "participation_start_date")
+DATE_TIME_FIELDS: tuple[str, ...] = ("date_loaded",)
+INTEGER_FIELDS: tuple[str, ...] = ("credits", "id")
+MAX_INTEGER = 2**31 - 1  # ID is xs:int on the wire; Credits is stored as a 32-bit integer too
+
+# Our lengths for the text fields (the R9 WSDL relaxes every field to xs:string): generous for
+# names and titles, tight for codes.
+TEXT_LENGTHS: dict[str, int] = {
+    "achievement_provider_name": 255,
+    "achievement_provider_ukprn": 20,
+    "awarding_organisation_name": 255,
+    "awarding_organisation_ukprn": 20,
+    "collection_type": 10,
+    "grade": 50,
+    "language_for_assessment": 50,
+    "level": 50,
+    "qualification_type": 255,
+    "restriction": 1,
+    "return_number": 10,
+    "source": 50,
+    "status": 10,
+    "subject": 255,
+    "subject_code": 50,
+    "under_data_challenge": 10,
+}
+
+
+def event_date(event: LearningEvent) -> date | None:
+    """The date a PLR is ordered by: the award date, else the participation start or end date."""
+    return event.achievement_award_date or event.participation_start_date or event.participation_end_date
+
+
+def event_order(event: LearningEvent) -> tuple[date, int]:
+    """Oldest first; undated events last; ties by ID."""
+    return (event_date(event) or date.max, event.id if event.id is not None else MAX_INTEGER + 1)

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Iterable, Protocol
 
 from lrs_ws.domain.learner import Learner
+from lrs_ws.domain.learning_event import LearningEvent
 from lrs_ws.domain.matching import MatchCandidate
 from lrs_ws.domain.roles import Role
 
@@ -46,6 +47,8 @@ class LearnerRepository(Protocol):
         """Store `learner`; False when the stored version is no longer `expected_version`."""
     def uln_exists(self, uln: str) -> bool:
         """True for every ULN ever issued, retired ones included (ULNs are never reissued)."""
+    def known_ulns(self, ulns: Iterable[str]) -> set[str]:
+        """Those of `ulns` ever issued (retired ones included): one query per chunk, not per ULN."""
     def candidates_born_on(self, dates: Iterable[date]) -> list[MatchCandidate]:
         """Light rows for matching, through the date-of-birth index; never a table scan."""
     def merge(self, master_uln: str, retired_uln: str, today: date) -> None:
@@ -81,6 +84,20 @@ class AuditLog(Protocol):
     ) -> None: ...
 
 
+class LearningEventRepository(Protocol):
+    """The Personal Learning Record: learning events, each loaded against one ULN."""
+
+    def for_learners(self, ulns: Iterable[str]) -> list[LearningEvent]:
+        """Every event of these ULNs, sensitive ones included, ordered by
+        `lrs_ws.domain.learning_event.event_order` (date, then ID)."""
+    def add_many(self, events: Iterable[LearningEvent]) -> list[int]:
+        """Insert; events without an ID get the next free ones (set on them). The IDs, in order."""
+    def next_ids(self, count: int) -> list[int]:
+        """`count` IDs above every stored one."""
+    def existing_ids(self, ids: Iterable[int]) -> set[int]:
+        """Those of `ids` already taken."""
+
+
 class UnitOfWork(Protocol):
     """One transaction: commit() makes every change of the use case durable, or none of them."""
 
@@ -88,6 +105,7 @@ class UnitOfWork(Protocol):
     organisations: OrganisationRepository
     searches: SearchLog
     audit: AuditLog
+    events: LearningEventRepository
 
     def __enter__(self) -> "UnitOfWork": ...
     def __exit__(self, *exc: object) -> None: ...  # rolls back whatever was not committed

@@ -1,18 +1,20 @@
-"""Demo data: the organisation, users and scenario learners of `fixtures/demo.json`."""
+"""Demo data: the organisation, users, scenario learners and their learning events of `fixtures/demo.json`."""
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from lrs_ws.domain.learner import DETAIL_FIELDS, FIELD_NAMES, Learner, LearnerStatus
 from lrs_ws.domain.passwords import hash_password
 from lrs_ws.domain.roles import Role
+from lrs_ws.services.plr_import import event_from_wire
 from lrs_ws.services.ports import Organisation, UnitOfWork, User
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "fixtures" / "demo.json"
 _DATES = {"date_of_birth", "date_of_address_capture"}
+DEMO_LOADED_AT = datetime(2026, 1, 5, 9, 0, 0)  # DateLoaded of demo events that give none
 
 
 def load_demo_file(path: Path = DEMO_FILE) -> dict:
@@ -25,6 +27,7 @@ class SeedSummary:
     organisation: str
     users: int
     learners: int
+    events: int = 0
 
 
 def learner_from_fixture(row: dict[str, str]) -> Learner:
@@ -74,5 +77,7 @@ def seed_demo(uow: UnitOfWork, data: dict | None = None) -> SeedSummary:
     learners = sorted(data["learners"], key=lambda row: "MergedInto" in row)
     for row in learners:
         uow.learners.add(learner_from_fixture(row))
+    events = [event_from_wire(row, DEMO_LOADED_AT) for row in data.get("learning_events", [])]
+    uow.events.add_many(events)
     uow.commit()
-    return SeedSummary(True, org["ukprn"], len(data["users"]), len(learners))
+    return SeedSummary(True, org["ukprn"], len(data["users"]), len(learners), len(events))

@@ -35,9 +35,9 @@ def test_tables_columns_and_indexes_are_all_there(engine: Engine) -> None:
 
 
 def test_database_is_at_head_and_upgrading_again_changes_nothing(engine: Engine) -> None:
-    assert current_revision(engine) == head_revision() == "0001"
+    assert current_revision(engine) == head_revision() == "0002"
     upgrade(engine)
-    assert current_revision(engine) == "0001"
+    assert current_revision(engine) == "0002"
 
 
 def test_upgrade_from_a_url_then_downgrade_to_nothing(tmp_path: Path) -> None:
@@ -45,7 +45,7 @@ def test_upgrade_from_a_url_then_downgrade_to_nothing(tmp_path: Path) -> None:
     upgrade(url)
     engine = make_engine(url)
     try:
-        assert current_revision(engine) == "0001"
+        assert current_revision(engine) == "0002"
         downgrade(engine, "base")
         assert current_revision(engine) is None
         assert inspect(engine).get_table_names() == ["alembic_version"]
@@ -57,5 +57,20 @@ def test_a_new_database_has_no_revision(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
     try:
         assert current_revision(engine) is None
+    finally:
+        engine.dispose()
+
+
+def test_0002_adds_learning_events_and_downgrades_to_0001(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'steps.sqlite3'}")
+    try:
+        upgrade(engine, "0001")
+        assert "learning_events" not in inspect(engine).get_table_names()
+        upgrade(engine)
+        assert "learning_events" in inspect(engine).get_table_names()
+        assert [i["name"] for i in inspect(engine).get_indexes("learning_events")] == ["ix_learning_events_uln"]
+        downgrade(engine, "0001")
+        assert current_revision(engine) == "0001"
+        assert "learning_events" not in inspect(engine).get_table_names()
     finally:
         engine.dispose()

@@ -1,0 +1,155 @@
+"""An in-memory unit of work: the use cases' ports without a database."""
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime
+from typing import Iterable
+
+from lrs_ws.domain.learner import Learner, LearnerStatus
+from lrs_ws.domain.learning_event import LearningEvent, event_order
+from lrs_ws.domain.matching import MatchCandidate
+from lrs_ws.services.ports import Organisation, User
+
+
+class FakeLearnerRepository:
+    def __init__(self) -> None:
+        self.rows: dict[str, Learner] = {}
+
+    def _with_links(self, learner: Learner) -> Learner:
+        copy = learner.copy()
+        copy.linked_ulns = sorted(uln for uln, other in self.rows.items() if other.master_uln == learner.uln)
+        return copy
+
+    def get(self, uln: str) -> Learner | None:
+        learner = self.rows.get(uln)
+        return None if learner is None else self._with_links(learner)
+
+    def get_many(self, ulns: Iterable[str]) -> list[Learner]:
+        return [self._with_links(self.rows[uln]) for uln in ulns if uln in self.rows]
+
+    def add(self, learner: Learner) -> None:
+        self.rows[learner.uln] = learner.copy()
+
+    def update(self, learner: Learner, expected_version: int) -> bool:
+        stored = self.rows.get(learner.uln)
+        if stored is None or stored.version_number != expected_version:
+            return False
+        learner.version_number = max(learner.version_number, expected_version + 1)
+        self.rows[learner.uln] = learner.copy()
+        return True
+
+    def uln_exists(self, uln: str) -> bool:
+        return uln in self.rows
+
+    def known_ulns(self, ulns: Iterable[str]) -> set[str]:
+        return {uln for uln in ulns if uln in self.rows}
+
+    def candidates_born_on(self, dates: Iterable[date]) -> list[MatchCandidate]:
+        wanted = set(dates)
+        return [
+            MatchCandidate(l.uln, l.given_name, l.family_name, l.previous_family_name, l.date_of_birth,
+                           l.gender, l.last_known_post_code, l.master_uln)
+            for l in sorted(self.rows.values(), key=lambda l: l.uln)
+            if l.date_of_birth in wanted
+        ]
+
+    def merge(self, master_uln: str, retired_uln: str, today: date) -> None:
+        retired = self.rows[retired_uln]
+        retired.learner_status = LearnerStatus.RETIRED
+        retired.master_uln = master_uln
+
+
+class FakeOrganisationRepository:
+    def __init__(self) -> None:
+        self.organisations: list[Organisation] = []
+        self.users: list[User] = []
+
+    def by_ukprn(self, ukprn: str) -> Organisation | None:
+        return next((o for o in self.organisations if o.ukprn == ukprn), None)
+
+    def by_reference(self, organisation_ref: str) -> Organisation | None:
+        return next((o for o in self.organisations if o.organisation_ref == organisation_ref), None)
+
+    def user(self, organisation_id: int, username: str) -> User | None:
+        return next((u for u in self.users if u.organisation_id == organisation_id and u.username == username), None)
+
+    def add(self, organisation: Organisation) -> Organisation:
+        stored = dataclasses.replace(organisation, id=len(self.organisations) + 1)
+        self.organisations.append(stored)
+        return stored
+
+    def add_user(self, user: User) -> User:
+        stored = dataclasses.replace(user, id=len(self.users) + 1)
+        self.users.append(stored)
+        return stored
+
+
+class FakeSearchLog:
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, str, str, datetime]] = []
+
+    def record(self, organisation_id: int, search_key: str, response_code: str, at: datetime) -> None:
+        self.rows.append((organisation_id, search_key, response_code, at))
+
+    def recent(self, organisation_id: int, search_key: str, since: datetime) -> list[str]:
+        return [code for org, key, code, at in reversed(self.rows) if org == organisation_id and key == search_key and at >= since]
+
+
+class FakeAuditLog:
+    def __init__(self) -> None:
+        self.rows: list[dict[str, object]] = []
+
+    def record(self, **values: object) -> None:
+        self.rows.append(values)
+
+
+class FakeLearningEventRepository:
+    def __init__(self) -> None:
+        self.rows: dict[int, LearningEvent] = {}
+
+    def for_learners(self, ulns: Iterable[str]) -> list[LearningEvent]:
+        wanted = set(ulns)
+        return sorted((dataclasses.replace(e) for e in self.rows.values() if e.uln in wanted), key=event_order)
+
+    def next_ids(self, count: int) -> list[int]:
+        top = max(self.rows, default=0)
+        return list(range(top + 1, top + 1 + count))
+
+    def existing_ids(self, ids: Iterable[int]) -> set[int]:
+        return {i for i in ids if i in self.rows}
+
+    def add_many(self, events: Iterable[LearningEvent]) -> list[int]:
+        batch = list(events)
+        top = max([*self.rows, *(e.id for e in batch if e.id is not None)], default=0)
+        for event in batch:
+            if event.id is None:
+                top += 1
+                event.id = top
+            if event.id in self.rows:
+                raise ValueError(f"duplicate learning event ID {event.id}")
+            self.rows[event.id] = dataclasses.replace(event)
+        return [e.id for e in batch]  # type: ignore[misc]
+
+
+class FakeUnitOfWork:
+    """Changes are visible at once (like one open transaction); `commits` counts commit() calls."""
+
+    def __init__(self) -> None:
+        self.learners = FakeLearnerRepository()
+        self.organisations = FakeOrganisationRepository()
+        self.searches = FakeSearchLog()
+        self.audit = FakeAuditLog()
+        self.events = FakeLearningEventRepository()
+        self.commits = 0
+
+    def __enter__(self) -> "FakeUnitOfWork":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def commit(self) -> None:
+        self.commits += 1
+
+    def rollback(self) -> None:
+        pass
