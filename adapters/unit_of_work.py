@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -85,6 +85,19 @@ class SqlUnitOfWork:
         finally:
             self.session.close()
             self.session = None
+
+    def lock(self, key: str) -> None:
+        """Hold an exclusive lock named `key` until this transaction ends.
+
+        PostgreSQL: a transaction-level advisory lock on the key. SQLite has one writer at a
+        time and the first write of a transaction takes the database lock, so a no-op write
+        does (other writers wait up to the busy timeout).
+        """
+        assert self.session is not None, "use the unit of work as a context manager"
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+        else:
+            self.session.execute(text("UPDATE organisations SET id = id WHERE 1 = 0"))
 
     def commit(self) -> None:
         assert self.session is not None, "use the unit of work as a context manager"

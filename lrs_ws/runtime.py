@@ -16,8 +16,9 @@ _LONDON = ZoneInfo("Europe/London")
 
 
 def london_now() -> datetime:
-    """The LRS works on UK time; dates on records and age checks use the UK calendar day."""
-    return datetime.now(_LONDON).replace(tzinfo=None)
+    """Aware UK time: `.date()` is the UK calendar day (record dates, ages); the adapters store
+    instants as UTC, so windows such as find-before-register survive clock changes."""
+    return datetime.now(_LONDON)
 
 
 @dataclass

@@ -64,6 +64,12 @@ _RESPONSE_DESCRIPTIONS: dict[ResponseCode, str] = {
 }
 
 
+# A find that identified one learner (directly, or through a merged ULN's master).
+EXACT_FIND_CODES: frozenset[ResponseCode] = frozenset(
+    {ResponseCode.EXACT_MATCH, ResponseCode.MASTER_SUBSTITUTED}
+)
+
+
 _OUTCOME_CODES: dict[Outcome, ResponseCode] = {
     Outcome.EXACT: ResponseCode.EXACT_MATCH,
     Outcome.POSSIBLE: ResponseCode.POSSIBLE_MATCHES,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from functools import lru_cache
-from typing import Iterable
+from typing import Collection, Iterable
 
 from lrs_ws.domain.errors import InvalidField
 from lrs_ws.domain.learner import DETAIL_FIELDS, Learner, LearnerDetails, wire_name
@@ -84,12 +84,19 @@ def validate_details(
     details: LearnerDetails,
     today: date,
     prohibited: Iterable[str] = DEFAULT_PROHIBITED_WORDS,
+    changed: Collection[str] | None = None,
 ) -> None:
     """Raise InvalidField for the first rule the details break; return None when valid.
 
     `prohibited` is the configurable list of words not allowed as whole words (any case) in a
-    name field; DEFAULT_PROHIBITED_WORDS is only a starting point.
+    name field; DEFAULT_PROHIBITED_WORDS is only a starting point. On an update, `changed` names
+    the fields that change: the age and prohibited-text rules then apply to those only, so a
+    learner who has passed 110, or a name that predates a new prohibited word, stays updatable.
     """
+
+    def checked(field_name: str) -> bool:
+        return changed is None or field_name in changed
+
     for field_name in ("given_name", "family_name"):
         if _blank(getattr(details, field_name)):
             raise InvalidField(wire_name(field_name), "must contain a non-space character")
@@ -98,7 +105,7 @@ def validate_details(
     if not isinstance(dob, date):
         raise InvalidField("DateOfBirth", "is required")
     age = age_on(dob, today)
-    if not MIN_AGE <= age <= MAX_AGE:
+    if checked("date_of_birth") and not MIN_AGE <= age <= MAX_AGE:
         raise InvalidField(
             "DateOfBirth", f"learner must be {MIN_AGE} to {MAX_AGE} years old (is {age})"
         )
@@ -120,7 +127,7 @@ def validate_details(
         raise TypeError("prohibited must be a collection of words, not a string")
     pattern = _prohibited_pattern(tuple(prohibited))
     if pattern is not None:
-        for field_name in NAME_FIELDS:
+        for field_name in filter(checked, NAME_FIELDS):
             value = getattr(details, field_name)
             if isinstance(value, str) and (found := pattern.search(value)):
                 raise InvalidField(wire_name(field_name), f"contains prohibited text {found[0]!r}")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 from lrs_ws.domain.passwords import hash_password
 from lrs_ws.domain.roles import Role
@@ -62,7 +62,7 @@ def merge_learners(uow: UnitOfWork, *, master_uln: str, retired_uln: str, today:
     except ValueError as error:
         raise AdminError(str(error)) from None
     uow.audit.record(
-        at=datetime.now(),
+        at=datetime.now(timezone.utc),
         organisation_id=None,
         username="lrs-ws admin",
         operation="mergeLearners",

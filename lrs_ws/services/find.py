@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from lrs_ws.domain.codes import ResponseCode
+from lrs_ws.domain.codes import EXACT_FIND_CODES, ResponseCode
 from lrs_ws.domain.learner import Learner
 from lrs_ws.domain.matching import (
     Match,
@@ -99,13 +99,10 @@ def find_by_demographics(
     result = _resolve(uow, outcome.outcome, outcome.matches, {c.uln: c for c in candidates})
     if full:
         uow.searches.record(caller.organisation_id, search_key_hash(search), result.code.value, now)
-    found = result.learners[0].learner.uln if result.code in _EXACT_CODES else None
+    found = result.learners[0].learner.uln if result.code in EXACT_FIND_CODES else None
     audit(uow, caller, "learnerByDemographics", found, result.code.value, now)
     uow.commit()
     return result
-
-
-_EXACT_CODES = (ResponseCode.EXACT_MATCH, ResponseCode.MASTER_SUBSTITUTED)
 
 
 def _resolve(

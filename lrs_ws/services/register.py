@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
-from lrs_ws.domain.codes import ResponseCode
+from lrs_ws.domain.codes import EXACT_FIND_CODES, ResponseCode
 from lrs_ws.domain.learner import Learner, LearnerDetails, LearnerStatus
 from lrs_ws.domain.matching import MatchRule, SearchKey, match
 from lrs_ws.domain.normalise import search_key_hash
@@ -15,7 +15,6 @@ from lrs_ws.domain.uln import new_uln
 from lrs_ws.services.audit import record as audit
 from lrs_ws.services.ports import Caller, UnitOfWork
 
-_EXACT_CODES = {ResponseCode.EXACT_MATCH.value, ResponseCode.MASTER_SUBSTITUTED.value}
 
 
 @dataclass(frozen=True)
@@ -38,6 +37,8 @@ def register(
     """WSRC0005 with a new ULN, or WSRC0021. Invalid details raise InvalidField (nothing written)."""
     validate_details(details, now.date(), prohibited_words)
     key = register_duplicate_key(details)
+    # Two registrations of one learner at once: the second waits here, then sees the first.
+    uow.lock(f"register:{search_key_hash(key)}")
     result = _check_register(uow, caller, key, now, find_window)
     if result is None:
         learner = Learner(
@@ -58,8 +59,10 @@ def register(
 def _check_register(
     uow: UnitOfWork, caller: Caller, key: SearchKey, now: datetime, find_window: timedelta
 ) -> RegisterResult | None:
-    searches = uow.searches.recent(caller.organisation_id, search_key_hash(key), now - find_window)
-    if not any(code not in _EXACT_CODES for code in searches):
+    # In UTC: aware arithmetic in a local zone is wall-clock arithmetic, wrong across BST changes.
+    since = now.astimezone(timezone.utc) - find_window
+    searches = uow.searches.recent(caller.organisation_id, search_key_hash(key), since)
+    if not any(code not in EXACT_FIND_CODES for code in searches):
         return RegisterResult(
             ResponseCode.REGISTRATION_REFUSED,
             reason="no FUL demographic search of these details by this organisation in the window",

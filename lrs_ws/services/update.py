@@ -49,7 +49,7 @@ def _update(
     if new_share is not None and not ability_to_share_change_allowed(current.ability_to_share, str(new_share)):
         return ResponseCode.INVALID_ABILITY_TO_SHARE_CHANGE
     updated, changed = apply_update(current, sent, now.date())
-    validate_details(updated, now.date(), prohibited_words)
+    validate_details(updated, now.date(), prohibited_words, changed=changed)
     if not changed:
         return ResponseCode.NO_CHANGES
     # The conditional write catches a concurrent update between our read and this write.

@@ -312,3 +312,25 @@ def test_register_duplicate_key():
 def test_prohibited_words_as_a_bare_string_is_refused():
     with pytest.raises(TypeError):
         validate_details(details(), TODAY, prohibited="test")
+
+
+def test_update_checks_age_and_prohibited_text_only_on_changed_fields():
+    from datetime import date
+
+    from lrs_ws.domain.errors import InvalidField
+    from lrs_ws.domain.learner import LearnerDetails
+    from lrs_ws.domain.rules import validate_details
+
+    old = LearnerDetails(
+        given_name="Test", family_name="Ward", date_of_birth=date(1910, 1, 1), gender="2", last_known_post_code="B1 1AA"
+    )
+    today = date(2026, 11, 23)
+    validate_details(old, today, changed=["last_known_post_code"])  # 116 years old, named "Test"
+    with pytest.raises(InvalidField) as age:
+        validate_details(old, today, changed=["date_of_birth"])
+    assert age.value.field == "DateOfBirth"
+    with pytest.raises(InvalidField) as name:
+        validate_details(old, today, changed=["given_name"])
+    assert name.value.field == "GivenName"
+    with pytest.raises(InvalidField):
+        validate_details(old, today)  # a registration checks everything
