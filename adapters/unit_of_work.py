@@ -14,9 +14,7 @@ from adapters.repository import (
     SqlOrganisationRepository,
     SqlSearchLog,
 )
-
-# Relative to the working directory, so a fresh checkout runs with no configuration.
-DEFAULT_DATABASE_URL = "sqlite:///lrs-ws.sqlite3"
+from lrs_ws.config import DEFAULT_DATABASE_URL  # one default, for every entry point
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 

@@ -78,6 +78,7 @@ def serve(host, port, database_url, public_url, workers, threads, no_demo) -> No
     org = demo["organisation"]
     users = ", ".join(f"{u['username']} ({'+'.join(u['roles'])})" for u in demo["users"])
     click.echo(f"  Demo credentials:  UKPRN {org['ukprn']}, OrgPassword {org['password']}, UserName one of: {users}")
+    sys.stdout.flush()  # before gunicorn takes over the process
     run(lambda: build_app(settings), host=host, port=port, workers=workers, threads=threads)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 
+# Relative to the working directory, so a fresh checkout runs with no configuration.
 DEFAULT_DATABASE_URL = "sqlite:///lrs-ws.sqlite3"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 

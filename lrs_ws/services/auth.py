@@ -40,7 +40,7 @@ def authenticate(uow: UnitOfWork, credentials: Credentials, operation: Operation
     if organisation is None or organisation.id is None:
         raise AccessDenied(ErrorCode.UNKNOWN_ORGANISATION, f"No organisation is registered with {named}")
     if not verify_password(credentials.password or "", organisation.password_hash):
-        raise AccessDenied(ErrorCode.INCORRECT_PASSWORD, "OrgPassword is incorrect for this organisation")
+        raise AccessDenied(ErrorCode.INCORRECT_PASSWORD, "The password is incorrect for this organisation")
     user = uow.organisations.user(organisation.id, credentials.username)
     # Our reading: an unknown user name has no roles, so it is refused like a user without the role.
     if user is None or user.id is None:

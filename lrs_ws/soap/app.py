@@ -16,6 +16,7 @@ from typing import Callable, Iterable
 from urllib.parse import parse_qs
 
 from lxml import etree
+from lxml.builder import E
 
 with warnings.catch_warnings():  # spyne 2.14 imports deprecated modules; nothing we can act on
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -40,7 +41,15 @@ logging.getLogger("spyne.application.client").setLevel(logging.CRITICAL)
 logging.getLogger("spyne.application.server").setLevel(logging.CRITICAL)
 
 
-class BodyDispatchSoap11(Soap11):
+class LrsSoap11(Soap11):
+    """Faults as the screening writes them too: faultcode, faultstring, detail (no empty faultactor)."""
+
+    def fault_to_parent(self, ctx, cls, inst, parent, ns, *args, **kwargs):
+        subelts = [E("faultcode", f"{self.soap_env}:{inst.faultcode}"), E("faultstring", inst.faultstring)]
+        return self._fault_to_parent_impl(ctx, cls, inst, parent, ns, subelts)
+
+
+class BodyDispatchSoap11(LrsSoap11):
     """Dispatch on the QName of the Body's first child, whatever the SOAPAction.
 
     spyne keys every method under the application's namespace; our request elements live in
@@ -90,7 +99,7 @@ def make_endpoint(
         tns=TEMPURI,
         name=name,
         in_protocol=BodyDispatchSoap11(method_keys, validator=None),
-        out_protocol=Soap11(),
+        out_protocol=LrsSoap11(),
     )
     application.runtime = runtime
     application.fault_kind = faults
@@ -176,10 +185,13 @@ class LrsWsgiApp:
         if refusal is not None:
             code, detail = refusal
             return _fault(start_response, endpoint.faults, "500 Internal Server Error", code, detail)
-        environ = dict(environ, **{"wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))})
-        # The envelope is checked already; spyne would refuse a missing or unusual Content-Type.
-        if not environ.get("CONTENT_TYPE", "").lower().startswith("text/xml"):
-            environ["CONTENT_TYPE"] = "text/xml; charset=utf-8"
+        # spyne parses the same bytes again. Without a charset it lets lxml follow the XML
+        # declaration or BOM, as the screening did; a header charset could make spyne read a
+        # different document from the one we validated (or fail on an unknown charset).
+        environ = dict(
+            environ,
+            **{"wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body)), "CONTENT_TYPE": "text/xml"},
+        )
         try:
             return endpoint.wsgi(environ, start_response)
         except Exception:  # spyne handles method errors itself; this is the last line of defence
@@ -212,16 +224,43 @@ def _screen(body: bytes, endpoint: Endpoint) -> tuple[ErrorCode, str] | None:
         return ErrorCode.INVALID_REQUEST, "A DOCTYPE is not allowed in a SOAP message"
     if root.tag != f"{{{SOAP_ENV}}}Envelope":
         return ErrorCode.INVALID_REQUEST, f"Expected a SOAP 1.1 Envelope ({SOAP_ENV}), got {root.tag}"
-    soap_body = root.find(f"{{{SOAP_ENV}}}Body")
-    request = None if soap_body is None else next((c for c in soap_body if isinstance(c.tag, str)), None)
-    if request is None:
-        return ErrorCode.INVALID_REQUEST, "The SOAP Body is missing or empty"
+    envelope_problem = _envelope_problem(root)
+    if envelope_problem:
+        return ErrorCode.INVALID_REQUEST, envelope_problem
+    request = root.find(f"{{{SOAP_ENV}}}Body")[0]
     if request.tag not in endpoint.requests:
         return ErrorCode.UNKNOWN_REQUEST, f"Unknown request element {request.tag} at {endpoint.path}"
     try:
         contract.validate_body_element(request)
     except contract.ContractViolation as violation:
         return ErrorCode.INVALID_REQUEST, str(violation)
+    return None
+
+
+# Headers we understand (and ignore): WS-Addressing, which WCF clients of the R9 binding send.
+_UNDERSTOOD_HEADERS = ("http://www.w3.org/2005/08/addressing", "http://schemas.xmlsoap.org/ws/2004/08/addressing")
+_NEXT_ACTOR = "http://schemas.xmlsoap.org/soap/actor/next"
+
+
+def _envelope_problem(root: etree._Element) -> str | None:
+    """SOAP 1.1 envelope rules: an optional Header first, then one Body with one request element."""
+    parts = [child for child in root if isinstance(child.tag, str)]
+    names = [etree.QName(child).localname if etree.QName(child).namespace == SOAP_ENV else child.tag for child in parts]
+    if names not in (["Body"], ["Header", "Body"]):
+        return f"The Envelope must hold an optional Header and then one Body; it holds {', '.join(names) or 'nothing'}"
+    body = parts[-1]
+    if (body.text or "").strip() or any((child.tail or "").strip() for child in body):
+        return "The SOAP Body holds text outside the request element"
+    requests = [child for child in body if isinstance(child.tag, str)]
+    if len(requests) != 1:
+        return f"The SOAP Body must hold exactly one request element; it holds {len(requests)}"
+    if len(parts) == 2:
+        for entry in parts[0]:
+            if not isinstance(entry.tag, str) or etree.QName(entry).namespace in _UNDERSTOOD_HEADERS:
+                continue
+            must = entry.get(f"{{{SOAP_ENV}}}mustUnderstand", "0").strip() in ("1", "true")
+            if must and entry.get(f"{{{SOAP_ENV}}}actor", _NEXT_ACTOR) == _NEXT_ACTOR:
+                return f"MustUnderstand: header {entry.tag} is not understood by this service"
     return None
 
 

@@ -27,11 +27,18 @@ def fault_kind(ctx) -> FaultKind:
     return getattr(ctx.app, "fault_kind", MIAP)
 
 
-def call(ctx, operation: Operation, credentials: Credentials, use_case: Callable[[UnitOfWork, Caller, Runtime], T]) -> T:
+def call(
+    ctx,
+    operation: Operation,
+    credentials: Credentials,
+    use_case: Callable[[UnitOfWork, Caller, Runtime], T],
+    field_path: str = "",
+) -> T:
     """Authenticate for `operation`, run `use_case` in one unit of work, map errors to faults.
 
-    AccessDenied -> its WSEC code (0003, 0005, 0006); InvalidField -> WSEC0001 naming the field;
-    anything unexpected -> WSEC0999 without internals (logged here with its traceback).
+    AccessDenied -> its WSEC code (0003, 0005, 0006); InvalidField -> WSEC0001 naming the field
+    as the schema errors do (`Learner/DateOfBirth: ...`, with `field_path` the element holding
+    the domain's fields); anything unexpected -> WSEC0999 without internals (logged here).
     """
     runtime: Runtime = ctx.app.runtime
     kind = fault_kind(ctx)
@@ -42,7 +49,8 @@ def call(ctx, operation: Operation, credentials: Credentials, use_case: Callable
     except AccessDenied as denied:
         raise kind.exception(denied.code, denied.detail) from None
     except InvalidField as invalid:
-        raise kind.exception(ErrorCode.INVALID_REQUEST, str(invalid)) from None
+        detail = f"{field_path}{invalid.field}: {invalid.reason}"
+        raise kind.exception(ErrorCode.INVALID_REQUEST, detail) from None
     except Fault:
         raise
     except Exception:

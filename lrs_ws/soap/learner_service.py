@@ -21,7 +21,9 @@ from lrs_ws.soap.namespaces import FINDMSG, REGMSG
 T = TypeVar("T")
 
 
-def _call(ctx, operation: Operation, request, use_case: Callable[[UnitOfWork, Caller, Runtime], T]) -> T:
+def _call(
+    ctx, operation: Operation, request, use_case: Callable[[UnitOfWork, Caller, Runtime], T], field_path: str = ""
+) -> T:
     """Learner Register credentials (OrganisationRef or UKPRN, OrgPassword, UserName) -> calls.call."""
     credentials = Credentials(
         ukprn=request.UKPRN,
@@ -29,7 +31,7 @@ def _call(ctx, operation: Operation, request, use_case: Callable[[UnitOfWork, Ca
         password=request.OrgPassword,
         username=request.UserName,
     )
-    return calls.call(ctx, operation, credentials, use_case)
+    return calls.call(ctx, operation, credentials, use_case, field_path)
 
 
 def _find_response(request, result: find.FindResult, full: bool) -> models.FindLearnerResponse:
@@ -113,6 +115,7 @@ class LearnerService(ServiceBase):
                 prohibited_words=rt.prohibited_words,
                 rng=rt.rng,
             ),
+            field_path="Learner/",
         )
         return models.RegisterLearnerResponse(ResponseCode=result.code.value, ULN=result.uln)
 
@@ -139,5 +142,6 @@ class LearnerService(ServiceBase):
                 now=rt.clock(),
                 prohibited_words=rt.prohibited_words,
             ),
+            field_path="Learner/",
         )
         return models.UpdateLearnerResponse(ResponseCode=code.value)

@@ -113,3 +113,48 @@ def test_wsdl_carries_the_configured_address_not_the_host_header(http, query):
     (address,) = wsdl.iter("{http://schemas.xmlsoap.org/wsdl/soap/}address")
     assert address.get("location") == LEARNER_SERVICE
     assert b"evil.example" not in response.content
+
+
+def test_header_charset_cannot_change_the_validated_document(http):
+    body = FIND_BY_ULN.replace("<FamilyName>Hughes", "<FamilyName>Hughés")
+    for content_type in ("text/xml; charset=ISO-8859-1", "text/xml; charset=bogus", "text/xml; charset=utf-16", "application/xml"):
+        response = post(http, body.encode("utf-8"), {"Content-Type": content_type})
+        assert response.status_code == 200, (content_type, response.text[:300])
+        echoed = etree.fromstring(response.content).find(f"{{{SOAP_ENV}}}Body")[0].findtext("FamilyName")
+        assert echoed == "Hughés", content_type
+
+
+@pytest.mark.parametrize(
+    "envelope, expected",
+    [
+        (FIND_BY_ULN.replace("</f:FindLearnerByULN>", "</f:FindLearnerByULN><x:Other xmlns:x=\"urn:x\"/>"), "exactly one request element"),
+        (FIND_BY_ULN.replace("</soapenv:Body>", "</soapenv:Body><soapenv:Body/>"), "one Body"),
+        (FIND_BY_ULN.replace("<soapenv:Body>", "<soapenv:Body>stray text"), "text outside"),
+        (
+            FIND_BY_ULN.replace(
+                "<soapenv:Body>",
+                '<soapenv:Header><wsse:Security xmlns:wsse="urn:x" soapenv:mustUnderstand="1"/></soapenv:Header><soapenv:Body>',
+            ),
+            "MustUnderstand",
+        ),
+    ],
+)
+def test_envelope_rules_of_soap_1_1(http, envelope, expected):
+    code, details = fault_of(post(http, envelope))
+    assert code == "WSEC0001" and expected in details
+
+
+def test_optional_headers_and_ws_addressing_are_accepted(http):
+    headers = (
+        '<soapenv:Header><a:Action xmlns:a="http://www.w3.org/2005/08/addressing" soapenv:mustUnderstand="1">x</a:Action>'
+        '<x:Trace xmlns:x="urn:x">1</x:Trace></soapenv:Header>'
+    )
+    assert response_code(post(http, FIND_BY_ULN.replace("<soapenv:Body>", headers + "<soapenv:Body>"))) == "WSRC0004"
+
+
+def test_service_faults_and_screening_faults_have_one_shape(http):
+    shapes = []
+    for body in (FIND_BY_ULN.replace("online", "super"), "<oops"):
+        fault = etree.fromstring(post(http, body).content).find(f"{{{SOAP_ENV}}}Body/{{{SOAP_ENV}}}Fault")
+        shapes.append([child.tag for child in fault])
+    assert shapes[0] == shapes[1] == ["faultcode", "faultstring", "detail"]

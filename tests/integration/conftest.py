@@ -21,6 +21,7 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 from adapters.migrate import upgrade  # noqa: E402
+from tests.conftest import in_ci  # noqa: E402
 from adapters.unit_of_work import make_engine, session_factory  # noqa: E402
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -31,7 +32,7 @@ def postgres_url() -> str:
 
 
 def _postgres_unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
+    if in_ci():
         pytest.fail(f"PostgreSQL is required under CI=true: {reason}")
     pytest.skip(f"PostgreSQL not reachable ({reason}); set LRS_WS_TEST_POSTGRES_URL")
 
