@@ -1,8 +1,10 @@
-"""Requests per second and latency of learnerByULN and learnerByDemographics over HTTP.
+"""Requests per second and latency of learnerByULN, learnerByDemographics and the PLR
+(GetLearnerLearningEvents) over HTTP.
 
 For each size it builds (once, cached under bench/.data/) a SQLite database with the demo data
-and N synthetic learners, starts `lrs-ws serve` on a free loopback port, and drives it with
-`bench/load.py`; then it runs a trivial spyne echo service the same way (the framework ceiling).
+and N synthetic learners with up to 3 learning events each, starts `lrs-ws serve` on a free
+loopback port, and drives it with `bench/load.py`; first it runs a trivial spyne echo service
+the same way (the framework ceiling).
 
     python bench/bench_find.py --learners 100000 1000000 --seconds 20 --concurrency 4
 """
@@ -31,6 +33,9 @@ from lrs_ws.services.seed import load_demo_file  # noqa: E402
 DATA = ROOT / "bench" / ".data"
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 FIND = "http://api.lrs.miap.gov.uk/findmsg"
+TEMPURI = "http://tempuri.org/"
+QCF_INTERFACE = "http://schemas.datacontract.org/2004/07/Amor.Qcf.Service.Interface"
+EVENTS_PER_LEARNER = 3
 ORG = load_demo_file()["organisation"]
 CREDENTIALS = f"<UKPRN>{ORG['ukprn']}</UKPRN><OrgPassword>{ORG['password']}</OrgPassword><UserName>online</UserName>"
 
@@ -41,12 +46,12 @@ def lrs(*args: str) -> None:
 
 def database(learners: int) -> str:
     DATA.mkdir(parents=True, exist_ok=True)
-    path = DATA / f"lrs-{learners}.sqlite3"
+    path = DATA / f"lrs-{learners}-events{EVENTS_PER_LEARNER}.sqlite3"
     url = f"sqlite:///{path}"
     if not path.exists():
         started = time.perf_counter()
         lrs("seed", "demo", "--database-url", url)
-        lrs("seed", "synthetic", "--learners", str(learners), "--database-url", url)
+        lrs("seed", "synthetic", "--learners", str(learners), "--events-per-learner", str(EVENTS_PER_LEARNER), "--database-url", url)
         print(f"  built {path.name} in {time.perf_counter() - started:.0f} s", flush=True)
     return url
 
@@ -80,6 +85,16 @@ def by_demographics(row) -> bytes:
         f"<FamilyName>{escape(row.family_name)}</FamilyName><GivenName>{escape(row.given_name)}</GivenName>"
         f"<DateOfBirth>{row.date_of_birth.isoformat()}</DateOfBirth><Gender>{row.gender}</Gender>"
         f"<LastKnownPostCode>{row.last_known_post_code}</LastKnownPostCode></f:FindLearnerByDemographics>"
+    )
+
+
+def learning_events(row) -> bytes:
+    return envelope(
+        f'<GetLearnerLearningEvents xmlns="{TEMPURI}"><invokingOrganisation xmlns:a="{QCF_INTERFACE}">'
+        f"<a:Password>{ORG['password']}</a:Password><a:Ukprn>{ORG['ukprn']}</a:Ukprn><a:Username>online</a:Username>"
+        "</invokingOrganisation><userType>LNR</userType><vendorID>0</vendorID><language>ENG</language>"
+        f"<uln>{row.uln}</uln><givenName>{escape(row.given_name)}</givenName><familyName>{escape(row.family_name)}</familyName>"
+        "<getType>FULL</getType></GetLearnerLearningEvents>"
     )
 
 
@@ -134,10 +149,14 @@ def main() -> None:
             "/LearnerService.svc",
         )
         try:
-            for label, build in (("learnerByULN", by_uln), ("learnerByDemographics", by_demographics)):
+            for label, path, build, expect in (
+                ("learnerByULN", "/LearnerService.svc", by_uln, b"<ResponseCode>WSRC000"),
+                ("learnerByDemographics", "/LearnerService.svc", by_demographics, b"<ResponseCode>WSRC000"),
+                ("GetLearnerLearningEvents", "/LearnerServiceR9.svc", learning_events, b"ResponseCode>WS"),
+            ):
                 result = run_load(
-                    "127.0.0.1", port, "/LearnerService.svc", [build(r) for r in rows],
-                    seconds=args.seconds, concurrency=args.concurrency, expect=b"<ResponseCode>WSRC000",
+                    "127.0.0.1", port, path, [build(r) for r in rows],
+                    seconds=args.seconds, concurrency=args.concurrency, expect=expect,
                 )
                 print(result.line(f"{label}, {learners:,} learners"), flush=True)
         finally:

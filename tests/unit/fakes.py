@@ -142,6 +142,9 @@ class FakeUnitOfWork:
         self.events = FakeLearningEventRepository()
         self.commits = 0
 
+    def lock(self, key: str) -> None:
+        """One thread, one fake transaction: nothing to wait for."""
+
     def __enter__(self) -> "FakeUnitOfWork":
         return self
 
