@@ -75,6 +75,8 @@ def serve(host, port, database_url, public_url, workers, threads, no_demo) -> No
     click.echo(f"lrs-ws on {database_url}")
     click.echo(f"  Learner Register:  {settings.endpoint('/LearnerService.svc')}")
     click.echo(f"  WSDL:              {settings.endpoint('/LearnerService.svc')}?singlewsdl")
+    click.echo(f"  PLR (R9):          {settings.endpoint('/LearnerServiceR9.svc')}")
+    click.echo(f"  WSDL:              {settings.endpoint('/LearnerServiceR9.svc')}?singlewsdl")
     org = demo["organisation"]
     users = ", ".join(f"{u['username']} ({'+'.join(u['roles'])})" for u in demo["users"])
     click.echo(f"  Demo credentials:  UKPRN {org['ukprn']}, OrgPassword {org['password']}, UserName one of: {users}")
