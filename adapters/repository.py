@@ -181,6 +181,27 @@ class SqlOrganisationRepository:
         row = self.session.execute(select(organisations).where(condition)).mappings().first()  # type: ignore[arg-type]
         return None if row is None else mapping.row_to_organisation(row)
 
+    def with_user(
+        self, *, ukprn: str | None, organisation_ref: str | None, username: str
+    ) -> tuple[Organisation | None, User | None]:
+        """The organisation named by UKPRN (else OrganisationRef) and its user, in one query:
+        every request runs this."""
+        named = organisations.c.ukprn == ukprn if ukprn else organisations.c.organisation_ref == organisation_ref
+        user_columns = [users.c.id.label("user_id"), users.c.username, users.c.roles]
+        query = (
+            select(organisations, *user_columns)
+            .outerjoin(users, and_(users.c.organisation_id == organisations.c.id, users.c.username == username))
+            .where(named)
+        )
+        row = self.session.execute(query).mappings().first()
+        if row is None:
+            return None, None
+        organisation = mapping.row_to_organisation(row)
+        if row["user_id"] is None:
+            return organisation, None
+        user = mapping.row_to_user({**row, "id": row["user_id"], "organisation_id": row["id"]})
+        return organisation, user
+
     def user(self, organisation_id: int, username: str) -> User | None:
         query = select(users).where(
             and_(users.c.organisation_id == organisation_id, users.c.username == username)

@@ -28,20 +28,19 @@ class Credentials:
 
 def authenticate(uow: UnitOfWork, credentials: Credentials, operation: Operation) -> Caller:
     """Who is calling, or AccessDenied with WSEC0003 (organisation), 0005 (password), 0006 (access)."""
-    organisation = None
     if credentials.ukprn:
-        organisation = uow.organisations.by_ukprn(credentials.ukprn)
         named = f"UKPRN {credentials.ukprn}"
     elif credentials.organisation_ref:
-        organisation = uow.organisations.by_reference(credentials.organisation_ref)
         named = f"OrganisationRef {credentials.organisation_ref}"
     else:
         raise AccessDenied(ErrorCode.UNKNOWN_ORGANISATION, "Neither UKPRN nor OrganisationRef was supplied")
+    organisation, user = uow.organisations.with_user(
+        ukprn=credentials.ukprn, organisation_ref=credentials.organisation_ref, username=credentials.username
+    )
     if organisation is None or organisation.id is None:
         raise AccessDenied(ErrorCode.UNKNOWN_ORGANISATION, f"No organisation is registered with {named}")
     if not verify_password(credentials.password or "", organisation.password_hash):
         raise AccessDenied(ErrorCode.INCORRECT_PASSWORD, "The password is incorrect for this organisation")
-    user = uow.organisations.user(organisation.id, credentials.username)
     # Our reading: an unknown user name has no roles, so it is refused like a user without the role.
     if user is None or user.id is None:
         raise AccessDenied(

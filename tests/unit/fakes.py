@@ -70,6 +70,11 @@ class FakeOrganisationRepository:
     def by_reference(self, organisation_ref: str) -> Organisation | None:
         return next((o for o in self.organisations if o.organisation_ref == organisation_ref), None)
 
+    def with_user(self, *, ukprn, organisation_ref, username):
+        organisation = self.by_ukprn(ukprn) if ukprn else self.by_reference(organisation_ref)
+        user = None if organisation is None else self.user(organisation.id, username)
+        return organisation, user
+
     def user(self, organisation_id: int, username: str) -> User | None:
         return next((u for u in self.users if u.organisation_id == organisation_id and u.username == username), None)
 
