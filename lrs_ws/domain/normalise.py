@@ -33,6 +33,22 @@ def post_code_key(s: str | None) -> str:
     return "".join((s or "").split()).upper()
 
 
+def tidy_text(s: str) -> str:
+    """How a name or address is kept: trimmed, inner whitespace collapsed, case as sent."""
+    return " ".join(s.split())
+
+
+def format_post_code(s: str) -> str:
+    """How a postcode is kept: upper case, one space before the inward code ('b152tt' -> 'B15 2TT',
+    'bfpo123' -> 'BFPO 123'); anything else is left as sent."""
+    key = post_code_key(s)
+    if key.startswith("BFPO"):
+        return f"BFPO {key[4:]}" if key[4:].isdigit() else s
+    if 5 <= len(key) <= 7 and key[-3].isdigit():
+        return f"{key[:-3]} {key[-3:]}"
+    return s
+
+
 @lru_cache(maxsize=65536)
 def squashed(s: str | None) -> str:
     """name_key without hyphens, apostrophes or spaces: Smith-Jones == SmithJones."""

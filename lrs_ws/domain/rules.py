@@ -4,6 +4,7 @@ Every rule breach raises InvalidField with the field's wire name, so the fault c
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import date
 from functools import lru_cache
@@ -12,7 +13,7 @@ from typing import Collection, Iterable
 from lrs_ws.domain.errors import InvalidField
 from lrs_ws.domain.learner import DETAIL_FIELDS, Learner, LearnerDetails, wire_name
 from lrs_ws.domain.matching import SearchKey
-from lrs_ws.domain.normalise import name_key
+from lrs_ws.domain.normalise import format_post_code, name_key, tidy_text
 
 MIN_AGE = 13
 MAX_AGE = 110
@@ -133,6 +134,31 @@ def validate_details(
                 raise InvalidField(wire_name(field_name), f"contains prohibited text {found[0]!r}")
 
 
+# Free-text details kept trimmed with single inner spaces (names, addresses, school, place).
+_TIDIED_FIELDS = frozenset(NAME_FIELDS) | {
+    "school_at_age16",
+    "last_known_address_line1",
+    "last_known_address_line2",
+    "last_known_address_town",
+    "last_known_address_county_or_city",
+    "place_of_birth",
+}
+
+
+def tidy(field_name: str, value: object) -> object:
+    """The form a detail is stored in: stray spaces dropped, postcodes upper case and spaced,
+    so that a value sent again in another spacing is not a change (WSRC0020)."""
+    if not isinstance(value, str):
+        return value
+    if field_name == "last_known_post_code":
+        return format_post_code(value)
+    return tidy_text(value) if field_name in _TIDIED_FIELDS else value
+
+
+def tidy_details(details: LearnerDetails) -> LearnerDetails:
+    return dataclasses.replace(details, **{name: tidy(name, getattr(details, name)) for name in DETAIL_FIELDS})
+
+
 def ability_to_share_change_allowed(old: str, new: str) -> bool:
     """Once the privacy notice was seen (1 or 2) the learner can never be back at 0."""
     return not (old in ("1", "2") and new == "0")
@@ -157,6 +183,7 @@ def apply_update(
 
     new_values: dict[str, object] = {}
     for field_name, value in sent.items():
+        value = tidy(field_name, value)
         if _blank(value):
             if field_name in MANDATORY_FIELDS:
                 raise InvalidField(wire_name(field_name), "is required and cannot be cleared")

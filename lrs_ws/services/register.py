@@ -10,7 +10,7 @@ from lrs_ws.domain.codes import EXACT_FIND_CODES, ResponseCode
 from lrs_ws.domain.learner import Learner, LearnerDetails, LearnerStatus
 from lrs_ws.domain.matching import MatchRule, SearchKey, match
 from lrs_ws.domain.normalise import search_key_hash
-from lrs_ws.domain.rules import register_duplicate_key, validate_details
+from lrs_ws.domain.rules import register_duplicate_key, tidy_details, validate_details
 from lrs_ws.domain.uln import new_uln
 from lrs_ws.services.audit import record as audit
 from lrs_ws.services.ports import Caller, UnitOfWork
@@ -35,6 +35,7 @@ def register(
     rng: random.Random,
 ) -> RegisterResult:
     """WSRC0005 with a new ULN, or WSRC0021. Invalid details raise InvalidField (nothing written)."""
+    details = tidy_details(details)
     validate_details(details, now.date(), prohibited_words)
     key = register_duplicate_key(details)
     # Two registrations of one learner at once: the second waits here, then sees the first.

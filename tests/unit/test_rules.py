@@ -334,3 +334,32 @@ def test_update_checks_age_and_prohibited_text_only_on_changed_fields():
     assert name.value.field == "GivenName"
     with pytest.raises(InvalidField):
         validate_details(old, today)  # a registration checks everything
+
+
+@pytest.mark.parametrize(
+    "field, sent, kept",
+    [
+        ("last_known_post_code", "b152tt", "B15 2TT"),
+        ("last_known_post_code", "SW1A1AA", "SW1A 1AA"),
+        ("last_known_post_code", " m1  1ae ", "M1 1AE"),
+        ("last_known_post_code", "bfpo 123", "BFPO 123"),
+        ("given_name", "  Mary   Jane ", "Mary Jane"),
+        ("last_known_address_town", " Stoke  on Trent", "Stoke on Trent"),
+        ("notes", "  as sent  ", "  as sent  "),
+    ],
+)
+def test_details_are_kept_tidy(field, sent, kept):
+    from lrs_ws.domain.rules import tidy
+
+    assert tidy(field, sent) == kept
+
+
+def test_a_value_sent_again_in_another_spacing_is_no_change():
+    from datetime import date
+
+    from lrs_ws.domain.learner import Learner
+    from lrs_ws.domain.rules import apply_update
+
+    learner = Learner(given_name="Ursula", family_name="Ward", date_of_birth=date(2005, 1, 2), gender="2", last_known_post_code="LS1 4AP", uln="9105106906")
+    _, changed = apply_update(learner, {"given_name": " Ursula ", "last_known_post_code": "ls14ap"}, date(2026, 11, 23))
+    assert changed == []
