@@ -193,7 +193,9 @@ class LrsWsgiApp:
             **{"wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body)), "CONTENT_TYPE": "text/xml"},
         )
         try:
-            return endpoint.wsgi(environ, start_response)
+            # One write: spyne yields many small chunks, and the server would send each one
+            # separately (Nagle's algorithm then holds them back: milliseconds per request).
+            return [b"".join(endpoint.wsgi(environ, start_response))]
         except Exception:  # spyne handles method errors itself; this is the last line of defence
             log.exception("unexpected error serving %s", path)
             return _fault(
