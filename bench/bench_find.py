@@ -19,13 +19,13 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import requests
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from adapters.orm import LearnerRow  # noqa: E402
-from adapters.unit_of_work import make_engine  # noqa: E402
+from adapters.unit_of_work import make_engine, normalise_url  # noqa: E402
 from bench.echo_service import REQUEST as ECHO_REQUEST  # noqa: E402
 from bench.load import run_load  # noqa: E402
 from lrs_ws.services.seed import load_demo_file  # noqa: E402
@@ -44,15 +44,33 @@ def lrs(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "lrs_ws.cli", *args], check=True, cwd=ROOT)
 
 
-def database(learners: int) -> str:
-    DATA.mkdir(parents=True, exist_ok=True)
-    path = DATA / f"lrs-{learners}-events{EVENTS_PER_LEARNER}.sqlite3"
-    url = f"sqlite:///{path}"
-    if not path.exists():
-        started = time.perf_counter()
-        lrs("seed", "demo", "--database-url", url)
-        lrs("seed", "synthetic", "--learners", str(learners), "--events-per-learner", str(EVENTS_PER_LEARNER), "--database-url", url)
-        print(f"  built {path.name} in {time.perf_counter() - started:.0f} s", flush=True)
+def _build(url: str, learners: int) -> None:
+    started = time.perf_counter()
+    lrs("seed", "demo", "--database-url", url)
+    lrs("seed", "synthetic", "--learners", str(learners), "--events-per-learner", str(EVENTS_PER_LEARNER), "--database-url", url)
+    print(f"  built {url} in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def database(learners: int, server_url: str | None = None) -> str:
+    """The benchmark database of this size: a SQLite file, or a database on `server_url`'s
+    PostgreSQL server (created and filled once, then reused)."""
+    if server_url is None:
+        DATA.mkdir(parents=True, exist_ok=True)
+        path = DATA / f"lrs-{learners}-events{EVENTS_PER_LEARNER}.sqlite3"
+        url = f"sqlite:///{path}"
+        if not path.exists():
+            _build(url, learners)
+        return url
+    name = f"lrs_bench_{learners}_events{EVENTS_PER_LEARNER}"
+    url = server_url.rsplit("/", 1)[0] + "/" + name
+    admin = create_engine(normalise_url(server_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    if not exists:
+        _build(url, learners)
     return url
 
 
@@ -128,8 +146,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--postgres", metavar="URL", default=None,
+        help="run on this PostgreSQL server (e.g. postgresql://postgres@127.0.0.1:5432/test) instead of SQLite files",
+    )
     args = parser.parse_args()
-    print(f"server: gunicorn, {args.workers} workers x 4 threads; client: {args.concurrency} keep-alive connections, {args.seconds:.0f} s each")
+    backend = "PostgreSQL" if args.postgres else "SQLite"
+    print(f"{backend}; server: gunicorn, {args.workers} workers x 4 threads; client: {args.concurrency} keep-alive connections, {args.seconds:.0f} s each")
 
     port = free_port()
     echo = start([sys.executable, "bench/echo_service.py", "--port", str(port), "--workers", str(args.workers)], port, "/")
@@ -141,7 +164,7 @@ def main() -> None:
         stop(echo)
 
     for learners in args.learners:
-        url = database(learners)
+        url = database(learners, args.postgres)
         rows = sample(url, 2000)
         port = free_port()
         server = start(
