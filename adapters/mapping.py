@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
+from zoneinfo import ZoneInfo
 
 from lrs_ws.domain.learner import DETAIL_FIELDS, Learner, LearnerStatus
 from lrs_ws.domain.learning_event import EVENT_FIELDS, LearningEvent
 from lrs_ws.domain.matching import MatchCandidate
 from lrs_ws.domain.roles import Role
 from lrs_ws.services.ports import Organisation, User
+
+_LONDON = ZoneInfo("Europe/London")
 
 # Columns the LRS keeps beside the details; `linked_ulns` is derived from other rows' master_uln.
 KEPT_FIELDS: tuple[str, ...] = (
@@ -68,7 +71,7 @@ def event_to_row(event: LearningEvent) -> dict[str, Any]:
     row: dict[str, Any] = {name: getattr(event, name) for name in EVENT_COLUMNS}
     row["restriction"] = event.restriction or "0"
     if event.date_loaded is not None:
-        row["date_loaded"] = to_naive_utc(event.date_loaded)
+        row["date_loaded"] = to_uk_wall_clock(event.date_loaded)
     return row
 
 
@@ -118,6 +121,13 @@ def user_to_row(user: User) -> dict[str, Any]:
         "username": user.username,
         "roles": roles_to_text(user.roles),
     }
+
+
+def to_uk_wall_clock(moment: datetime) -> datetime:
+    """DateLoaded is a wire value in UK time ('YYYY-MM-DD HH:MM:SS'): kept as the UK wall clock."""
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(_LONDON).replace(tzinfo=None)
 
 
 def to_naive_utc(moment: datetime) -> datetime:

@@ -158,7 +158,7 @@ def main() -> None:
     echo = start([sys.executable, "bench/echo_service.py", "--port", str(port), "--workers", str(args.workers)], port, "/")
     try:
         run_load("127.0.0.1", port, "/", [ECHO_REQUEST.encode()], seconds=3, concurrency=args.concurrency)  # warm up
-        result = run_load("127.0.0.1", port, "/", [ECHO_REQUEST.encode()], seconds=args.seconds, concurrency=args.concurrency, expect=b"EchoResponse")
+        result = run_load("127.0.0.1", port, "/", [ECHO_REQUEST.encode()], seconds=args.seconds, concurrency=args.concurrency, expect=(b"EchoResponse",))
         print(result.line("spyne echo (framework ceiling)"), flush=True)
     finally:
         stop(echo)
@@ -176,9 +176,10 @@ def main() -> None:
             # Warm up: let every worker finish starting (migrations check, schemas, password cache).
             run_load("127.0.0.1", port, "/LearnerService.svc", [by_uln(r) for r in rows[:50]], seconds=3, concurrency=args.concurrency)
             for label, path, build, expect in (
-                ("learnerByULN", "/LearnerService.svc", by_uln, b"<ResponseCode>WSRC000"),
-                ("learnerByDemographics", "/LearnerService.svc", by_demographics, b"<ResponseCode>WSRC000"),
-                ("GetLearnerLearningEvents", "/LearnerServiceR9.svc", learning_events, b'model">WS'),
+                ("learnerByULN", "/LearnerService.svc", by_uln, (b"<ResponseCode>WSRC0004<",)),
+                ("learnerByDemographics", "/LearnerService.svc", by_demographics, (b"<ResponseCode>WSRC0004<", b"<ResponseCode>WSRC0003<")),
+                # A synthetic learner who does not share (AbilityToShare 0 or 2) is answered WSEC0206.
+                ("GetLearnerLearningEvents", "/LearnerServiceR9.svc", learning_events, (b">WSRC0004<", b">WSEC0206<")),
             ):
                 result = run_load(
                     "127.0.0.1", port, path, [build(r) for r in rows],

@@ -50,14 +50,17 @@ def _worker(args) -> tuple[int, int, list[float], float, float]:
         response = connection.getresponse()
         payload = response.read()
         latencies.append((time.perf_counter() - start) * 1000)
-        if response.status != 200 or (expect and expect not in payload):
+        if response.status != 200 or (expect and not any(marker in payload for marker in expect)):
             errors += 1
     ended = time.time()
     connection.close()
     return len(latencies), errors, latencies, began, ended
 
 
-def run_load(host: str, port: int, path: str, bodies: list[bytes], *, seconds: float, concurrency: int, expect: bytes | None = None) -> LoadResult:
+def run_load(
+    host: str, port: int, path: str, bodies: list[bytes], *, seconds: float, concurrency: int, expect: tuple[bytes, ...] = ()
+) -> LoadResult:
+    """Closed-loop load; a response counts as an error unless it is 200 and holds one of `expect`."""
     jobs = [(host, port, path, bodies, seconds, k * 7919, expect) for k in range(concurrency)]
     with mp.Pool(concurrency) as pool:
         results = pool.map(_worker, jobs)

@@ -51,6 +51,10 @@ DETAIL_FIELDS: tuple[str, ...] = (
 _ACRONYMS = {"uln": "ULN", "id": "ID"}
 
 
+# Details kept as dates; on the wire and in fixtures they are YYYY-MM-DD.
+DATE_FIELDS: frozenset[str] = frozenset({"date_of_birth", "date_of_address_capture"})
+
+
 def wire_name(field: str) -> str:
     """The LRS name of a field: `last_known_post_code` -> `LastKnownPostCode`, `uln` -> `ULN`."""
     return _ACRONYMS.get(field) or "".join(part.capitalize() for part in field.split("_"))

@@ -34,7 +34,6 @@ EVENT_FIELDS: tuple[str, ...] = (
     "under_data_challenge",
 )
 
-SOURCES = ("ILR", "NPD")  # or an awarding organisation feed, named by the organisation (e.g. "AO:Pearson")
 
 
 @dataclass

@@ -12,7 +12,8 @@ Our reading of the rules (docs/our-readings.md, "Personal Learning Record"):
 * The (master) learner's AbilityToShare must be 1; 0 or 2 answers WSEC0206 with FoundULN set and
   no events.
 * Sensitive events (Restriction not 0) are never returned.
-* BRIEF keeps `BRIEF_FIELDS` of each event and leaves every other field None (nil on the wire).
+* BRIEF keeps `BRIEF_FIELDS` of each event and leaves every other field None (left out on the
+  wire, or nil for the fields the live service always sends).
 * Every call is audited in `audit_events` (operation `GetLearnerLearningEvents`) in the same
   transaction, and committed.
 """

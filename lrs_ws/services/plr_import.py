@@ -163,6 +163,7 @@ def read_events(
     fields = parse_heading(heading)
     events: list[tuple[int, LearningEvent]] = []
     errors: list[RowError] = []
+    first_rows: dict[int, int] = {}  # ID -> the first row that gives it
     for row_number, cells in enumerate(reader, start=HEADING_ROW + 1):
         if on_progress is not None:
             on_progress(1)
@@ -171,12 +172,25 @@ def read_events(
         if len(cells) != len(fields):
             errors.append(RowError(row_number, "", f"{len(cells)} values; the heading has {len(fields)} columns"))
             continue
-        event, problems = event_from_values(row_number, dict(zip(fields, cells)), now)
+        values = dict(zip(fields, cells))
+        event, problems = event_from_values(row_number, values, now)
         if event is None:
             errors.extend(problems)
         else:
             events.append((row_number, event))
+        errors.extend(_repeated_id(row_number, values.get("id"), first_rows))
     return events, errors
+
+
+def _repeated_id(row_number: int, cell: str | None, first_rows: dict[int, int]) -> list[RowError]:
+    """Every row that repeats an ID is named, even when the other row has other problems."""
+    given, problem = parse_value("id", cell.strip()) if cell and cell.strip() else (None, "")
+    if given is None or problem:
+        return []
+    if given in first_rows:
+        return [RowError(row_number, "ID", f"{given} is also the ID of row {first_rows[given]}")]
+    first_rows[given] = row_number
+    return []
 
 
 def import_events(
@@ -190,13 +204,11 @@ def import_events(
         if event.uln not in known:
             errors.append(RowError(row_number, "ULN", f"{event.uln} is not a ULN on the register"))
         if event.id is not None:
-            if event.id in given_ids:
-                errors.append(RowError(row_number, "ID", f"{event.id} is also the ID of row {given_ids[event.id]}"))
-            else:
-                given_ids[event.id] = row_number
+            given_ids.setdefault(event.id, row_number)  # repeats were named by read_events
     taken = uow.events.existing_ids(given_ids)
     errors.extend(RowError(row, "ID", f"{event_id} is already used by a stored learning event")
                   for event_id, row in given_ids.items() if event_id in taken)
+    errors.extend(_ids_left(uow, events, given_ids))
     if errors:
         errors.sort(key=lambda error: error.row)
         raise ImportRejected(errors)
@@ -204,6 +216,17 @@ def import_events(
     uow.events.add_many(batch)
     uow.commit()
     return ImportSummary(events=len(batch), learners=len({event.uln for event in batch}))
+
+
+def _ids_left(uow: UnitOfWork, events: list[tuple[int, LearningEvent]], given_ids: dict[int, int]) -> list[RowError]:
+    """IDs are assigned above every stored and given one; they must stay 32-bit (WCF reads an int)."""
+    needing = [row for row, event in events if event.id is None]
+    if not needing:
+        return []
+    top = max(uow.events.next_ids(1)[0] - 1, max(given_ids, default=0))
+    if top + len(needing) <= MAX_INTEGER:
+        return []
+    return [RowError(needing[0], "ID", f"no IDs left to assign above {top} (the largest is {MAX_INTEGER}); give IDs in the file")]
 
 
 def event_from_wire(row: Mapping[str, Any], now: datetime) -> LearningEvent:

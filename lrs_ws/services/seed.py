@@ -6,14 +6,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from lrs_ws.domain.learner import DETAIL_FIELDS, FIELD_NAMES, Learner, LearnerStatus
+from lrs_ws.domain.learner import DATE_FIELDS, DETAIL_FIELDS, FIELD_NAMES, Learner, LearnerStatus
 from lrs_ws.domain.passwords import hash_password
 from lrs_ws.domain.roles import Role
 from lrs_ws.services.plr_import import event_from_wire
 from lrs_ws.services.ports import Organisation, UnitOfWork, User
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "fixtures" / "demo.json"
-_DATES = {"date_of_birth", "date_of_address_capture"}
 DEMO_LOADED_AT = datetime(2026, 1, 5, 9, 0, 0)  # DateLoaded of demo events that give none
 
 
@@ -35,7 +34,7 @@ def learner_from_fixture(row: dict[str, str]) -> Learner:
     for wire, text in row.items():
         field = FIELD_NAMES.get(wire)
         if field in DETAIL_FIELDS:
-            values[field] = date.fromisoformat(text) if field in _DATES else text
+            values[field] = date.fromisoformat(text) if field in DATE_FIELDS else text
     created = date.fromisoformat(row["CreatedDate"])
     merged_into = row.get("MergedInto")
     return Learner(

@@ -1,4 +1,4 @@
-"""The published contract of the Learner Register service: our WSDL and XSD files, loaded once.
+"""The published contract of both services: our WSDL and XSD files, loaded once.
 
 The files live beside the package in the source tree (``wsdl/`` and ``xsd/`` next to
 ``lrs_ws/``); nothing here reads anything else. Everything built from them is cached for the life
@@ -24,10 +24,6 @@ from lxml import etree
 
 __all__ = [
     "CONTRACT_ROOT",
-    "EXCEPTIONS_NS",
-    "FIND_NS",
-    "LEARNER_NS",
-    "REG_NS",
     "WSDL_DIR",
     "XSD_DIR",
     "ContractViolation",
@@ -43,10 +39,6 @@ CONTRACT_ROOT = Path(__file__).resolve().parents[2]
 WSDL_DIR = CONTRACT_ROOT / "wsdl"
 XSD_DIR = CONTRACT_ROOT / "xsd"
 
-LEARNER_NS = "http://api.lrs.miap.gov.uk/learner"
-FIND_NS = "http://api.lrs.miap.gov.uk/findmsg"
-REG_NS = "http://api.lrs.miap.gov.uk/regmsg"
-EXCEPTIONS_NS = "http://api.lrs.miap.gov.uk/exceptions"
 
 _XS = "http://www.w3.org/2001/XMLSchema"
 _WSDL = "http://schemas.xmlsoap.org/wsdl/"

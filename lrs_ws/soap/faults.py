@@ -97,15 +97,3 @@ class ServiceFault(Fault):
 
 MIAP = FaultKind(FAULT_STRING, miap_exception)
 DOMAIN = FaultKind("DomainFault", domain_fault)
-
-
-class MiapFault(ServiceFault):
-    """A Learner Register fault (kept for callers that name the kind by class)."""
-
-    def __init__(self, code: ErrorCode, further_details: str) -> None:
-        super().__init__(MIAP, code, further_details)
-
-
-def fault_envelope(code: ErrorCode, further_details: str) -> bytes:
-    """A Learner Register fault envelope (MIAPAPIException)."""
-    return MIAP.envelope(code, further_details)

@@ -4,13 +4,11 @@ from __future__ import annotations
 from datetime import date
 
 from lrs_ws.domain.errors import InvalidField
-from lrs_ws.domain.learner import DETAIL_FIELDS, WIRE_NAMES, LearnerDetails, wire_name
+from lrs_ws.domain.learner import DATE_FIELDS, DETAIL_FIELDS, WIRE_NAMES, LearnerDetails, wire_name
 from lrs_ws.domain.matching import SearchKey
 from lrs_ws.services.find import FoundLearner
 from lrs_ws.soap import models
 
-# Details the domain keeps as dates; on the wire they are YYYY-MM-DD strings.
-_DATE_FIELDS = {"date_of_birth", "date_of_address_capture"}
 _MANDATORY_DEFAULTS = {"verification_type": "0", "ability_to_share": "0"}
 
 
@@ -25,7 +23,7 @@ def parse_date(wire: str, text: str) -> date:
 def _to_domain(field: str, text: str | None) -> object:
     if text is None or (text == "" and field not in ("given_name", "family_name")):
         return None
-    return parse_date(wire_name(field), text) if field in _DATE_FIELDS else text
+    return parse_date(wire_name(field), text) if field in DATE_FIELDS else text
 
 
 def _to_wire(value: object) -> str | None:

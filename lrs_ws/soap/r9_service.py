@@ -19,7 +19,6 @@ from lrs_ws.services.plr import PlrQuery, PlrResult, get_learning_events
 from lrs_ws.soap import calls, r9_models
 from lrs_ws.soap.mapping import parse_date
 
-SOAP_ACTION = "http://tempuri.org/ILearnerServiceR9/GetLearnerLearningEvents"
 
 
 def _blank(text: str | None) -> str | None:

@@ -1,6 +1,7 @@
 """`lrs-ws plr import` and `seed synthetic --events-per-learner`, through click's runner."""
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -147,3 +148,31 @@ def test_help_lists_the_plr_commands(cli) -> None:
     help_text = cli("plr", "import", "--help").output
     assert "FILE.csv" in help_text and "ULN" in help_text
     assert "--events-per-learner" in cli("seed", "synthetic", "--help").output
+
+
+def test_a_repeated_id_is_named_even_when_the_first_row_has_another_problem(tmp_path):
+    from lrs_ws.services.plr_import import read_events
+
+    lines = ["ULN,ID,AchievementAwardDate\n", "9105106906,7000,2023-02-30\n", "9105106906,7000,2023-02-28\n"]
+    events, errors = read_events(lines, datetime(2026, 7, 1, 12, 0))
+    assert {(e.row, e.field) for e in errors} == {(2, "AchievementAwardDate"), (3, "ID")}
+
+
+def test_default_date_loaded_is_uk_wall_clock():
+    from zoneinfo import ZoneInfo
+
+    from adapters.mapping import event_to_row
+    from lrs_ws.domain.learning_event import LearningEvent
+
+    summer = datetime(2026, 7, 1, 12, 30, tzinfo=ZoneInfo("Europe/London"))
+    row = event_to_row(LearningEvent(uln="9105106906", source="ILR", date_loaded=summer))
+    assert row["date_loaded"] == datetime(2026, 7, 1, 12, 30)
+
+
+def test_assigned_ids_never_pass_the_32_bit_limit(cli, db_path, tmp_path) -> None:
+    top = write(tmp_path, "top.csv", f"ULN,ID,Subject\n{AMELIA},2147483647,Top\n")
+    assert cli("plr", "import", top).exit_code == 0
+    more = write(tmp_path, "more.csv", f"ULN,Subject\n{AMELIA},Next\n")
+    result = cli("plr", "import", more)
+    assert result.exit_code == 1 and "row 2, ID: no IDs left" in result.output
+    assert query(db_path, "select count(*) from learning_events where subject = 'Next'") == [(0,)]

@@ -13,6 +13,7 @@ from lxml import etree
 from zeep.transports import Transport
 
 from lrs_ws.soap import contract
+from lrs_ws.soap.namespaces import EXCEPTIONS, FINDMSG, LEARNER, REGMSG
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 XS = "http://www.w3.org/2001/XMLSchema"
@@ -211,7 +212,7 @@ def test_message_schema_covers_every_namespace_and_is_built_once():
     schema = contract.message_schema()
     assert schema is contract.message_schema()
     namespaces = {etree.parse(str(p)).getroot().get("targetNamespace") for p in contract.XSD_DIR.glob("*.xsd")}
-    assert namespaces >= {contract.LEARNER_NS, contract.FIND_NS, contract.REG_NS, contract.EXCEPTIONS_NS}
+    assert namespaces >= {LEARNER, FINDMSG, REGMSG, EXCEPTIONS}
 
 
 def test_contract_files_live_beside_the_package():
@@ -284,7 +285,7 @@ def test_single_wsdl_inlines_every_schema_and_carries_the_address(tmp_path):
     assert not [el for el in root.iter(f"{{{XS}}}import", f"{{{XS}}}include") if el.get("schemaLocation")]
     schemas = root.findall(f"{{{WSDL}}}types/{{{XS}}}schema")
     assert {s.get("targetNamespace") for s in schemas} == {
-        contract.LEARNER_NS, contract.FIND_NS, contract.REG_NS, contract.EXCEPTIONS_NS,
+        LEARNER, FINDMSG, REGMSG, EXCEPTIONS,
     }
     addresses = [a.get("location") for a in root.iter(f"{{{SOAP_BINDING}}}address")]
     assert addresses == [url]

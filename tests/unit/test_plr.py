@@ -141,9 +141,13 @@ def test_brief_keeps_only_the_essential_fields(uow) -> None:
     assert brief[0].achievement_provider_name is None and brief[0].subject == "GCSE in Mathematics"
 
 
-def test_stored_events_are_not_changed_by_brief(uow) -> None:
-    read(uow, AMELIA, "Amelia", "Hughes", brief=True)
-    assert uow.events.rows[1].achievement_provider_name == "King Edward VI High School"
+def test_brief_makes_a_new_event_and_leaves_the_one_it_was_given_alone() -> None:
+    from lrs_ws.services.plr import brief
+
+    event = LearningEvent(uln=AMELIA, source="NPD", id=1, subject="GCSE in Mathematics", achievement_provider_name="King Edward VI High School")
+    short = brief(event)
+    assert short.achievement_provider_name is None and short.subject == "GCSE in Mathematics"
+    assert event.achievement_provider_name == "King Edward VI High School"
 
 
 @pytest.mark.parametrize(
