@@ -66,7 +66,7 @@ def bulk_insert_learners(
     for chunk in _chunked((complete_learner_row(row, today) for row in rows), chunk_size):
         with engine.begin() as connection:
             if use_copy:
-                _copy_chunk(connection, chunk)
+                _copy_rows(connection, "learners", LEARNER_COLUMNS, chunk)
             else:
                 connection.execute(statement, chunk)
         total += len(chunk)
@@ -77,15 +77,6 @@ def bulk_insert_learners(
 
 def _copy_supported(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg"
-
-
-def _copy_chunk(connection: Connection, chunk: list[dict[str, Any]]) -> None:
-    columns = ", ".join(LEARNER_COLUMNS)  # fixed identifiers from our own table, not input
-    driver_connection = connection.connection.driver_connection
-    with driver_connection.cursor() as cursor:  # type: ignore[union-attr]
-        with cursor.copy(f"COPY learners ({columns}) FROM STDIN") as copy:
-            for row in chunk:
-                copy.write_row([row[name] for name in LEARNER_COLUMNS])
 
 
 def existing_ulns(engine: Engine) -> set[str]:
