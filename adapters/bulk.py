@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Callable, Iterable, Iterator, Literal, Mapping
 
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, Engine, Table, func, insert, select
 
 from adapters.mapping import EVENT_COLUMNS, LEARNER_COLUMNS
 from adapters.orm import learners, learning_events
@@ -58,15 +58,29 @@ def bulk_insert_learners(
 ) -> int:
     """Insert learner rows (uln plus details; the LRS fields get defaults); returns the count."""
     today = today or date.today()
+    complete = (complete_learner_row(row, today) for row in rows)
+    return _load(engine, learners, LEARNER_COLUMNS, complete, chunk_size, on_progress, method)
+
+
+def _load(
+    engine: Engine,
+    table: Table,
+    columns: tuple[str, ...],
+    rows: Iterable[dict[str, Any]],
+    chunk_size: int,
+    on_progress: ProgressCallback | None,
+    method: LoadMethod,
+) -> int:
+    """Complete rows into `table`, one transaction per chunk (COPY on PostgreSQL with psycopg)."""
     use_copy = method == "copy" or (method == "auto" and _copy_supported(engine))
     if method == "copy" and not _copy_supported(engine):
         raise ValueError("COPY needs PostgreSQL through psycopg 3")
-    statement = insert(learners)
+    statement = insert(table)
     total = 0
-    for chunk in _chunked((complete_learner_row(row, today) for row in rows), chunk_size):
+    for chunk in _chunked(rows, chunk_size):
         with engine.begin() as connection:
             if use_copy:
-                _copy_rows(connection, "learners", LEARNER_COLUMNS, chunk)
+                _copy_rows(connection, table.name, columns, chunk)
             else:
                 connection.execute(statement, chunk)
         total += len(chunk)
@@ -128,22 +142,8 @@ def bulk_insert_learning_events(
 ) -> int:
     """Insert learning event rows (`id`, `uln` and EVENT_FIELDS keys; missing keys are NULL,
     Restriction 0), chunk by chunk, each chunk its own transaction; returns the count."""
-    use_copy = method == "copy" or (method == "auto" and _copy_supported(engine))
-    if method == "copy" and not _copy_supported(engine):
-        raise ValueError("COPY needs PostgreSQL through psycopg 3")
-    statement = insert(learning_events)
-    total = 0
     complete = ({**{name: row.get(name) for name in EVENT_COLUMNS}, "restriction": row.get("restriction") or "0"} for row in rows)
-    for chunk in _chunked(complete, chunk_size):
-        with engine.begin() as connection:
-            if use_copy:
-                _copy_rows(connection, "learning_events", EVENT_COLUMNS, chunk)
-            else:
-                connection.execute(statement, chunk)
-        total += len(chunk)
-        if on_progress is not None:
-            on_progress(len(chunk))
-    return total
+    return _load(engine, learning_events, EVENT_COLUMNS, complete, chunk_size, on_progress, method)
 
 
 def _copy_rows(connection: Connection, table: str, columns: tuple[str, ...], chunk: list[dict[str, Any]]) -> None:
