@@ -12,9 +12,9 @@ from typing import Any, Callable, Iterable, Iterator, Literal, Mapping
 
 from sqlalchemy import Connection, Engine, Table, func, insert, select
 
-from adapters.mapping import EVENT_COLUMNS, LEARNER_COLUMNS
-from adapters.orm import learners, learning_events
-from adapters.synthetic import generate_learners, generate_learning_events
+from lrs_ws.adapters.mapping import EVENT_COLUMNS, LEARNER_COLUMNS
+from lrs_ws.adapters.orm import learners, learning_events
+from lrs_ws.adapters.synthetic import generate_learners, generate_learning_events
 from lrs_ws.domain.learner import LearnerStatus
 
 DEFAULT_CHUNK_SIZE = 5_000

@@ -1,6 +1,7 @@
 """Run the Alembic migrations from code: users never need an alembic.ini."""
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 from alembic import command
@@ -9,14 +10,16 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from adapters.unit_of_work import make_engine, normalise_url
+from lrs_ws.adapters.unit_of_work import make_engine, normalise_url
 
-MIGRATIONS_PATH = Path(__file__).resolve().parent / "migrations"
+# Alembic resolves "package:directory" through importlib.resources; both name the same folder.
+SCRIPT_LOCATION = "lrs_ws.adapters:migrations"
+MIGRATIONS_PATH = Path(str(resources.files("lrs_ws.adapters") / "migrations"))
 
 
 def alembic_config(url: str | None = None) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_PATH))
+    config.set_main_option("script_location", SCRIPT_LOCATION)
     if url is not None:
         # ConfigParser interpolation treats % specially (URL-encoded passwords).
         config.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))

@@ -1,7 +1,7 @@
 """SQLAlchemy implementations of the repository ports, over one Session (one transaction).
 
 Statements are Core statements run through the session: rows map to the domain dataclasses in
-`adapters.mapping`, so no ORM identity map sits between a use case and the optimistic lock.
+`lrs_ws.adapters.mapping`, so no ORM identity map sits between a use case and the optimistic lock.
 """
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Iterable, Iterator, Sequence
 from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from adapters import mapping
-from adapters.orm import audit_events, learners, learning_events, organisations, recent_searches, users
+from lrs_ws.adapters import mapping
+from lrs_ws.adapters.orm import audit_events, learners, learning_events, organisations, recent_searches, users
 from lrs_ws.domain.learner import Learner, LearnerStatus
 from lrs_ws.domain.learning_event import LearningEvent, event_order
 from lrs_ws.domain.matching import MatchCandidate

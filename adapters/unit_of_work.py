@@ -1,13 +1,14 @@
 """Engines, sessions and the SQLAlchemy unit of work."""
 from __future__ import annotations
 
+import importlib.util
 from typing import Any, Callable
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.repository import (
+from lrs_ws.adapters.repository import (
     SqlAuditLog,
     SqlLearnerRepository,
     SqlLearningEventRepository,
@@ -29,7 +30,10 @@ def normalise_url(url: str) -> str:
 
 def make_engine(url: str = DEFAULT_DATABASE_URL, **engine_options: Any) -> Engine:
     url = normalise_url(url)
-    if make_url(url).get_backend_name() != "sqlite":
+    parsed = make_url(url)
+    if parsed.get_driver_name() == "psycopg" and importlib.util.find_spec("psycopg") is None:
+        raise RuntimeError("PostgreSQL needs the psycopg driver: pip install 'lrs-ws[postgres]'")
+    if parsed.get_backend_name() != "sqlite":
         engine_options.setdefault("pool_pre_ping", True)
         return create_engine(url, **engine_options)
 

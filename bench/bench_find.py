@@ -24,8 +24,8 @@ from sqlalchemy import create_engine, func, select, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from adapters.orm import LearnerRow  # noqa: E402
-from adapters.unit_of_work import make_engine, normalise_url  # noqa: E402
+from lrs_ws.adapters.orm import LearnerRow  # noqa: E402
+from lrs_ws.adapters.unit_of_work import make_engine, normalise_url  # noqa: E402
 from bench.echo_service import REQUEST as ECHO_REQUEST  # noqa: E402
 from bench.load import run_load  # noqa: E402
 from lrs_ws.services.seed import load_demo_file  # noqa: E402

@@ -5,8 +5,8 @@ from functools import partial
 
 from sqlalchemy.engine import Engine
 
-from adapters import migrate
-from adapters.unit_of_work import SqlUnitOfWork, make_engine, session_factory
+from lrs_ws.adapters import migrate
+from lrs_ws.adapters.unit_of_work import SqlUnitOfWork, make_engine, session_factory
 from lrs_ws.config import Settings
 from lrs_ws.runtime import Runtime
 

@@ -1,6 +1,7 @@
 """The `lrs-ws` command line. Every command reads the database URL from LRS_WS_DATABASE_URL too."""
 from __future__ import annotations
 
+import importlib.util
 import random
 import secrets
 import sys
@@ -96,7 +97,7 @@ def db() -> None:
 @database_option
 def db_upgrade(database_url) -> None:
     """Create or migrate the schema to the latest version."""
-    from adapters.migrate import current_revision
+    from lrs_ws.adapters.migrate import current_revision
 
     engine = _engine(database_url)
     click.echo(f"{database_url} is at revision {current_revision(engine)}")
@@ -139,9 +140,11 @@ def seed_demo_command(database_url) -> None:
 def seed_synthetic(database_url, count, events_per_learner, seed_value) -> None:
     """Add N deterministic synthetic learners (English names, dates, postcodes), never reusing a
     ULN already on the register, and optionally K learning events each."""
+    if importlib.util.find_spec("faker") is None:
+        raise click.ClickException("seed synthetic needs the name lists of Faker: pip install 'lrs-ws[synthetic]'")
     from tqdm import tqdm
 
-    from adapters.bulk import existing_ulns, seed_synthetic_learners, seed_synthetic_learning_events
+    from lrs_ws.adapters.bulk import existing_ulns, seed_synthetic_learners, seed_synthetic_learning_events
 
     engine = _engine(database_url)
     before = existing_ulns(engine) if events_per_learner else set()

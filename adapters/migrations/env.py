@@ -1,11 +1,11 @@
-"""Alembic environment, driven from `adapters.migrate` (no alembic.ini needed)."""
+"""Alembic environment, driven from `lrs_ws.adapters.migrate` (no alembic.ini needed)."""
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import Connection
 
-from adapters.orm import Base
-from adapters.unit_of_work import make_engine
+from lrs_ws.adapters.orm import Base
+from lrs_ws.adapters.unit_of_work import make_engine
 
 config = context.config
 target_metadata = Base.metadata

@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from lrs_ws.domain.learner import DATE_FIELDS, DETAIL_FIELDS, FIELD_NAMES, Learner, LearnerStatus
@@ -12,11 +14,11 @@ from lrs_ws.domain.roles import Role
 from lrs_ws.services.plr_import import event_from_wire
 from lrs_ws.services.ports import Organisation, UnitOfWork, User
 
-DEMO_FILE = Path(__file__).resolve().parents[2] / "fixtures" / "demo.json"
+DEMO_FILE = resources.files("lrs_ws.fixtures") / "demo.json"
 DEMO_LOADED_AT = datetime(2026, 1, 5, 9, 0, 0)  # DateLoaded of demo events that give none
 
 
-def load_demo_file(path: Path = DEMO_FILE) -> dict:
+def load_demo_file(path: Path | Traversable = DEMO_FILE) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 

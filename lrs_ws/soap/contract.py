@@ -1,8 +1,8 @@
 """The published contract of both services: our WSDL and XSD files, loaded once.
 
-The files live beside the package in the source tree (``wsdl/`` and ``xsd/`` next to
-``lrs_ws/``); nothing here reads anything else. Everything built from them is cached for the life
-of the process:
+The files are the package data of ``lrs_ws.wsdl`` and ``lrs_ws.xsd`` (``wsdl/`` and ``xsd/`` in
+the source tree); nothing here reads anything else. Everything built from them is cached for the
+life of the process:
 
 * :func:`single_wsdl` -- the WSDL with every schema inlined and ``soap:address`` set to the
   public URL (what ``?wsdl`` / ``?singlewsdl`` serve);
@@ -18,6 +18,7 @@ import functools
 import re
 import threading
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from lxml import etree
@@ -34,10 +35,19 @@ __all__ = [
     "wsdl_path",
 ]
 
-# lrs_ws/soap/contract.py -> parents[2] is the project root that holds wsdl/ and xsd/.
-CONTRACT_ROOT = Path(__file__).resolve().parents[2]
-WSDL_DIR = CONTRACT_ROOT / "wsdl"
-XSD_DIR = CONTRACT_ROOT / "xsd"
+
+def _package_dir(package: str) -> Path:
+    """The directory of a data package as a file path: lxml resolves xs:import by file location."""
+    directory = resources.files(package)
+    if not directory.is_dir():
+        raise RuntimeError(f"{package} is not a directory on disk (lrs-ws cannot run from a zip file)")
+    return Path(str(directory))
+
+
+WSDL_DIR = _package_dir("lrs_ws.wsdl")
+XSD_DIR = _package_dir("lrs_ws.xsd")
+# The WSDLs import their schemas as ``../xsd/...``: both directories share this parent.
+CONTRACT_ROOT = WSDL_DIR.parent
 
 
 _XS = "http://www.w3.org/2001/XMLSchema"

@@ -161,7 +161,7 @@ def test_a_repeated_id_is_named_even_when_the_first_row_has_another_problem(tmp_
 def test_default_date_loaded_is_uk_wall_clock():
     from zoneinfo import ZoneInfo
 
-    from adapters.mapping import event_to_row
+    from lrs_ws.adapters.mapping import event_to_row
     from lrs_ws.domain.learning_event import LearningEvent
 
     summer = datetime(2026, 7, 1, 12, 30, tzinfo=ZoneInfo("Europe/London"))

@@ -12,6 +12,8 @@ import zeep
 from lxml import etree
 from zeep.transports import Transport
 
+import lrs_ws.wsdl
+import lrs_ws.xsd
 from lrs_ws.soap import contract
 from lrs_ws.soap.namespaces import EXCEPTIONS, FINDMSG, LEARNER, REGMSG
 
@@ -215,8 +217,13 @@ def test_message_schema_covers_every_namespace_and_is_built_once():
     assert namespaces >= {LEARNER, FINDMSG, REGMSG, EXCEPTIONS}
 
 
-def test_contract_files_live_beside_the_package():
-    assert contract.CONTRACT_ROOT == Path(contract.__file__).resolve().parents[2]
+def test_contract_files_are_the_data_of_their_packages():
+    assert contract.WSDL_DIR.resolve() == Path(lrs_ws.wsdl.__file__).resolve().parent
+    assert contract.XSD_DIR.resolve() == Path(lrs_ws.xsd.__file__).resolve().parent
+    assert {"LearnerService.wsdl", "LearnerServiceR9.wsdl"} <= {p.name for p in contract.WSDL_DIR.glob("*.wsdl")}
+    assert {"learner.xsd", "find-messages.xsd", "exceptions.xsd"} <= {p.name for p in contract.XSD_DIR.glob("*.xsd")}
+    # The WSDLs import their schemas as ../xsd/...
+    assert contract.WSDL_DIR.parent == contract.XSD_DIR.parent == contract.CONTRACT_ROOT
     assert contract.wsdl_path().parent == contract.WSDL_DIR
     with pytest.raises(FileNotFoundError):
         contract.wsdl_path("NoSuchService.wsdl")

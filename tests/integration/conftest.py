@@ -20,9 +20,9 @@ _ROOT = str(Path(__file__).resolve().parents[2])
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from adapters.migrate import upgrade  # noqa: E402
+from lrs_ws.adapters.migrate import upgrade  # noqa: E402
 from tests.conftest import in_ci  # noqa: E402
-from adapters.unit_of_work import make_engine, session_factory  # noqa: E402
+from lrs_ws.adapters.unit_of_work import make_engine, session_factory  # noqa: E402
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 

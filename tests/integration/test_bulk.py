@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.bulk import LoadMethod, bulk_insert_learners, existing_ulns, insert_learners, seed_synthetic_learners
-from adapters.orm import learners
-from adapters.repository import SqlLearnerRepository
-from adapters.synthetic import FEMALE_GIVEN_NAMES, MALE_GIVEN_NAMES, REFERENCE_DATE, generate_learners
+from lrs_ws.adapters.bulk import LoadMethod, bulk_insert_learners, existing_ulns, insert_learners, seed_synthetic_learners
+from lrs_ws.adapters.orm import learners
+from lrs_ws.adapters.repository import SqlLearnerRepository
+from lrs_ws.adapters.synthetic import FEMALE_GIVEN_NAMES, MALE_GIVEN_NAMES, REFERENCE_DATE, generate_learners
 from lrs_ws.domain.learner import DETAIL_FIELDS, LearnerStatus
 from lrs_ws.domain.uln import is_valid_uln
 

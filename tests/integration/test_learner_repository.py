@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import Engine, event, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.bulk import bulk_insert_learners
-from adapters.orm import learners
-from adapters.repository import SqlLearnerRepository
-from adapters.synthetic import generate_learners
+from lrs_ws.adapters.bulk import bulk_insert_learners
+from lrs_ws.adapters.orm import learners
+from lrs_ws.adapters.repository import SqlLearnerRepository
+from lrs_ws.adapters.synthetic import generate_learners
 from lrs_ws.domain.learner import DETAIL_FIELDS, Learner, LearnerStatus
 from lrs_ws.domain.matching import MatchCandidate
 from .persistence_builders import full_learner, simple_learner, valid_ulns

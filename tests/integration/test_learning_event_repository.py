@@ -8,8 +8,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.orm import audit_events
-from adapters.unit_of_work import SqlUnitOfWork
+from lrs_ws.adapters.orm import audit_events
+from lrs_ws.adapters.unit_of_work import SqlUnitOfWork
 from lrs_ws.domain.codes import ResponseCode
 from lrs_ws.domain.learner import LearnerStatus
 from lrs_ws.domain.learning_event import EVENT_FIELDS, TEXT_LENGTHS, LearningEvent

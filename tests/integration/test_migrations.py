@@ -7,9 +7,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
-from adapters.migrate import current_revision, downgrade, head_revision, upgrade
-from adapters.orm import Base
-from adapters.unit_of_work import make_engine
+from lrs_ws.adapters.migrate import current_revision, downgrade, head_revision, upgrade
+from lrs_ws.adapters.orm import Base
+from lrs_ws.adapters.unit_of_work import make_engine
 
 
 def test_migrated_schema_matches_the_orm_metadata(engine: Engine) -> None:

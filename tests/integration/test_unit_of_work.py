@@ -8,8 +8,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.orm import audit_events, learners, organisations
-from adapters.unit_of_work import SqlUnitOfWork, normalise_url
+from lrs_ws.adapters.orm import audit_events, learners, organisations
+from lrs_ws.adapters.unit_of_work import SqlUnitOfWork, normalise_url
 from lrs_ws.domain.roles import Role
 from lrs_ws.services.ports import Organisation, User
 

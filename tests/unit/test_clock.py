@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from adapters.mapping import to_naive_utc
+from lrs_ws.adapters.mapping import to_naive_utc
 from lrs_ws.runtime import london_now
 
 
