@@ -108,9 +108,11 @@ def seed_synthetic_learners(
     today: date | None = None,
     on_progress: ProgressCallback | None = None,
     method: LoadMethod = "auto",
+    reserved: Iterable[str] = (),
 ) -> int:
-    """Generate `count` synthetic learners and load them, avoiding ULNs already present."""
-    taken = existing_ulns(engine)
+    """Generate `count` synthetic learners and load them, avoiding ULNs already present and the
+    `reserved` ones (the demo learners' ULNs, so the demo data can still be loaded later)."""
+    taken = existing_ulns(engine) | set(reserved)
     rows = generate_learners(count, seed=seed, taken=taken.__contains__)
     return bulk_insert_learners(
         engine, rows, chunk_size=chunk_size, today=today, on_progress=on_progress, method=method

@@ -1,6 +1,7 @@
 """Run the Alembic migrations from code: users never need an alembic.ini."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -8,7 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect
 
 from lrs_ws.adapters.unit_of_work import make_engine, normalise_url
 
@@ -63,3 +64,27 @@ def head_revision() -> str | None:
 
 def is_up_to_date(engine: Engine) -> bool:
     return current_revision(engine) == head_revision()
+
+
+def known_revisions() -> set[str]:
+    return {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """Where a database stands: its lrs-ws schema revision, and the other tables it holds."""
+
+    revision: str | None  # None: never migrated by lrs-ws
+    head: str | None
+    other_tables: tuple[str, ...]  # tables besides ours when `revision` is None
+
+    @property
+    def current(self) -> bool:
+        return self.revision is not None and self.revision == self.head
+
+
+def schema_state(engine: Engine) -> SchemaState:
+    with engine.connect() as connection:
+        revision = MigrationContext.configure(connection).get_current_revision()
+        tables = () if revision is not None else tuple(sorted(inspect(connection).get_table_names()))
+    return SchemaState(revision=revision, head=head_revision(), other_tables=tables)

@@ -1,10 +1,13 @@
 """Engines, sessions and the SQLAlchemy unit of work."""
 from __future__ import annotations
 
+import functools
 import importlib.util
+import os
 from typing import Any, Callable
+from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,8 +19,11 @@ from lrs_ws.adapters.repository import (
     SqlSearchLog,
 )
 from lrs_ws.config import DEFAULT_DATABASE_URL  # one default, for every entry point
+from lrs_ws.services.ports import DatabaseUnavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# A PostgreSQL server that does not answer must not hold a request thread for minutes.
+POSTGRES_CONNECT_TIMEOUT_S = 5
 
 
 def normalise_url(url: str) -> str:
@@ -28,27 +34,53 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str = DEFAULT_DATABASE_URL, **engine_options: Any) -> Engine:
+def redacted(url: str) -> str:
+    """The URL to show people: its password hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except exc.ArgumentError:
+        return url
+
+
+def sqlite_path(url: str) -> str | None:
+    """The file of a SQLite URL, absolute; None for other databases and in-memory SQLite."""
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return os.path.abspath(parsed.database)
+
+
+def make_engine(url: str = DEFAULT_DATABASE_URL, *, create: bool = True, **engine_options: Any) -> Engine:
+    """An engine for `url`. With `create=False` a SQLite file that does not exist is an error
+    on connecting, never a new empty database (SQLite's URI mode=rw)."""
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_driver_name() == "psycopg" and importlib.util.find_spec("psycopg") is None:
         raise RuntimeError("PostgreSQL needs the psycopg driver: pip install 'lrs-ws[postgres]'")
     if parsed.get_backend_name() != "sqlite":
         engine_options.setdefault("pool_pre_ping", True)
+        if parsed.get_backend_name() == "postgresql":
+            connect_args = dict(engine_options.pop("connect_args", {}))
+            connect_args.setdefault("connect_timeout", POSTGRES_CONNECT_TIMEOUT_S)
+            engine_options["connect_args"] = connect_args
         return create_engine(url, **engine_options)
 
+    path = sqlite_path(url)
+    target: Any = url
+    if path is not None and not create:
+        target = parsed.set(database="file:" + quote(path), query={**parsed.query, "mode": "rw", "uri": "true"})
     connect_args = dict(engine_options.pop("connect_args", {}))
     # Worker threads share the pool; each connection is still used by one thread at a time.
     connect_args.setdefault("check_same_thread", False)
     connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
-    engine = create_engine(url, connect_args=connect_args, **engine_options)
+    engine = create_engine(target, connect_args=connect_args, **engine_options)
 
     @event.listens_for(engine, "connect")
     def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         try:
             # WAL: readers never block the writer, so finds keep running during registers.
-            if make_url(url).database not in (None, "", ":memory:"):
+            if path is not None:
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints in WAL mode
             cursor.execute("PRAGMA foreign_keys=ON")
@@ -64,14 +96,62 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
-class SqlUnitOfWork:
-    """One session, one transaction: commit() keeps everything, leaving without it keeps nothing."""
+def file_identity(path: str) -> tuple[int, int] | None:
+    """(device, inode) of a file: the same path holding another file has another identity."""
+    try:
+        status = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return status.st_dev, status.st_ino
 
-    def __init__(self, session_factory: Callable[[], Session]) -> None:
+
+class SqliteFileGuard:
+    """The SQLite file a server was started on must still be at its path, the same file.
+
+    A connection keeps writing to a file that was deleted (or renamed away) under it, and a new
+    connection would open whatever now sits at the path: either way data would go where nobody
+    looks. So every unit of work checks the path first (one stat call) and again before it
+    commits, and answers DatabaseUnavailable instead. The file coming back (renamed back) ends
+    the outage by itself; another file at the path needs a restart of lrs-ws to be served.
+    """
+
+    def __init__(self, path: str, identity: tuple[int, int]) -> None:
+        self.path = path
+        self.identity = identity
+
+    def check(self) -> None:
+        found = file_identity(self.path)
+        if found is None:
+            raise DatabaseUnavailable(f"the database file {self.path} is gone")
+        if found != self.identity:
+            raise DatabaseUnavailable(
+                f"the database file {self.path} was replaced by another file since lrs-ws started "
+                "(restart lrs-ws to serve it)"
+            )
+
+
+@functools.lru_cache(maxsize=1)
+def _head_revision() -> str | None:
+    from lrs_ws.adapters.migrate import head_revision  # Alembic's script directory, read once
+
+    return head_revision()
+
+
+class SqlUnitOfWork:
+    """One session, one transaction: commit() keeps everything, leaving without it keeps nothing.
+
+    A database that cannot be reached (or, with a guard, a SQLite file that is gone) surfaces as
+    DatabaseUnavailable, whatever statement met it.
+    """
+
+    def __init__(self, session_factory: Callable[[], Session], guard: SqliteFileGuard | None = None) -> None:
         self._session_factory = session_factory
+        self._guard = guard
         self.session: Session | None = None
 
     def __enter__(self) -> "SqlUnitOfWork":
+        if self._guard is not None:
+            self._guard.check()
         self.session = self._session_factory()
         self.learners = SqlLearnerRepository(self.session)
         self.organisations = SqlOrganisationRepository(self.session)
@@ -80,13 +160,32 @@ class SqlUnitOfWork:
         self.events = SqlLearningEventRepository(self.session)
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, error: object, traceback: object) -> None:
         assert self.session is not None
         try:
             self.rollback()  # a no-op after commit()
+        except exc.DBAPIError:
+            pass  # the connection is gone, and the transaction with it
         finally:
             self.session.close()
             self.session = None
+        if isinstance(error, (exc.OperationalError, exc.InterfaceError)):
+            reason = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
+            raise DatabaseUnavailable(f"the database does not answer: {reason}") from error
+
+    def ping(self) -> None:
+        """One round trip: the database answers and holds the schema this lrs-ws expects."""
+        assert self.session is not None, "use the unit of work as a context manager"
+        try:
+            found = self.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except exc.ProgrammingError:  # PostgreSQL: no such table
+            found = None
+        except exc.OperationalError as error:
+            if "no such table" not in str(error):
+                raise
+            found = None
+        if found != _head_revision():
+            raise DatabaseUnavailable(f"the database has schema revision {found}, not {_head_revision()}: run lrs-ws db upgrade")
 
     def lock(self, key: str) -> None:
         """Hold an exclusive lock named `key` until this transaction ends.
@@ -103,6 +202,8 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         assert self.session is not None, "use the unit of work as a context manager"
+        if self._guard is not None:
+            self._guard.check()  # never commit into a file that left its path
         self.session.commit()
 
     def rollback(self) -> None:

@@ -1,34 +1,138 @@
-"""The composition root: wires settings, the SQLAlchemy adapters and the SOAP application."""
+"""The composition root: wires settings, the SQLAlchemy adapters and the SOAP application.
+
+Who may touch the schema: `lrs-ws db upgrade`, and `lrs-ws serve` once before any worker starts
+(:func:`prepare_database`). Admin commands open an existing, current database only
+(:func:`open_database`). Workers never migrate and never connect while they boot
+(:func:`build_app`): a worker that starts while the database is down serves faults until the
+database is back.
+"""
 from __future__ import annotations
 
+import os
 from functools import partial
 
 from sqlalchemy.engine import Engine
 
 from lrs_ws.adapters import migrate
-from lrs_ws.adapters.unit_of_work import SqlUnitOfWork, make_engine, session_factory
+from lrs_ws.adapters.unit_of_work import (
+    SqliteFileGuard,
+    SqlUnitOfWork,
+    file_identity,
+    make_engine,
+    redacted,
+    session_factory,
+    sqlite_path,
+)
 from lrs_ws.config import Settings
 from lrs_ws.runtime import Runtime
 
 
-def open_database(database_url: str, *, upgrade: bool = True) -> Engine:
-    """An engine on an up-to-date schema (migrations run first when `upgrade`)."""
-    engine = make_engine(database_url)
-    if upgrade:
-        migrate.upgrade(engine)
+class DatabaseNotReady(Exception):
+    """The database cannot be used as it is; the message (one line) says what to do."""
+
+
+def _engine(database_url: str, *, create: bool) -> Engine:
+    try:
+        return make_engine(database_url, create=create)
+    except Exception as error:  # a malformed URL, a missing driver
+        raise DatabaseNotReady(f"cannot use database {redacted(database_url)}: {error}") from None
+
+
+def _state(engine: Engine, database_url: str) -> migrate.SchemaState:
+    try:
+        return migrate.schema_state(engine)
+    except Exception as error:  # unreachable server, unreadable file
+        engine.dispose()
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        raise DatabaseNotReady(f"cannot open database {redacted(database_url)}: {reason}") from None
+
+
+def prepare_database(database_url: str) -> tuple[Engine, str]:
+    """Create or upgrade the lrs-ws schema; the engine and one sentence saying what happened.
+
+    A new SQLite file is created; a database holding other tables and no lrs-ws schema, or a
+    schema newer than this lrs-ws knows, is refused (DatabaseNotReady).
+    """
+    shown = redacted(database_url)
+    path = sqlite_path(database_url)
+    new_file = path is not None and not os.path.exists(path)
+    engine = _engine(database_url, create=True)
+    state = _state(engine, database_url)
+    if state.revision is None and state.other_tables:
+        engine.dispose()
+        raise DatabaseNotReady(
+            f"{shown} holds tables ({', '.join(state.other_tables[:5])}) but no lrs-ws schema: "
+            "give lrs-ws an empty database of its own"
+        )
+    if state.revision is not None and state.revision not in migrate.known_revisions():
+        engine.dispose()
+        raise DatabaseNotReady(f"{shown} has schema revision {state.revision}, unknown to this lrs-ws (a newer release?)")
+    if state.current:
+        return engine, f"{shown} is at the latest schema revision {state.head}; nothing changed."
+    migrate.upgrade(engine)
+    if state.revision is None:
+        where = f"a new database file {path}" if new_file else shown
+        return engine, f"Created the lrs-ws schema (revision {state.head}) in {where}."
+    return engine, f"Upgraded {shown} from schema revision {state.revision} to {state.head}."
+
+
+def open_database(database_url: str) -> Engine:
+    """An engine on an existing lrs-ws database at the latest schema revision (admin commands);
+    never creates a file or a table."""
+    shown = redacted(database_url)
+    path = sqlite_path(database_url)
+    if path is not None and not os.path.exists(path):
+        raise DatabaseNotReady(f"there is no database file {path}: create it with `lrs-ws db upgrade --database-url {shown}`")
+    engine = _engine(database_url, create=False)
+    state = _state(engine, database_url)
+    if not state.current:
+        engine.dispose()
+        found = "no lrs-ws schema" if state.revision is None else f"schema revision {state.revision}, not {state.head}"
+        raise DatabaseNotReady(f"{shown} has {found}: run `lrs-ws db upgrade --database-url {shown}` first")
     return engine
 
 
-def unit_of_work_factory(engine: Engine):
-    return partial(SqlUnitOfWork, session_factory(engine))
+def database_file_identity(database_url: str) -> tuple[int, int] | None:
+    """Which file a SQLite URL names now (device, inode); None for other databases."""
+    path = sqlite_path(database_url)
+    return None if path is None else file_identity(path)
 
 
-def build_runtime(settings: Settings, engine: Engine | None = None) -> Runtime:
-    engine = engine or open_database(settings.database_url)
-    return Runtime(settings=settings, unit_of_work=unit_of_work_factory(engine))
+def unit_of_work_factory(engine: Engine, guard: SqliteFileGuard | None = None):
+    return partial(SqlUnitOfWork, session_factory(engine), guard)
 
 
-def build_app(settings: Settings, engine: Engine | None = None):
+def build_runtime(
+    settings: Settings, engine: Engine | None = None, *, database_file: tuple[int, int] | None = None
+) -> Runtime:
+    """A runtime over `engine`, or over a new engine that connects only when first used.
+
+    `database_file`: the SQLite file the server was started on (its identity); every unit of
+    work then refuses to run if that file is no longer at its path.
+    """
+    if engine is None:
+        engine = make_engine(settings.database_url, create=False)
+    path = sqlite_path(settings.database_url)
+    guard = SqliteFileGuard(path, database_file) if database_file is not None and path is not None else None
+    return Runtime(settings=settings, unit_of_work=unit_of_work_factory(engine, guard))
+
+
+def build_app(settings: Settings, engine: Engine | None = None, *, database_file: tuple[int, int] | None = None):
     from lrs_ws.soap.app import make_app  # spyne is imported only where SOAP is served
 
-    return make_app(build_runtime(settings, engine))
+    return make_app(build_runtime(settings, engine, database_file=database_file))
+
+
+def build_server_app(settings: Settings, server, *, database_file: tuple[int, int] | None = None):
+    """What one server worker serves: the WSGI application behind the buffering HTTP front
+    (`server`: lrs_ws.server.ServerOptions)."""
+    from lrs_ws.asgi import BufferedWsgi
+
+    wsgi = build_app(settings, database_file=database_file)
+    return BufferedWsgi(
+        wsgi,
+        refuse=wsgi.refusal,
+        threads=server.threads,
+        max_body=settings.max_request_bytes,
+        read_timeout=server.read_timeout,
+    )

@@ -1,4 +1,4 @@
-"""The `lrs-ws` command line. Every command reads the database URL from LRS_WS_DATABASE_URL too."""
+"""The `lrs-ws` command line. Every setting is also an LRS_WS_* environment variable (lrs_ws.config)."""
 from __future__ import annotations
 
 import importlib.util
@@ -9,24 +9,39 @@ from datetime import date
 
 import click
 
-from lrs_ws.config import DEFAULT_DATABASE_URL, DEFAULT_PUBLIC_URL, Settings
+from lrs_ws.config import SERVE_OPTIONS, Settings, options
 
-database_option = click.option(
-    "--database-url",
-    envvar="LRS_WS_DATABASE_URL",
-    default=DEFAULT_DATABASE_URL,
-    show_default=True,
-    help="SQLAlchemy URL: sqlite:///file.sqlite3 (embedded default) or postgresql://user@host/db.",
-)
+database_option = options("database_url")
+
+
+class _Commands(click.Group):
+    """Errors are one line on standard error (`Error: ...`), never a usage dump or a traceback."""
+
+    def main(self, *args, **kwargs):  # type: ignore[override]
+        kwargs.setdefault("prog_name", "lrs-ws")
+        kwargs["standalone_mode"] = False
+        try:
+            return super().main(*args, **kwargs)
+        except click.UsageError as error:
+            hint = f" (see '{error.ctx.command_path} --help')" if error.ctx is not None else ""
+            click.echo(f"Error: {error.format_message()}{hint}", err=True)
+            sys.exit(error.exit_code)
+        except click.ClickException as error:
+            click.echo(f"Error: {error.format_message()}", err=True)
+            sys.exit(error.exit_code)
+        except click.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(1)
 
 
 def _engine(database_url: str):
-    from lrs_ws.bootstrap import open_database
+    """An existing lrs-ws database at the latest schema, or a one-line error naming `db upgrade`."""
+    from lrs_ws.bootstrap import DatabaseNotReady, open_database
 
     try:
         return open_database(database_url)
-    except Exception as error:  # a wrong URL or an unreachable server is the user's to fix
-        raise click.ClickException(f"cannot open database {database_url}: {error}") from None
+    except DatabaseNotReady as error:
+        raise click.ClickException(str(error)) from None
 
 
 def _uow(database_url: str):
@@ -35,7 +50,7 @@ def _uow(database_url: str):
     return unit_of_work_factory(_engine(database_url))()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="lrs-ws")
 def main() -> None:
     """lrs-ws: a self-hosted, wire-compatible LRS Learner web service (SOAP)."""
@@ -45,44 +60,70 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="TCP port.")
-@database_option
-@click.option(
-    "--public-url",
-    envvar="LRS_WS_PUBLIC_URL",
-    default=None,
-    help=f"Base URL clients use; the WSDLs' soap:address (default http://HOST:PORT, e.g. {DEFAULT_PUBLIC_URL}).",
-)
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Worker processes.")
-@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 256), help="Threads per worker.")
-@click.option("--no-demo", is_flag=True, help="Do not load the demo data into an empty database.")
-def serve(host, port, database_url, public_url, workers, threads, no_demo) -> None:
-    """Run the SOAP service. On an empty database: create the schema and load the demo data,
-    then print the endpoints and the demo credentials."""
-    from lrs_ws.bootstrap import build_app, unit_of_work_factory
-    from lrs_ws.server import run
-    from lrs_ws.services.seed import load_demo_file, seed_demo
+@options("database_url", *SERVE_OPTIONS)
+def serve(**values) -> None:
+    """Run the SOAP service. Before the workers start: create or upgrade the schema, load the
+    demo data into a new database, then print the endpoints and the demo credentials."""
+    from lrs_ws.bootstrap import DatabaseNotReady, database_file_identity, prepare_database
+    from lrs_ws.adapters.unit_of_work import redacted
+    from lrs_ws.server import ServerError, ServerOptions, listen, run
+    from lrs_ws.services.seed import SeedRefused, load_demo_file, seed_demo
 
-    settings = Settings.from_env(database_url=database_url, public_url=public_url or f"http://{host}:{port}")
-    engine = _engine(database_url)
-    if not no_demo:
-        with unit_of_work_factory(engine)() as uow:
-            summary = seed_demo(uow)
-        if summary.created:
-            click.echo(f"Loaded demo data: organisation {summary.organisation}, {summary.learners} learners.")
-    engine.dispose()  # workers open their own connections after the fork
+    server = ServerOptions.from_options(values)
+    try:
+        server.check_tls()
+        listener = listen(server.host, server.port)
+    except ServerError as error:
+        raise click.ClickException(str(error)) from None
+    port = listener.getsockname()[1]
+    host = f"[{server.host}]" if ":" in server.host else server.host
+    public_url = values["public_url"] or f"{'https' if server.tls else 'http'}://{host}:{port}"
+    if server.host in ("0.0.0.0", "::", "") and not values["public_url"]:
+        click.echo(
+            f"Warning: listening on every interface without --public-url: the WSDLs name {public_url}, "
+            "which clients elsewhere cannot reach. Set --public-url to the address they use.",
+            err=True,
+        )
+    settings = Settings.from_options({**values, "public_url": public_url})
+    database_url = settings.database_url
+    try:
+        engine, change = prepare_database(database_url)
+    except DatabaseNotReady as error:
+        listener.close()
+        raise click.ClickException(str(error)) from None
+    click.echo(change)
+    try:
+        if not values["no_demo"]:
+            from lrs_ws.bootstrap import unit_of_work_factory
+
+            with unit_of_work_factory(engine)() as uow:
+                summary = seed_demo(uow)
+            if summary.created:
+                click.echo(f"Loaded the demo data: organisation {summary.organisation}, {summary.learners} learners.")
+    except SeedRefused as refused:
+        listener.close()
+        raise click.ClickException(str(refused)) from None
+    finally:
+        engine.dispose()  # workers open their own connections after the fork
+    database_file = database_file_identity(database_url)
     demo = load_demo_file()
-    click.echo(f"lrs-ws on {database_url}")
+    click.echo(f"lrs-ws on {redacted(database_url)}")
     click.echo(f"  Learner Register:  {settings.endpoint('/LearnerService.svc')}")
     click.echo(f"  WSDL:              {settings.endpoint('/LearnerService.svc')}?singlewsdl")
     click.echo(f"  PLR (R9):          {settings.endpoint('/LearnerServiceR9.svc')}")
     click.echo(f"  WSDL:              {settings.endpoint('/LearnerServiceR9.svc')}?singlewsdl")
+    click.echo(f"  Health:            {settings.endpoint('/health')}")
     org = demo["organisation"]
     users = ", ".join(f"{u['username']} ({'+'.join(u['roles'])})" for u in demo["users"])
     click.echo(f"  Demo credentials:  UKPRN {org['ukprn']}, OrgPassword {org['password']}, UserName one of: {users}")
     sys.stdout.flush()  # before gunicorn takes over the process
-    run(lambda: build_app(settings), host=host, port=port, workers=workers, threads=threads)
+
+    def app_factory():
+        from lrs_ws.bootstrap import build_server_app
+
+        return build_server_app(settings, server, database_file=database_file)
+
+    run(app_factory, listener, server)
 
 
 # --- db ---------------------------------------------------------------------------------------
@@ -96,11 +137,15 @@ def db() -> None:
 @db.command("upgrade")
 @database_option
 def db_upgrade(database_url) -> None:
-    """Create or migrate the schema to the latest version."""
-    from lrs_ws.adapters.migrate import current_revision
+    """Create the schema in a new database, or migrate it to the latest version; says which."""
+    from lrs_ws.bootstrap import DatabaseNotReady, prepare_database
 
-    engine = _engine(database_url)
-    click.echo(f"{database_url} is at revision {current_revision(engine)}")
+    try:
+        engine, change = prepare_database(database_url)
+    except DatabaseNotReady as error:
+        raise click.ClickException(str(error)) from None
+    engine.dispose()
+    click.echo(change)
 
 
 # --- seed -------------------------------------------------------------------------------------
@@ -115,10 +160,13 @@ def seed() -> None:
 @database_option
 def seed_demo_command(database_url) -> None:
     """Load fixtures/demo.json (organisation 10000001, its users and scenario learners)."""
-    from lrs_ws.services.seed import seed_demo
+    from lrs_ws.services.seed import SeedRefused, seed_demo
 
-    with _uow(database_url) as uow:
-        summary = seed_demo(uow)
+    try:
+        with _uow(database_url) as uow:
+            summary = seed_demo(uow)
+    except SeedRefused as refused:
+        raise click.ClickException(str(refused)) from None
     if summary.created:
         click.echo(f"Loaded organisation {summary.organisation}: {summary.users} users, {summary.learners} learners, {summary.events} learning events.")
     else:
@@ -145,12 +193,13 @@ def seed_synthetic(database_url, count, events_per_learner, seed_value) -> None:
     from tqdm import tqdm
 
     from lrs_ws.adapters.bulk import existing_ulns, seed_synthetic_learners, seed_synthetic_learning_events
+    from lrs_ws.services.seed import demo_ulns
 
     engine = _engine(database_url)
     before = existing_ulns(engine) if events_per_learner else set()
     with tqdm(total=count, unit="learner", unit_scale=True, file=sys.stderr) as bar:
         try:
-            inserted = seed_synthetic_learners(engine, count, seed=seed_value, on_progress=bar.update)
+            inserted = seed_synthetic_learners(engine, count, seed=seed_value, on_progress=bar.update, reserved=demo_ulns())
         except Exception as error:
             raise click.ClickException(f"nothing more was added: {error}") from None
     click.echo(f"Added {inserted} synthetic learners.")
@@ -281,7 +330,7 @@ def uln_check(ulns) -> None:
 
 @uln.command("new")
 @click.option("--count", default=1, show_default=True, type=click.IntRange(1, 10_000))
-@click.option("--database-url", envvar="LRS_WS_DATABASE_URL", default=None, help="Avoid ULNs already in this database.")
+@click.option("--database-url", envvar="LRS_WS_DATABASE_URL", show_envvar=True, default=None, help="Avoid ULNs already in this database.")
 def uln_new(count, database_url) -> None:
     """Print new valid random ULNs (not already issued when a database is given)."""
     from lrs_ws.domain.uln import new_uln

@@ -1,47 +1,241 @@
-"""Settings of a running lrs-ws, from arguments or `LRS_WS_*` environment variables."""
+"""Every setting of lrs-ws, in one place.
+
+Each setting is a click option of the commands that use it, with its `LRS_WS_*` environment
+variable (shown in `--help`), its type and range, its default and its help text. A value out of
+range, from the command line or the environment, is refused by click with one line naming the
+option and the variable. The README's configuration table is :func:`markdown_table` (a test
+keeps them equal).
+"""
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable
+
+import click
 
 # Relative to the working directory, so a fresh checkout runs with no configuration.
 DEFAULT_DATABASE_URL = "sqlite:///lrs-ws.sqlite3"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+MIB = 1024 * 1024
 
 
-def _words(text: str | None) -> tuple[str, ...] | None:
-    if text is None:
-        return None
-    return tuple(w.strip() for w in text.split(",") if w.strip())
+class _HttpUrl(click.ParamType):
+    name = "URL"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> str:
+        text = str(value).strip()
+        if not text.startswith(("http://", "https://")) or len(text.split("://", 1)[1].strip("/")) == 0:
+            self.fail(f"{value!r} is not an http:// or https:// URL", param, ctx)
+        return text.rstrip("/")
+
+
+class _Words(click.ParamType):
+    """A comma-separated list: `test, dummy` -> ("test", "dummy")."""
+
+    name = "WORD,WORD..."
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> tuple[str, ...]:
+        if isinstance(value, tuple):
+            return value
+        return tuple(word.strip() for word in str(value).split(",") if word.strip())
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting: `flag` on the command line, `envvar` in the environment."""
+
+    flag: str
+    envvar: str
+    type: Any
+    default: Any
+    help: str
+    shown_default: str | None = None  # for the README and --help when `default` is not the text
+    is_flag: bool = False
+    flag_value: Any = None  # set: the option may also be given without a value
+
+    @property
+    def name(self) -> str:
+        return self.flag.lstrip("-").replace("-", "_")
+
+    def decorate(self, command: Callable) -> Callable:
+        extra: dict[str, Any] = {}
+        if self.is_flag:
+            extra["is_flag"] = True
+        else:
+            extra["type"] = self.type
+        if self.flag_value is not None:
+            extra["flag_value"] = self.flag_value
+            extra["is_flag"] = False
+        return click.option(
+            self.flag,
+            self.name,
+            envvar=self.envvar,
+            show_envvar=True,
+            default=self.default,
+            show_default=self.shown_default if self.shown_default is not None else not self.is_flag,
+            help=self.help,
+            **extra,
+        )(command)
+
+    @property
+    def default_text(self) -> str:
+        if self.shown_default is not None:
+            return self.shown_default
+        if self.is_flag:
+            return "off"
+        return "none" if self.default is None else str(self.default)
+
+    @property
+    def range_text(self) -> str:
+        kind = self.type
+        if self.is_flag:
+            return "flag"
+        if isinstance(kind, (click.IntRange, click.FloatRange)):
+            unit = "integer" if isinstance(kind, click.IntRange) else "number"
+            return f"{unit} {kind.min}-{kind.max}"
+        if isinstance(kind, click.Choice):
+            return " \\| ".join(kind.choices)
+        if isinstance(kind, click.Path):
+            return "file"
+        return getattr(kind, "name", "text")
+
+
+OPTIONS: dict[str, Option] = {
+    option.name: option
+    for option in (
+        # The database: every command.
+        Option(
+            "--database-url", "LRS_WS_DATABASE_URL", str, DEFAULT_DATABASE_URL,
+            "SQLAlchemy URL: sqlite:///file.sqlite3 (embedded default) or postgresql://user@host:5432/db "
+            "(extra 'postgres').",
+        ),
+        # The service's behaviour.
+        Option(
+            "--public-url", "LRS_WS_PUBLIC_URL", _HttpUrl(), None,
+            "Base URL clients reach the service at; the WSDLs' soap:address.",
+            shown_default="http(s)://HOST:PORT",
+        ),
+        Option(
+            "--possible-match-limit", "LRS_WS_POSSIBLE_MATCH_LIMIT", click.IntRange(1, 1000), 10,
+            "More possible matches than this answers WSRC0002 (too many).",
+        ),
+        Option(
+            "--find-before-register-minutes", "LRS_WS_FIND_BEFORE_REGISTER_MINUTES", click.IntRange(1, 1440), 30,
+            "A register needs a FUL demographic search of the same five fields within this window.",
+        ),
+        Option(
+            "--prohibited-words", "LRS_WS_PROHIBITED_WORDS", _Words(), None,
+            "Comma-separated words refused (as whole words) in names.",
+            shown_default="built-in list",
+        ),
+        Option(
+            "--max-request-bytes", "LRS_WS_MAX_REQUEST_BYTES", click.IntRange(1024, 256 * MIB), 2 * MIB,
+            "Larger request bodies are refused with a SOAP fault (HTTP 413) before they are read.",
+        ),
+        Option(
+            "--sign-in-failures", "LRS_WS_SIGN_IN_FAILURES", click.IntRange(1, 1000), 5,
+            "Wrong OrgPasswords from one address for one organisation before the backoff starts.",
+        ),
+        Option(
+            "--sign-in-backoff-max", "LRS_WS_SIGN_IN_BACKOFF_MAX", click.FloatRange(1, 3600), 60.0,
+            "Longest backoff in seconds (it starts at 1 s and doubles with each further failure).",
+        ),
+        # How the server runs.
+        Option("--host", "LRS_WS_HOST", str, "127.0.0.1", "Interface to listen on (0.0.0.0: every interface)."),
+        Option("--port", "LRS_WS_PORT", click.IntRange(0, 65535), 8000, "TCP port (0: any free port)."),
+        Option("--workers", "LRS_WS_WORKERS", click.IntRange(1, 64), 2, "Worker processes."),
+        Option("--threads", "LRS_WS_THREADS", click.IntRange(1, 256), 4, "Threads per worker that run requests."),
+        Option(
+            "--read-timeout", "LRS_WS_READ_TIMEOUT", click.FloatRange(0.1, 3600), 10.0,
+            "Seconds a client has to send a request body once its head has arrived; then 408 and closed.",
+        ),
+        Option(
+            "--keep-alive", "LRS_WS_KEEP_ALIVE", click.FloatRange(0.1, 3600), 5.0,
+            "Seconds an idle connection, or one whose request head is incomplete, stays open.",
+        ),
+        Option(
+            "--certfile", "LRS_WS_CERTFILE", click.Path(exists=True, dir_okay=False), None,
+            "TLS: the server certificate (PEM); serve HTTPS.",
+        ),
+        Option(
+            "--keyfile", "LRS_WS_KEYFILE", click.Path(exists=True, dir_okay=False), None,
+            "TLS: the server's private key (PEM).",
+        ),
+        Option(
+            "--ca-certs", "LRS_WS_CA_CERTS", click.Path(exists=True, dir_okay=False), None,
+            "TLS: require a client certificate signed by one of these CAs (PEM), as the live LRS does.",
+        ),
+        Option(
+            "--access-log", "LRS_WS_ACCESS_LOG", str, None,
+            "Log every request to this file ('-' or no value: standard output).",
+            flag_value="-",
+        ),
+        Option(
+            "--log-level", "LRS_WS_LOG_LEVEL", click.Choice(["debug", "info", "warning", "error"]), "info",
+            "Level of the timestamped log on standard error.",
+        ),
+        Option(
+            "--no-demo", "LRS_WS_NO_DEMO", None, False,
+            "Do not load the demo data into a new database.", is_flag=True,
+        ),
+    )
+}
+
+# The options of `lrs-ws serve`, in the order --help shows them.
+SERVE_OPTIONS = tuple(name for name in OPTIONS if name != "database_url")
+
+
+def options(*names: str) -> Callable[[Callable], Callable]:
+    """Decorate a click command with these settings' options (in this order in --help)."""
+
+    def decorate(command: Callable) -> Callable:
+        for name in reversed(names):
+            command = OPTIONS[name].decorate(command)
+        return command
+
+    return decorate
+
+
+def markdown_table() -> str:
+    """The README's configuration table."""
+    rows = ["| option | environment variable | default | values | |", "|---|---|---|---|---|"]
+    for option in OPTIONS.values():
+        flag = option.flag + ("" if option.is_flag else f" {_metavar(option)}")
+        rows.append(f"| `{flag}` | `{option.envvar}` | {option.default_text} | {option.range_text} | {option.help} |")
+    return "\n".join(rows)
+
+
+def _metavar(option: Option) -> str:
+    if option.flag_value is not None:
+        return "[FILE]"
+    if isinstance(option.type, click.Path):
+        return "FILE"
+    if isinstance(option.type, (click.IntRange, click.FloatRange)):
+        return "N"
+    return option.name.upper().split("_")[-1] if option.type is str else getattr(option.type, "name", "VALUE").upper()
 
 
 @dataclass(frozen=True)
 class Settings:
+    """What the running service needs to know (the behaviour settings above)."""
+
     database_url: str = DEFAULT_DATABASE_URL
     # Base URL that clients reach us at; the WSDLs' soap:address is built from it, never from Host.
     public_url: str = DEFAULT_PUBLIC_URL
-    # More possible matches than this gives WSRC0002 (too many).
     possible_match_limit: int = 10
-    # A register needs a FUL demographic search of the same five key fields within this window.
     find_before_register_minutes: int = 30
     # None: the domain's default list (lrs_ws.domain.rules.DEFAULT_PROHIBITED_WORDS).
     prohibited_words: tuple[str, ...] | None = None
-    max_request_bytes: int = 2 * 1024 * 1024
+    max_request_bytes: int = 2 * MIB
+    sign_in_failures: int = 5
+    sign_in_backoff_max: float = 60.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, environ: os._Environ[str] | dict[str, str] | None = None, **overrides: object) -> "Settings":
-        env = os.environ if environ is None else environ
-        settings = cls(
-            database_url=env.get("LRS_WS_DATABASE_URL", DEFAULT_DATABASE_URL),
-            public_url=env.get("LRS_WS_PUBLIC_URL", DEFAULT_PUBLIC_URL),
-            possible_match_limit=int(env.get("LRS_WS_POSSIBLE_MATCH_LIMIT", "10")),
-            find_before_register_minutes=int(env.get("LRS_WS_FIND_BEFORE_REGISTER_MINUTES", "30")),
-            prohibited_words=_words(env.get("LRS_WS_PROHIBITED_WORDS")),
-            max_request_bytes=int(env.get("LRS_WS_MAX_REQUEST_BYTES", str(2 * 1024 * 1024))),
-        )
-        given = {k: v for k, v in overrides.items() if v is not None}
-        return replace(settings, **given) if given else settings
+    def from_options(cls, values: dict[str, Any]) -> "Settings":
+        """Settings from a command's parsed options (the names of :data:`OPTIONS`)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known and v is not None})
 
     def endpoint(self, path: str) -> str:
         return self.public_url.rstrip("/") + "/" + path.lstrip("/")

@@ -1,38 +1,201 @@
-"""Serve the WSGI application with gunicorn (worker processes, threads, keep-alive)."""
+"""Serving: gunicorn supervises the worker processes, and each worker runs Hypercorn.
+
+- gunicorn's arbiter starts the workers, restarts any that die (a `kill -9` included) and
+  stops them on SIGTERM/SIGINT; it watches their heartbeat.
+- Each worker is :class:`HypercornWorker`: an asyncio event loop with Hypercorn's HTTP/1.1
+  server on the listening socket (TLS too), in front of :class:`lrs_ws.asgi.BufferedWsgi`,
+  which hands only whole requests to the threads that run the WSGI application.
+- The listening socket is opened by :func:`listen` before anything else, so a port in use or an
+  unknown host is one line before the banner; gunicorn takes it over as `fd://N`.
+"""
 from __future__ import annotations
 
-from typing import Callable
+import asyncio
+import logging
+import os
+import signal
+import socket
+import ssl
+from dataclasses import dataclass, fields
+from typing import Any, Callable
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.workers.base import Worker
+
+LOG_FORMAT = "[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s"
+LOG_DATE_FORMAT = "%Y-%m-%d %H:%M:%S %z"
+ACCESS_LOG_FORMAT = '%(h)s "%(r)s" %(s)s %(b)s %(D)sus "%(a)s"'
 
 
-class _Gunicorn(BaseApplication):
-    def __init__(self, app_factory: Callable, options: dict) -> None:
+class ServerError(Exception):
+    """The server cannot start; the message is one line for the operator."""
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    """How `lrs-ws serve` runs (see lrs_ws.config for each option's help)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 2
+    threads: int = 4
+    read_timeout: float = 10.0
+    keep_alive: float = 5.0
+    certfile: str | None = None
+    keyfile: str | None = None
+    ca_certs: str | None = None
+    access_log: str | None = None
+    log_level: str = "info"
+
+    @classmethod
+    def from_options(cls, values: dict[str, Any]) -> "ServerOptions":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known and v is not None})
+
+    @property
+    def tls(self) -> bool:
+        return self.certfile is not None
+
+    def check_tls(self) -> None:
+        """The TLS files load (a bad file is one line now, not a worker that fails later)."""
+        if (self.certfile is None) != (self.keyfile is None):
+            raise ServerError("--certfile and --keyfile go together")
+        if self.ca_certs is not None and self.certfile is None:
+            raise ServerError("--ca-certs (client certificates) needs --certfile and --keyfile")
+        if not self.tls:
+            return
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        try:
+            context.load_cert_chain(self.certfile, self.keyfile)
+        except (ssl.SSLError, OSError) as error:
+            raise ServerError(f"cannot use the certificate {self.certfile} with the key {self.keyfile}: {error}") from None
+        if self.ca_certs is not None:
+            try:
+                context.load_verify_locations(self.ca_certs)
+            except (ssl.SSLError, OSError) as error:
+                raise ServerError(f"cannot read the CA certificates {self.ca_certs}: {error}") from None
+
+
+def listen(host: str, port: int, backlog: int = 2048) -> socket.socket:
+    """The listening socket, or ServerError saying in one line why not."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as error:
+        raise ServerError(f"cannot listen on {host}:{port}: unknown host ({error.strerror})") from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(backlog)
+    except OSError as error:
+        sock.close()
+        raise ServerError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+    return sock
+
+
+def configure_logging(level: str) -> None:
+    """Timestamped log lines on standard error, for lrs-ws's own loggers."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter(LOG_FORMAT, LOG_DATE_FORMAT))
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level.upper())
+
+
+class HypercornWorker(Worker):
+    """A gunicorn worker that serves with Hypercorn on an asyncio loop.
+
+    gunicorn's worker contract: call `notify()` often (the heartbeat), stop when `alive` turns
+    false (SIGTERM: finish what is running), and leave when the arbiter is gone.
+    """
+
+    def init_signals(self) -> None:
+        # The event loop installs its own handlers in run(); leave none of gunicorn's behind.
+        for sig in self.SIGNALS:
+            signal.signal(sig, signal.SIG_DFL)
+
+    def run(self) -> None:
+        asyncio.run(self._serve())
+
+    async def _serve(self) -> None:
+        import hypercorn.asyncio
+        from hypercorn.config import Config
+
+        options: ServerOptions = self.app.server_options
+        configure_logging(options.log_level)
+        loop = asyncio.get_running_loop()
+        stopping = asyncio.Event()
+        config = Config()
+        # Our own copy of the listening socket: Hypercorn closes what it was given.
+        config.bind = [f"fd://{os.dup(listener.sock.fileno())}" for listener in self.sockets]
+        config.keep_alive_timeout = options.keep_alive
+        config.read_timeout = None  # bodies: BufferedWsgi's deadline; heads: keep_alive_timeout
+        config.graceful_timeout = self.cfg.graceful_timeout
+        config.alpn_protocols = ["http/1.1"]
+        config.include_server_header = False
+        config.loglevel = options.log_level.upper()
+        config.errorlog = logging.getLogger("hypercorn.error")  # through configure_logging's handler
+        config.accesslog = options.access_log
+        config.access_log_format = ACCESS_LOG_FORMAT
+        if options.tls:
+            config.certfile, config.keyfile = options.certfile, options.keyfile
+            if options.ca_certs is not None:
+                config.ca_certs = options.ca_certs
+                config.verify_mode = ssl.CERT_REQUIRED
+
+        def stop(quick: bool) -> None:
+            self.alive = False
+            if quick:
+                config.graceful_timeout = 0
+            stopping.set()
+
+        loop.add_signal_handler(signal.SIGTERM, stop, False)
+        loop.add_signal_handler(signal.SIGINT, stop, True)
+        loop.add_signal_handler(signal.SIGQUIT, stop, True)
+        loop.add_signal_handler(signal.SIGUSR1, self.log.reopen_files)
+
+        async def until_stopped() -> None:
+            while self.alive:
+                self.notify()
+                if self.ppid != os.getppid():  # the arbiter is gone
+                    return
+                try:
+                    await asyncio.wait_for(stopping.wait(), timeout=1.0)
+                except (TimeoutError, asyncio.TimeoutError):
+                    pass
+
+        await hypercorn.asyncio.serve(self.wsgi, config, shutdown_trigger=until_stopped, mode="asgi")
+
+
+class _Arbiter(BaseApplication):
+    def __init__(self, app_factory: Callable, listener: socket.socket, options: ServerOptions) -> None:
         self.app_factory = app_factory
-        self.options = options
+        self.server_options = options
+        self.listener_fd = listener.detach()  # gunicorn owns it from here
         super().__init__()
 
     def load_config(self) -> None:
-        for key, value in self.options.items():
+        options = self.server_options
+        for key, value in {
+            "bind": [f"fd://{self.listener_fd}"],
+            "workers": options.workers,
+            "worker_class": f"{__name__}.HypercornWorker",
+            "timeout": 30,  # heartbeat: a worker silent this long is restarted
+            "graceful_timeout": 10,
+            "loglevel": options.log_level,
+            "errorlog": "-",
+            "accesslog": None,  # written by Hypercorn in the workers
+            "proc_name": "lrs-ws",
+            "control_socket_disable": True,
+        }.items():
             self.cfg.set(key, value)
 
     def load(self):
-        # Called in each worker after the fork: every worker opens its own database connections.
+        # In each worker, after the fork: every worker opens its own database connections.
         return self.app_factory()
 
 
-def run(app_factory: Callable, *, host: str, port: int, workers: int, threads: int) -> None:
-    _Gunicorn(
-        app_factory,
-        {
-            "bind": f"{host}:{port}",
-            "workers": workers,
-            "threads": threads,
-            "worker_class": "gthread",
-            "keepalive": 5,
-            "accesslog": None,
-            "errorlog": "-",
-            "loglevel": "warning",
-            "preload_app": False,
-        },
-    ).run()
+def run(app_factory: Callable, listener: socket.socket, options: ServerOptions) -> None:
+    """Serve until stopped. `app_factory` builds the ASGI application in each worker."""
+    _Arbiter(app_factory, listener, options).run()

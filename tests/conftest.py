@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 
 from lrs_ws.adapters.orm import Base
 from lrs_ws.adapters.unit_of_work import make_engine, normalise_url
-from lrs_ws.bootstrap import open_database, unit_of_work_factory
+from lrs_ws.bootstrap import prepare_database, unit_of_work_factory
 from lrs_ws.config import Settings
 from lrs_ws.runtime import Runtime
 from lrs_ws.services.seed import load_demo_file, seed_demo
@@ -70,7 +70,7 @@ def database_url(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def engine(database_url):
-    engine = open_database(database_url)
+    engine, _ = prepare_database(database_url)
     yield engine
     engine.dispose()
 

@@ -11,6 +11,11 @@ from lrs_ws.domain.matching import MatchCandidate
 from lrs_ws.domain.roles import Role
 
 
+class DatabaseUnavailable(Exception):
+    """The database cannot be used now (down, unreachable, or its file gone); the message says
+    why, for logs and the health check. Requests are answered WSEC0999 meanwhile."""
+
+
 @dataclass
 class Organisation:
     id: int | None
@@ -117,3 +122,5 @@ class UnitOfWork(Protocol):
     def rollback(self) -> None: ...
     def lock(self, key: str) -> None:
         """Hold an exclusive lock named `key` until the transaction ends (one writer per key)."""
+    def ping(self) -> None:
+        """One round trip to the database; DatabaseUnavailable when it cannot serve requests."""

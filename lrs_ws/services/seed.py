@@ -22,6 +22,10 @@ def load_demo_file(path: Path | Traversable = DEMO_FILE) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+class SeedRefused(Exception):
+    """The demo data cannot be loaded into this database; the message says why."""
+
+
 @dataclass(frozen=True)
 class SeedSummary:
     created: bool
@@ -49,12 +53,26 @@ def learner_from_fixture(row: dict[str, str]) -> Learner:
     )
 
 
+def demo_ulns(data: dict | None = None) -> frozenset[str]:
+    """The ULNs the demo learners carry: synthetic learners never take them."""
+    return frozenset(row["ULN"] for row in (data or load_demo_file())["learners"])
+
+
 def seed_demo(uow: UnitOfWork, data: dict | None = None) -> SeedSummary:
-    """Load the demo data once; a second call changes nothing (the organisation exists)."""
+    """Load the demo data once; a second call changes nothing (the organisation exists).
+
+    The demo learners keep their ULNs (the scenarios name them): if other learners already have
+    any of them, nothing is loaded (SeedRefused). The demo learning events keep their IDs when
+    they are free, and all get new ones above the stored IDs otherwise (synthetic or imported
+    events came first).
+    """
     data = data or load_demo_file()
     org = data["organisation"]
     if uow.organisations.by_ukprn(org["ukprn"]) is not None:
         return SeedSummary(False, org["ukprn"], 0, 0)
+    taken = sorted(uow.learners.known_ulns(demo_ulns(data)))
+    if taken:
+        raise SeedRefused(f"cannot load the demo data: other learners already have the demo ULNs {', '.join(taken)}")
     organisation = uow.organisations.add(
         Organisation(
             id=None,
@@ -79,6 +97,9 @@ def seed_demo(uow: UnitOfWork, data: dict | None = None) -> SeedSummary:
     for row in learners:
         uow.learners.add(learner_from_fixture(row))
     events = [event_from_wire(row, DEMO_LOADED_AT) for row in data.get("learning_events", [])]
+    if uow.events.existing_ids(event.id for event in events if event.id is not None):
+        for event in events:
+            event.id = None  # add_many numbers them above every stored ID
     uow.events.add_many(events)
     uow.commit()
     return SeedSummary(True, org["ukprn"], len(data["users"]), len(learners), len(events))

@@ -8,10 +8,13 @@ for the learning records service).
 """
 from __future__ import annotations
 
+import html
 import io
+import json
 import logging
 import warnings
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Callable, Iterable
 from urllib.parse import parse_qs
 
@@ -27,6 +30,7 @@ with warnings.catch_warnings():  # spyne 2.14 imports deprecated modules; nothin
 
 from lrs_ws.domain.codes import ErrorCode
 from lrs_ws.runtime import Runtime
+from lrs_ws.services.ports import DatabaseUnavailable
 from lrs_ws.soap import contract
 from lrs_ws.soap.faults import DOMAIN, MIAP, FaultKind
 from lrs_ws.soap.learner_service import LearnerService
@@ -149,14 +153,21 @@ class LrsWsgiApp:
             e.path.lower(): contract.single_wsdl(runtime.settings.endpoint(e.path), e.wsdl_name)
             for e in self.endpoints.values()
         }
+        self.index_page = _index_page(runtime, self.endpoints.values(), self.wsdls)
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "").rstrip("/").lower() or "/"
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        if path in ("/", "/health") and method in ("GET", "HEAD"):
+            status, content_type, body = (
+                ("200 OK", "text/html; charset=utf-8", self.index_page) if path == "/" else self._health()
+            )
+            start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+            return [b"" if method == "HEAD" else body]
         endpoint = self.endpoints.get(path)
         if endpoint is None:
             known = ", ".join(e.path for e in self.endpoints.values())
             return _fault(start_response, MIAP, "404 Not Found", ErrorCode.UNKNOWN_REQUEST, f"No service at {path}; services: {known}")
-        method = environ.get("REQUEST_METHOD", "GET").upper()
         if method in ("GET", "HEAD"):
             query = {k.lower() for k in parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)}
             if query & {"wsdl", "singlewsdl"}:
@@ -201,6 +212,63 @@ class LrsWsgiApp:
             return _fault(
                 start_response, endpoint.faults, "500 Internal Server Error", ErrorCode.UNEXPECTED_ERROR, "The request could not be completed."
             )
+
+
+    def _health(self) -> tuple[str, str, bytes]:
+        """200 when the database answers with the current schema; 503 and the reason when not."""
+        try:
+            with self.runtime.unit_of_work() as uow:
+                uow.ping()
+        except DatabaseUnavailable as unavailable:
+            return "503 Service Unavailable", "application/json", _json({"status": "unavailable", "reason": str(unavailable)})
+        except Exception as error:  # reported, never raised: the health check must answer
+            log.warning("health check failed: %s", error)
+            return "503 Service Unavailable", "application/json", _json({"status": "unavailable", "reason": error.__class__.__name__})
+        return "200 OK", "application/json", _json({"status": "ok"})
+
+    def refusal(self, path: str, status: int, detail: str) -> tuple[str, list[tuple[str, str]], bytes]:
+        """A request the HTTP front refuses before the application sees it (too large, too slow,
+        failed), as a SOAP fault of the endpoint at `path`: (status line, headers, body)."""
+        endpoint = self.endpoints.get(path.rstrip("/").lower())
+        kind = endpoint.faults if endpoint is not None else MIAP
+        code = ErrorCode.UNEXPECTED_ERROR if status >= 500 else ErrorCode.INVALID_REQUEST
+        body = kind.envelope(code, detail)
+        status_line = f"{status} {HTTPStatus(status).phrase}"
+        return status_line, [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))], body
+
+
+def _json(value: dict) -> bytes:
+    return json.dumps(value).encode("utf-8")
+
+
+_WSDL_NS = {"wsdl": "http://schemas.xmlsoap.org/wsdl/"}
+
+
+def _index_page(runtime: Runtime, endpoints: Iterable[Endpoint], wsdls: dict[str, bytes]) -> bytes:
+    """What GET / shows, as a WCF service does: each service, its operations and WSDL links."""
+    sections = []
+    for endpoint in endpoints:
+        address = html.escape(runtime.settings.endpoint(endpoint.path))
+        operations = etree.fromstring(wsdls[endpoint.path.lower()]).xpath(
+            "/wsdl:definitions/wsdl:portType/wsdl:operation/@name", namespaces=_WSDL_NS
+        )
+        items = "".join(f"<li><code>{html.escape(name)}</code></li>" for name in operations)
+        sections.append(
+            f"<h2>{html.escape(endpoint.wsdl_name.removesuffix('.wsdl'))}</h2>"
+            f"<p>SOAP 1.1 endpoint: <code>{address}</code></p>"
+            f'<p>WSDL: <a href="{address}?wsdl">{address}?wsdl</a> '
+            f'(<a href="{address}?singlewsdl">?singlewsdl</a>)</p>'
+            f"<p>Operations:</p><ul>{items}</ul>"
+        )
+    page = (
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>lrs-ws</title></head><body>"
+        "<h1>lrs-ws: the LRS Learner web services</h1>"
+        "<p>These are SOAP services. Build a client from a WSDL below (zeep, svcutil, wsimport...) "
+        "and call the endpoint. Health: <a href=\"/health\">/health</a>.</p>"
+        + "".join(sections)
+        + "</body></html>"
+    )
+    return page.encode("utf-8")
 
 
 def _read_body(environ, limit: int) -> bytes | None:

@@ -16,7 +16,7 @@ from lrs_ws.domain.errors import InvalidField
 from lrs_ws.domain.roles import Operation
 from lrs_ws.runtime import Runtime
 from lrs_ws.services.auth import AccessDenied, Credentials, authenticate
-from lrs_ws.services.ports import Caller, UnitOfWork
+from lrs_ws.services.ports import Caller, DatabaseUnavailable, UnitOfWork
 from lrs_ws.soap.faults import MIAP, FaultKind
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,9 @@ def call(
         raise kind.exception(ErrorCode.INVALID_REQUEST, detail) from None
     except Fault:
         raise
+    except DatabaseUnavailable as unavailable:  # an outage, not a bug: one line, no traceback
+        log.warning("%s refused: %s", operation.value, unavailable)
+        raise kind.exception(ErrorCode.UNEXPECTED_ERROR, "The service is unavailable; try again later.") from None
     except Exception:
         log.exception("unexpected error in %s", operation.value)
         raise kind.exception(ErrorCode.UNEXPECTED_ERROR, "The request could not be completed.") from None

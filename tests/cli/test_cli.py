@@ -16,6 +16,7 @@ def cli(tmp_path, monkeypatch):
     def run(*args: str, input: str | None = None):
         return runner.invoke(main, list(args), input=input, catch_exceptions=False)
 
+    assert "Created the lrs-ws schema" in run("db", "upgrade").output
     return run
 
 
@@ -35,7 +36,7 @@ def test_uln_check_and_new(cli):
 
 
 def test_db_upgrade_and_seed_demo_are_idempotent(cli):
-    assert "revision" in cli("db", "upgrade").output
+    assert "nothing changed" in cli("db", "upgrade").output
     assert "Loaded organisation 10000001" in cli("seed", "demo").output
     assert "already there" in cli("seed", "demo").output
 

@@ -27,6 +27,7 @@ def cli(db_path, monkeypatch):
     def run(*args: str):
         return runner.invoke(main, list(args), catch_exceptions=False)
 
+    assert run("db", "upgrade").exit_code == 0
     run("seed", "demo")
     return run
 

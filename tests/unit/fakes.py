@@ -150,6 +150,9 @@ class FakeUnitOfWork:
     def lock(self, key: str) -> None:
         """One thread, one fake transaction: nothing to wait for."""
 
+    def ping(self) -> None:
+        """Always there."""
+
     def __enter__(self) -> "FakeUnitOfWork":
         return self
 

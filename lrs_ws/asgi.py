@@ -1,0 +1,152 @@
+"""The HTTP front of a worker: an ASGI application that reads each request whole, within a size
+limit and a deadline, before a thread runs the WSGI application on it.
+
+Why: a WSGI thread that reads a slow client's body is a thread lost to everyone else (twelve
+clients stalled half-way through their bodies starved gunicorn's eight gthread threads). Here a
+stalled client costs one coroutine on the event loop; the threads only ever see whole requests.
+Hypercorn closes connections whose request head is incomplete after its keep-alive timeout;
+this front answers 408 when the body has not arrived `read_timeout` seconds after the head, and
+413 as soon as the declared or received body outgrows `max_body` (the body is not read on).
+Those refusals are the application's own SOAP faults (`refuse`), not bare status lines.
+"""
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Awaitable, Callable
+
+log = logging.getLogger(__name__)
+
+Headers = list[tuple[str, str]]
+# (path, HTTP status, what went wrong) -> (status line, headers, body): a refusal in the
+# application's own form.
+Refuse = Callable[[str, int, str], tuple[str, Headers, bytes]]
+
+
+class BufferedWsgi:
+    """ASGI application running `wsgi` on whole requests in a pool of `threads` threads."""
+
+    def __init__(self, wsgi: Callable, *, refuse: Refuse, threads: int, max_body: int, read_timeout: float) -> None:
+        self.wsgi = wsgi
+        self.refuse = refuse
+        self.max_body = max_body
+        self.read_timeout = read_timeout
+        self.threads = threads
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="lrs-ws-request")
+
+    async def __call__(self, scope: dict, receive: Callable[[], Awaitable[dict]], send: Callable[[dict], Awaitable[None]]) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        elif scope["type"] == "http":
+            await self._http(scope, receive, send)
+
+    async def _lifespan(self, receive, send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.pool.shutdown(wait=True)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: dict, receive, send) -> None:
+        path = scope["path"]
+        declared = _declared_length(scope["headers"])
+        if declared is not None and declared > self.max_body:
+            return await self._refuse(send, path, 413, f"The request body ({declared} bytes) exceeds the limit of {self.max_body} bytes")
+        body = bytearray()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.read_timeout
+        while True:
+            try:
+                message = await asyncio.wait_for(receive(), timeout=max(deadline - loop.time(), 0))
+            except (TimeoutError, asyncio.TimeoutError):
+                return await self._refuse(
+                    send, path, 408, f"The request body did not arrive within {self.read_timeout:g} seconds ({len(body)} bytes received)"
+                )
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            if len(body) > self.max_body:
+                return await self._refuse(send, path, 413, f"The request body exceeds the limit of {self.max_body} bytes")
+            if not message.get("more_body", False):
+                break
+        environ = wsgi_environ(scope, bytes(body))
+        try:
+            status, headers, content = await loop.run_in_executor(self.pool, _run_wsgi, self.wsgi, environ)
+        except Exception:  # the application answers its own errors; this is the last line of defence
+            log.exception("unexpected error serving %s", path)
+            status, headers, content = self.refuse(path, 500, "The request could not be completed.")
+        await _respond(send, status, headers, content)
+
+    async def _refuse(self, send, path: str, status: int, detail: str) -> None:
+        await _respond(send, *self.refuse(path, status, detail))
+
+
+def _declared_length(headers: list[tuple[bytes, bytes]]) -> int | None:
+    for name, value in headers:
+        if name.lower() == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None  # the HTTP layer refuses a malformed Content-Length itself
+    return None
+
+
+def wsgi_environ(scope: dict, body: bytes) -> dict[str, Any]:
+    """A PEP 3333 environ for an ASGI HTTP scope and its whole body."""
+    server = scope.get("server") or ("localhost", 80)
+    client = scope.get("client") or ("", 0)
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": scope["method"],
+        "SCRIPT_NAME": scope.get("root_path", "").encode("utf-8").decode("latin-1"),
+        "PATH_INFO": scope["path"].encode("utf-8").decode("latin-1"),
+        "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
+        "SERVER_NAME": str(server[0]),
+        "SERVER_PORT": str(server[1]),
+        "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
+        "REMOTE_ADDR": str(client[0]),
+        "REMOTE_PORT": str(client[1]),
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scope.get("scheme", "http"),
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+    for raw_name, raw_value in scope["headers"]:
+        name = raw_name.decode("latin-1").upper().replace("-", "_")
+        value = raw_value.decode("latin-1")
+        if name == "CONTENT_LENGTH":
+            continue  # the body is whole: its real length is above
+        key = name if name == "CONTENT_TYPE" else f"HTTP_{name}"
+        environ[key] = f"{environ[key]},{value}" if key in environ else value
+    return environ
+
+
+def _run_wsgi(wsgi: Callable, environ: dict) -> tuple[str, Headers, bytes]:
+    started: dict[str, Any] = {}
+
+    def start_response(status: str, headers: Headers, exc_info: Any = None) -> None:
+        started["status"], started["headers"] = status, headers
+
+    result = wsgi(environ, start_response)
+    try:
+        content = b"".join(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    return started["status"], started["headers"], content
+
+
+async def _respond(send, status: str, headers: Headers, content: bytes) -> None:
+    encoded = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
+    await send({"type": "http.response.start", "status": int(status.split(" ", 1)[0]), "headers": encoded})
+    await send({"type": "http.response.body", "body": content, "more_body": False})
