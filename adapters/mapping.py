@@ -135,3 +135,8 @@ def to_naive_utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         return moment
     return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def from_naive_utc(moment: datetime | None) -> datetime | None:
+    """A stored naive UTC timestamp as an aware one."""
+    return None if moment is None else moment.replace(tzinfo=timezone.utc)

@@ -45,6 +45,7 @@ OTHER_VERIFICATION_LENGTH = 255
 NOTES_LENGTH = 4000
 ULN_LENGTH = 10
 CODE_LENGTH = 1  # gender, ability to share, learner status, tier level
+ADDRESS_IP_LENGTH = 45  # the longest text form of an IPv6 address
 
 # Log tables grow without bound: 64-bit keys on PostgreSQL; SQLite needs INTEGER PRIMARY KEY
 # for its rowid alias to autoincrement.
@@ -160,6 +161,22 @@ class AuditEventRow(Base):
     operation: Mapped[str] = mapped_column(String(64))
     uln: Mapped[str | None] = mapped_column(String(ULN_LENGTH))
     outcome: Mapped[str] = mapped_column(String(255))
+    address: Mapped[str | None] = mapped_column(String(ADDRESS_IP_LENGTH))  # the client's IP address
+
+
+class SignInFailureRow(Base):
+    """Consecutive wrong OrgPasswords per organisation and client address (the backoff).
+
+    No foreign key, like the audit: it is bookkeeping about requests, not about the register.
+    """
+
+    __tablename__ = "sign_in_failures"
+
+    organisation_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    address: Mapped[str] = mapped_column(String(ADDRESS_IP_LENGTH), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime)  # naive UTC
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime)  # naive UTC
 
 
 class LearningEventRow(Base):
@@ -204,3 +221,4 @@ learners = LearnerRow.__table__
 recent_searches = RecentSearchRow.__table__
 audit_events = AuditEventRow.__table__
 learning_events = LearningEventRow.__table__
+sign_in_failures = SignInFailureRow.__table__

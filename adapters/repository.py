@@ -8,14 +8,23 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Iterable, Iterator, Sequence
 
-from sqlalchemy import and_, exists, func, insert, select, update
+from sqlalchemy import and_, delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from lrs_ws.adapters import mapping
-from lrs_ws.adapters.orm import audit_events, learners, learning_events, organisations, recent_searches, users
+from lrs_ws.adapters.orm import (
+    audit_events,
+    learners,
+    learning_events,
+    organisations,
+    recent_searches,
+    sign_in_failures,
+    users,
+)
 from lrs_ws.domain.learner import Learner, LearnerStatus
 from lrs_ws.domain.learning_event import LearningEvent, event_order
 from lrs_ws.domain.matching import MatchCandidate
+from lrs_ws.domain.sign_in import FailedSignIns
 from lrs_ws.services.ports import Organisation, User
 
 # Well under SQLite's bound-parameter limit and PostgreSQL's comfortable IN-list size.
@@ -182,25 +191,31 @@ class SqlOrganisationRepository:
         return None if row is None else mapping.row_to_organisation(row)
 
     def with_user(
-        self, *, ukprn: str | None, organisation_ref: str | None, username: str
-    ) -> tuple[Organisation | None, User | None]:
-        """The organisation named by UKPRN (else OrganisationRef) and its user, in one query:
-        every request runs this."""
+        self, *, ukprn: str | None, organisation_ref: str | None, username: str, address: str = ""
+    ) -> tuple[Organisation | None, User | None, FailedSignIns | None]:
+        """The organisation named by UKPRN (else OrganisationRef), its user, and its wrong
+        passwords from `address`, in one query: every request runs this."""
         named = organisations.c.ukprn == ukprn if ukprn else organisations.c.organisation_ref == organisation_ref
         user_columns = [users.c.id.label("user_id"), users.c.username, users.c.roles]
+        failure_columns = [sign_in_failures.c.failures, sign_in_failures.c.last_failure_at, sign_in_failures.c.blocked_until]
         query = (
-            select(organisations, *user_columns)
+            select(organisations, *user_columns, *failure_columns)
             .outerjoin(users, and_(users.c.organisation_id == organisations.c.id, users.c.username == username))
+            .outerjoin(
+                sign_in_failures,
+                and_(sign_in_failures.c.organisation_id == organisations.c.id, sign_in_failures.c.address == address),
+            )
             .where(named)
         )
         row = self.session.execute(query).mappings().first()
         if row is None:
-            return None, None
+            return None, None, None
         organisation = mapping.row_to_organisation(row)
+        failed = None if row["failures"] is None else _failed_sign_ins(row)
         if row["user_id"] is None:
-            return organisation, None
+            return organisation, None, failed
         user = mapping.row_to_user({**row, "id": row["user_id"], "organisation_id": row["id"]})
-        return organisation, user
+        return organisation, user, failed
 
     def user(self, organisation_id: int, username: str) -> User | None:
         query = select(users).where(
@@ -258,6 +273,43 @@ class SqlSearchLog:
         return list(self.session.execute(query).scalars())
 
 
+def _failed_sign_ins(row) -> FailedSignIns:
+    return FailedSignIns(
+        count=row["failures"],
+        last_at=mapping.from_naive_utc(row["last_failure_at"]),  # type: ignore[arg-type]
+        blocked_until=mapping.from_naive_utc(row["blocked_until"]),
+    )
+
+
+class SqlSignInLog:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _pair(self, organisation_id: int, address: str):
+        return and_(sign_in_failures.c.organisation_id == organisation_id, sign_in_failures.c.address == address)
+
+    def get(self, organisation_id: int, address: str) -> FailedSignIns | None:
+        query = select(sign_in_failures).where(self._pair(organisation_id, address))
+        row = self.session.execute(query).mappings().first()
+        return None if row is None else _failed_sign_ins(row)
+
+    def save(self, organisation_id: int, address: str, state: FailedSignIns) -> None:
+        """Insert or replace the pair's row (callers hold the pair's lock: no upsert race)."""
+        values = {
+            "failures": state.count,
+            "last_failure_at": mapping.to_naive_utc(state.last_at),
+            "blocked_until": None if state.blocked_until is None else mapping.to_naive_utc(state.blocked_until),
+        }
+        updated = self.session.execute(
+            update(sign_in_failures).where(self._pair(organisation_id, address)).values(**values)
+        )
+        if updated.rowcount == 0:
+            self.session.execute(insert(sign_in_failures).values(organisation_id=organisation_id, address=address, **values))
+
+    def clear(self, organisation_id: int, address: str) -> None:
+        self.session.execute(delete(sign_in_failures).where(self._pair(organisation_id, address)))
+
+
 class SqlAuditLog:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -271,6 +323,7 @@ class SqlAuditLog:
         operation: str,
         uln: str | None,
         outcome: str,
+        address: str | None = None,
     ) -> None:
         self.session.execute(
             insert(audit_events).values(
@@ -280,6 +333,7 @@ class SqlAuditLog:
                 operation=operation,
                 uln=uln,
                 outcome=outcome,
+                address=address,
             )
         )
 

@@ -17,6 +17,7 @@ from lrs_ws.adapters.repository import (
     SqlLearningEventRepository,
     SqlOrganisationRepository,
     SqlSearchLog,
+    SqlSignInLog,
 )
 from lrs_ws.config import DEFAULT_DATABASE_URL  # one default, for every entry point
 from lrs_ws.services.ports import DatabaseUnavailable
@@ -158,6 +159,7 @@ class SqlUnitOfWork:
         self.searches = SqlSearchLog(self.session)
         self.audit = SqlAuditLog(self.session)
         self.events = SqlLearningEventRepository(self.session)
+        self.sign_ins = SqlSignInLog(self.session)
         return self
 
     def __exit__(self, exc_type: object, error: object, traceback: object) -> None:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from lrs_ws.config import Settings
 from lrs_ws.domain.rules import DEFAULT_PROHIBITED_WORDS
+from lrs_ws.domain.sign_in import Backoff
 from lrs_ws.services.ports import UnitOfWork
 
 _LONDON = ZoneInfo("Europe/London")
@@ -33,6 +34,10 @@ class Runtime:
     def prohibited_words(self) -> tuple[str, ...]:
         words = self.settings.prohibited_words
         return tuple(DEFAULT_PROHIBITED_WORDS) if words is None else words
+
+    @property
+    def backoff(self) -> Backoff:
+        return Backoff(free_failures=self.settings.sign_in_failures, max_delay=self.settings.sign_in_backoff_max)
 
     @property
     def find_window(self) -> timedelta:

@@ -14,4 +14,5 @@ def record(uow: UnitOfWork, caller: Caller, operation: str, uln: str | None, out
         operation=operation,
         uln=uln,
         outcome=outcome,
+        address=caller.address or None,
     )

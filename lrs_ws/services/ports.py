@@ -9,6 +9,7 @@ from lrs_ws.domain.learner import Learner
 from lrs_ws.domain.learning_event import LearningEvent
 from lrs_ws.domain.matching import MatchCandidate
 from lrs_ws.domain.roles import Role
+from lrs_ws.domain.sign_in import FailedSignIns
 
 
 class DatabaseUnavailable(Exception):
@@ -42,6 +43,7 @@ class Caller:
     user_id: int
     username: str
     roles: frozenset[Role]
+    address: str = ""  # the client's network address, as the HTTP server saw it
 
 
 class LearnerRepository(Protocol):
@@ -65,9 +67,10 @@ class OrganisationRepository(Protocol):
     def by_reference(self, organisation_ref: str) -> Organisation | None: ...
     def user(self, organisation_id: int, username: str) -> User | None: ...
     def with_user(
-        self, *, ukprn: str | None, organisation_ref: str | None, username: str
-    ) -> tuple[Organisation | None, User | None]:
-        """The organisation named by UKPRN (else OrganisationRef), and its user `username`."""
+        self, *, ukprn: str | None, organisation_ref: str | None, username: str, address: str = ""
+    ) -> tuple[Organisation | None, User | None, FailedSignIns | None]:
+        """The organisation named by UKPRN (else OrganisationRef), its user `username`, and its
+        wrong passwords from `address`: what every request's credentials check needs, at once."""
     def add(self, organisation: Organisation) -> Organisation: ...
     def add_user(self, user: User) -> User: ...
 
@@ -80,6 +83,14 @@ class SearchLog(Protocol):
         """Response codes of this organisation's FUL searches with this key since `since`."""
 
 
+class SignInLog(Protocol):
+    """Consecutive wrong passwords per organisation and source address (the backoff)."""
+
+    def get(self, organisation_id: int, address: str) -> FailedSignIns | None: ...
+    def save(self, organisation_id: int, address: str, state: FailedSignIns) -> None: ...
+    def clear(self, organisation_id: int, address: str) -> None: ...
+
+
 class AuditLog(Protocol):
     def record(
         self,
@@ -90,6 +101,7 @@ class AuditLog(Protocol):
         operation: str,
         uln: str | None,
         outcome: str,
+        address: str | None = None,
     ) -> None: ...
 
 
@@ -115,6 +127,7 @@ class UnitOfWork(Protocol):
     searches: SearchLog
     audit: AuditLog
     events: LearningEventRepository
+    sign_ins: SignInLog
 
     def __enter__(self) -> "UnitOfWork": ...
     def __exit__(self, *exc: object) -> None: ...  # rolls back whatever was not committed

@@ -6,6 +6,7 @@ application by :func:`lrs_ws.soap.app.make_endpoint` (``ctx.app.fault_kind``).
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Callable, TypeVar
 
@@ -15,7 +16,7 @@ from lrs_ws.domain.codes import ErrorCode
 from lrs_ws.domain.errors import InvalidField
 from lrs_ws.domain.roles import Operation
 from lrs_ws.runtime import Runtime
-from lrs_ws.services.auth import AccessDenied, Credentials, authenticate
+from lrs_ws.services.auth import AccessDenied, Credentials, authenticate, record_refusal
 from lrs_ws.services.ports import Caller, DatabaseUnavailable, UnitOfWork
 from lrs_ws.soap.faults import MIAP, FaultKind
 
@@ -38,18 +39,26 @@ def call(
 
     AccessDenied -> its WSEC code (0003, 0005, 0006); InvalidField -> WSEC0001 naming the field
     as the schema errors do (`Learner/DateOfBirth: ...`, with `field_path` the element holding
-    the domain's fields); anything unexpected -> WSEC0999 without internals (logged here).
+    the domain's fields); an outage -> WSEC0999; anything unexpected -> WSEC0999 without
+    internals (logged here). Refusals are audited in a unit of work of their own, since the
+    request's own rolls back; a wrong password also counts towards the sign-in backoff.
     """
     runtime: Runtime = ctx.app.runtime
     kind = fault_kind(ctx)
+    credentials = dataclasses.replace(credentials, address=_client_address(ctx))
+    now = runtime.clock()
+    caller: Caller | None = None
     try:
         with runtime.unit_of_work() as uow:
-            caller = authenticate(uow, credentials, operation)
+            caller = authenticate(uow, credentials, operation, now=now)
             return use_case(uow, caller, runtime)
     except AccessDenied as denied:
+        _record_refusal(ctx, credentials, denied.organisation_id, denied.outcome, now, denied.wrong_password)
         raise kind.exception(denied.code, denied.detail) from None
     except InvalidField as invalid:
         detail = f"{field_path}{invalid.field}: {invalid.reason}"
+        if caller is not None:
+            _record_refusal(ctx, credentials, caller.organisation_id, f"{ErrorCode.INVALID_REQUEST.value} {detail}", now)
         raise kind.exception(ErrorCode.INVALID_REQUEST, detail) from None
     except Fault:
         raise
@@ -59,3 +68,28 @@ def call(
     except Exception:
         log.exception("unexpected error in %s", operation.value)
         raise kind.exception(ErrorCode.UNEXPECTED_ERROR, "The request could not be completed.") from None
+
+
+def _client_address(ctx) -> str:
+    environ = getattr(getattr(ctx, "transport", None), "req_env", None) or {}
+    return environ.get("REMOTE_ADDR", "")
+
+
+def _record_refusal(
+    ctx, credentials: Credentials, organisation_id: int | None, outcome: str, now, wrong_password: bool = False
+) -> None:
+    runtime: Runtime = ctx.app.runtime
+    try:
+        with runtime.unit_of_work() as uow:
+            record_refusal(
+                uow,
+                operation=ctx.descriptor.operation_name or ctx.descriptor.name,
+                credentials=credentials,
+                organisation_id=organisation_id,
+                outcome=outcome,
+                now=now,
+                wrong_password=wrong_password,
+                backoff=runtime.backoff,
+            )
+    except Exception as error:  # the refusal stands; only its record is lost (say so)
+        log.warning("could not record a refused request (%s): %s", outcome, error)

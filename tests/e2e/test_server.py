@@ -53,7 +53,7 @@ def server(tmp_path_factory):
         try:
             if requests.get(f"{public_url}/LearnerService.svc?wsdl", timeout=1).status_code == 200:
                 break
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # listening before the workers are up
             if process.poll() is not None:
                 pytest.fail(f"server exited: {log_path.read_text()}")
             time.sleep(0.2)

@@ -35,9 +35,9 @@ def test_tables_columns_and_indexes_are_all_there(engine: Engine) -> None:
 
 
 def test_database_is_at_head_and_upgrading_again_changes_nothing(engine: Engine) -> None:
-    assert current_revision(engine) == head_revision() == "0002"
+    assert current_revision(engine) == head_revision() == "0003"
     upgrade(engine)
-    assert current_revision(engine) == "0002"
+    assert current_revision(engine) == "0003"
 
 
 def test_upgrade_from_a_url_then_downgrade_to_nothing(tmp_path: Path) -> None:
@@ -45,7 +45,7 @@ def test_upgrade_from_a_url_then_downgrade_to_nothing(tmp_path: Path) -> None:
     upgrade(url)
     engine = make_engine(url)
     try:
-        assert current_revision(engine) == "0002"
+        assert current_revision(engine) == "0003"
         downgrade(engine, "base")
         assert current_revision(engine) is None
         assert inspect(engine).get_table_names() == ["alembic_version"]
@@ -66,11 +66,30 @@ def test_0002_adds_learning_events_and_downgrades_to_0001(tmp_path: Path) -> Non
     try:
         upgrade(engine, "0001")
         assert "learning_events" not in inspect(engine).get_table_names()
-        upgrade(engine)
+        upgrade(engine, "0002")
         assert "learning_events" in inspect(engine).get_table_names()
         assert [i["name"] for i in inspect(engine).get_indexes("learning_events")] == ["ix_learning_events_uln"]
         downgrade(engine, "0001")
         assert current_revision(engine) == "0001"
         assert "learning_events" not in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_0003_adds_the_sign_in_backoff_and_the_audit_address(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'steps.sqlite3'}")
+    try:
+        upgrade(engine, "0002")
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO audit_events (at, operation, outcome) VALUES ('2026-01-01 00:00:00', 'learnerByULN', 'WSRC0004')"
+            )
+        upgrade(engine)
+        assert "sign_in_failures" in inspect(engine).get_table_names()
+        with engine.connect() as connection:  # the rows before 0003 are kept, with no address
+            assert connection.exec_driver_sql("SELECT operation, address FROM audit_events").all() == [("learnerByULN", None)]
+        downgrade(engine, "0002")
+        assert "sign_in_failures" not in inspect(engine).get_table_names()
+        assert "address" not in {c["name"] for c in inspect(engine).get_columns("audit_events")}
     finally:
         engine.dispose()

@@ -8,6 +8,7 @@ from typing import Iterable
 from lrs_ws.domain.learner import Learner, LearnerStatus
 from lrs_ws.domain.learning_event import LearningEvent, event_order
 from lrs_ws.domain.matching import MatchCandidate
+from lrs_ws.domain.sign_in import FailedSignIns
 from lrs_ws.services.ports import Organisation, User
 
 
@@ -60,9 +61,10 @@ class FakeLearnerRepository:
 
 
 class FakeOrganisationRepository:
-    def __init__(self) -> None:
+    def __init__(self, sign_ins: "FakeSignInLog | None" = None) -> None:
         self.organisations: list[Organisation] = []
         self.users: list[User] = []
+        self.sign_ins = sign_ins  # read by with_user, as the real query joins it
 
     def by_ukprn(self, ukprn: str) -> Organisation | None:
         return next((o for o in self.organisations if o.ukprn == ukprn), None)
@@ -70,10 +72,11 @@ class FakeOrganisationRepository:
     def by_reference(self, organisation_ref: str) -> Organisation | None:
         return next((o for o in self.organisations if o.organisation_ref == organisation_ref), None)
 
-    def with_user(self, *, ukprn, organisation_ref, username):
+    def with_user(self, *, ukprn, organisation_ref, username, address=""):
         organisation = self.by_ukprn(ukprn) if ukprn else self.by_reference(organisation_ref)
         user = None if organisation is None else self.user(organisation.id, username)
-        return organisation, user
+        failed = None if organisation is None or self.sign_ins is None else self.sign_ins.get(organisation.id, address)
+        return organisation, user, failed
 
     def user(self, organisation_id: int, username: str) -> User | None:
         return next((u for u in self.users if u.organisation_id == organisation_id and u.username == username), None)
@@ -98,6 +101,20 @@ class FakeSearchLog:
 
     def recent(self, organisation_id: int, search_key: str, since: datetime) -> list[str]:
         return [code for org, key, code, at in reversed(self.rows) if org == organisation_id and key == search_key and at >= since]
+
+
+class FakeSignInLog:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[int, str], FailedSignIns] = {}
+
+    def get(self, organisation_id: int, address: str) -> FailedSignIns | None:
+        return self.rows.get((organisation_id, address))
+
+    def save(self, organisation_id: int, address: str, state: FailedSignIns) -> None:
+        self.rows[(organisation_id, address)] = state
+
+    def clear(self, organisation_id: int, address: str) -> None:
+        self.rows.pop((organisation_id, address), None)
 
 
 class FakeAuditLog:
@@ -141,7 +158,8 @@ class FakeUnitOfWork:
 
     def __init__(self) -> None:
         self.learners = FakeLearnerRepository()
-        self.organisations = FakeOrganisationRepository()
+        self.sign_ins = FakeSignInLog()
+        self.organisations = FakeOrganisationRepository(self.sign_ins)
         self.searches = FakeSearchLog()
         self.audit = FakeAuditLog()
         self.events = FakeLearningEventRepository()
