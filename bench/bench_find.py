@@ -152,7 +152,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     backend = "PostgreSQL" if args.postgres else "SQLite"
-    print(f"{backend}; server: gunicorn, {args.workers} workers x 4 threads; client: {args.concurrency} keep-alive connections, {args.seconds:.0f} s each")
+    print(f"{backend}; server: lrs-ws serve (gunicorn, {args.workers} Hypercorn workers x 4 threads); client: {args.concurrency} keep-alive connections, {args.seconds:.0f} s each")
 
     port = free_port()
     echo = start([sys.executable, "bench/echo_service.py", "--port", str(port), "--workers", str(args.workers)], port, "/")

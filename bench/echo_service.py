@@ -13,7 +13,8 @@ with warnings.catch_warnings():
     from spyne.protocol.soap import Soap11
     from spyne.server.wsgi import WsgiApplication
 
-from lrs_ws.server import run
+from lrs_ws.asgi import BufferedWsgi
+from lrs_ws.server import ServerOptions, listen, run
 
 NS = "urn:lrs-ws:bench:echo"
 
@@ -29,9 +30,24 @@ class EchoService(ServiceBase):
         return request
 
 
-def make_app():
+def make_wsgi():
     app = Application([EchoService], tns=NS, in_protocol=Soap11(validator=None), out_protocol=Soap11())
     return WsgiApplication(app)
+
+
+def _refuse(path: str, status: int, detail: str):
+    body = detail.encode()
+    return f"{status} Refused", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))], body
+
+
+def make_app(options: ServerOptions):
+    """The echo behind the same HTTP front as lrs-ws (whole requests to the threads)."""
+    wsgi = make_wsgi()
+
+    def joined(environ, start_response):  # one write, as lrs-ws's app does
+        return [b"".join(wsgi(environ, start_response))]
+
+    return BufferedWsgi(joined, refuse=_refuse, threads=options.threads, max_body=2 * 1024 * 1024, read_timeout=options.read_timeout)
 
 
 REQUEST = (
@@ -46,4 +62,5 @@ if __name__ == "__main__":
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
-    run(make_app, host="127.0.0.1", port=args.port, workers=args.workers, threads=args.threads)
+    options = ServerOptions(port=args.port, workers=args.workers, threads=args.threads, log_level="warning")
+    run(lambda: make_app(options), listen("127.0.0.1", args.port), options)
