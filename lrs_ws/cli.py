@@ -9,7 +9,7 @@ from datetime import date
 
 import click
 
-from lrs_ws.config import SERVE_OPTIONS, Settings, options
+from lrs_ws.config import OPTIONS, SERVE_OPTIONS, Settings, options
 
 database_option = options("database_url")
 
@@ -50,7 +50,18 @@ def _uow(database_url: str):
     return unit_of_work_factory(_engine(database_url))()
 
 
-@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+ENVIRONMENT_HELP = (
+    "Every setting is also an environment variable: "
+    + ", ".join(option.envvar for option in OPTIONS.values())
+    + ". 'lrs-ws serve --help' explains each; the command line wins over the environment."
+)
+
+
+@click.group(
+    cls=_Commands,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=ENVIRONMENT_HELP,
+)
 @click.version_option(package_name="lrs-ws")
 def main() -> None:
     """lrs-ws: a self-hosted, wire-compatible LRS Learner web service (SOAP)."""

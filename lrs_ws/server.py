@@ -25,6 +25,10 @@ from gunicorn.workers.base import Worker
 LOG_FORMAT = "[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s"
 LOG_DATE_FORMAT = "%Y-%m-%d %H:%M:%S %z"
 ACCESS_LOG_FORMAT = '%(h)s "%(r)s" %(s)s %(b)s %(D)sus "%(a)s"'
+# Seconds a TLS client has to answer our close_notify when we close its connection (asyncio's
+# default is 30). An idle keep-alive client that never reads again (a pooled connection) held
+# every stop of the server for the whole graceful timeout, until gunicorn killed the worker.
+TLS_SHUTDOWN_TIMEOUT = 2.0
 
 
 class ServerError(Exception):
@@ -125,6 +129,7 @@ class HypercornWorker(Worker):
         options: ServerOptions = self.app.server_options
         configure_logging(options.log_level)
         loop = asyncio.get_running_loop()
+        _bound_tls_shutdown(loop, TLS_SHUTDOWN_TIMEOUT)
         stopping = asyncio.Event()
         config = Config()
         # Our own copy of the listening socket: Hypercorn closes what it was given.
@@ -166,6 +171,22 @@ class HypercornWorker(Worker):
                     pass
 
         await hypercorn.asyncio.serve(self.wsgi, config, shutdown_trigger=until_stopped, mode="asgi")
+
+
+def _bound_tls_shutdown(loop: asyncio.AbstractEventLoop, seconds: float) -> None:
+    """TLS servers that `loop` creates give up on a client's close_notify after `seconds`.
+
+    Hypercorn calls asyncio.start_server without `ssl_shutdown_timeout`; start_server hands its
+    arguments to the running loop's create_server, so this loop's create_server adds it.
+    """
+    create_server = loop.create_server
+
+    async def create_bounded_server(*args: Any, **kwargs: Any):
+        if kwargs.get("ssl") is not None:
+            kwargs.setdefault("ssl_shutdown_timeout", seconds)
+        return await create_server(*args, **kwargs)
+
+    loop.create_server = create_bounded_server  # type: ignore[method-assign]
 
 
 class _Arbiter(BaseApplication):

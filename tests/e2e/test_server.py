@@ -1,93 +1,42 @@
 """The real thing: `lrs-ws serve` (gunicorn) on a free loopback port, called over HTTP."""
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import requests
 import zeep
 import zeep.exceptions
 from lxml import etree
 
 from tests.conftest import BINDING, BINDING_R9, DEMO
 from tests.contract.conftest import ValidateResponses, credentials, invoking_organisation
-
-AMELIA = {"ULN": "9105106906", "GivenName": "Amelia", "FamilyName": "Hughes"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.e2e.serving import AMELIA, serving
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """Start the service as a user would, on an empty database (schema and demo data at start)."""
-    port = _free_port()
-    base_db = os.environ.get("LRS_WS_TEST_DATABASE_URL")
-    if base_db:
-        from tests.conftest import _postgres_database
-
-        database_url, drop = _postgres_database(base_db)
-    else:
-        database_url, drop = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'lrs.sqlite3'}", (lambda: None)
-    public_url = f"http://127.0.0.1:{port}"
-    # Output goes to a file: a pipe nobody reads could fill up and block the server.
-    log_path = tmp_path_factory.mktemp("e2e-log") / "serve.log"
-    log_file = open(log_path, "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lrs_ws.cli", "serve", "--port", str(port), "--workers", "2", "--database-url", database_url],
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    process.log_path = log_path
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{public_url}/LearnerService.svc?wsdl", timeout=1).status_code == 200:
-                break
-        except (requests.ConnectionError, requests.Timeout):  # listening before the workers are up
-            if process.poll() is not None:
-                pytest.fail(f"server exited: {log_path.read_text()}")
-            time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail("server did not start within 60 s")
-    yield public_url, process
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log_file.close()
-    drop()
+    with serving(tmp_path_factory.mktemp("e2e"), "--workers", "2") as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
 def lrs(server):
-    public_url, _ = server
+    public_url = server.base_url
     client = zeep.Client(f"{public_url}/LearnerService.svc?singlewsdl", plugins=[ValidateResponses()])
     return client.create_service(BINDING, f"{public_url}/LearnerService.svc")
 
 
 @pytest.fixture(scope="module")
 def r9(server):
-    public_url, _ = server
+    public_url = server.base_url
     client = zeep.Client(f"{public_url}/LearnerServiceR9.svc?singlewsdl", plugins=[ValidateResponses()])
     return client.create_service(BINDING_R9, f"{public_url}/LearnerServiceR9.svc")
 
 
 def test_first_start_prints_endpoints_and_demo_credentials(server):
-    public_url, process = server
-    output = process.log_path.read_text()  # printed before the workers started
-    assert f"{public_url}/LearnerService.svc" in output
+    output = server.log()  # printed before the workers started
+    assert f"{server.base_url}/LearnerService.svc" in output
     assert DEMO["organisation"]["password"] in output and DEMO["organisation"]["ukprn"] in output
 
 
@@ -107,8 +56,7 @@ def test_faults_over_http(lrs, server):
     with pytest.raises(zeep.exceptions.Fault) as excinfo:
         lrs.learnerByULN(FindType="FUL", **credentials(OrgPassword="WrongPassword001"), **AMELIA)
     assert excinfo.value.detail.findtext(".//ErrorCode") == "WSEC0005"
-    public_url, _ = server
-    response = requests.post(f"{public_url}/LearnerService.svc", data=b"<oops", headers={"Content-Type": "text/xml"})
+    response = server.post("/LearnerService.svc", b"<oops")
     assert response.status_code == 500 and b"WSEC0001" in response.content
     assert etree.fromstring(response.content).tag.endswith("Envelope")
 
@@ -135,3 +83,20 @@ def test_learning_events_over_http(r9):
     with pytest.raises(zeep.exceptions.Fault) as excinfo:
         read("viewonly", uln="9105106906", givenName="Amelia", familyName="Hughes")
     assert excinfo.value.detail.findtext(".//{http://api.lrs.qcf.gov.uk/faults}ErrorCode") == "WSEC0006"
+
+
+def test_the_index_page_lists_services_operations_and_wsdls(server):
+    response = server.get("/")
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/html")
+    page = response.text
+    for operation in ("learnerByULN", "learnerByDemographics", "registerSingleLearner", "updateSingleLearner", "GetLearnerLearningEvents"):
+        assert f"<code>{operation}</code>" in page
+    for path in ("/LearnerService.svc", "/LearnerServiceR9.svc"):
+        assert f'href="{server.base_url}{path}?wsdl"' in page
+        assert server.get(f"{path}?wsdl").status_code == 200
+
+
+def test_health(server):
+    response = server.get("/health")
+    assert response.status_code == 200 and response.headers["Content-Type"] == "application/json"
+    assert response.json() == {"status": "ok"}
