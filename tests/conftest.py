@@ -24,6 +24,7 @@ from lrs_ws.services.seed import load_demo_file, seed_demo
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = load_demo_file()
 PUBLIC_URL = "http://lrs.test"
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"  # the machine's test server
 BINDING = "{http://tempuri.org/}BasicHttpBinding_LearnerPortType"
 LEARNER_SERVICE = f"{PUBLIC_URL}/LearnerService.svc"
 BINDING_R9 = "{http://tempuri.org/}BasicHttpBinding_ILearnerServiceR9"

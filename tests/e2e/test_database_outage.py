@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from lrs_ws.adapters.unit_of_work import normalise_url, sqlite_path
-from tests.conftest import in_ci
+from tests.conftest import DEFAULT_POSTGRES_URL, _postgres_database
 from tests.e2e.serving import (
     eventually,
     fault_detail,
@@ -90,19 +90,20 @@ def test_sqlite_file_renamed_away_then_back_then_replaced(tmp_path):
 
 
 @pytest.fixture
-def postgres_admin():
-    base = postgres_base_url()
-    if base is None:
-        if in_ci():
-            pytest.fail("CI=true needs LRS_WS_TEST_DATABASE_URL naming a PostgreSQL server")
-        pytest.skip("needs PostgreSQL: set LRS_WS_TEST_DATABASE_URL=postgresql://... (it is SQLite now)")
+def postgres():
+    """A fresh database on the PostgreSQL server (the suite's, else the local test server,
+    as the integration tests use it), and an admin engine; skipped if unreachable outside CI."""
+    base = postgres_base_url() or os.environ.get("LRS_WS_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    url, drop = _postgres_database(base)  # fails under CI=true, skips otherwise, when unreachable
     admin = create_engine(normalise_url(base), isolation_level="AUTOCOMMIT")
-    yield admin
+    yield url, admin
     admin.dispose()
+    drop()
 
 
-def test_postgres_database_refusing_connections_then_back(tmp_path, postgres_admin):
-    with serving(tmp_path, "--workers", "1") as server:
+def test_postgres_database_refusing_connections_then_back(tmp_path, postgres):
+    database_url, postgres_admin = postgres
+    with serving(tmp_path, "--workers", "1", database_url=database_url) as server:
         name = server.database_url.rsplit("/", 1)[1]
         assert server.call(find_by_uln()) == "WSRC0004"
 

@@ -21,11 +21,8 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 from lrs_ws.adapters.migrate import upgrade  # noqa: E402
-from tests.conftest import in_ci  # noqa: E402
+from tests.conftest import DEFAULT_POSTGRES_URL, in_ci  # noqa: E402
 from lrs_ws.adapters.unit_of_work import make_engine, session_factory  # noqa: E402
-
-DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
-
 
 def postgres_url() -> str:
     return os.environ.get("LRS_WS_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
