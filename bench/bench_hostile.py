@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import multiprocessing as mp
+import os
 import re
 import socket
 import sqlite3
@@ -150,6 +151,15 @@ class Flood:
         self.refused = sum(r[1] for r in results)
 
 
+def server_cpu_seconds(process: subprocess.Popen) -> float:
+    """CPU time (user + system) of the server's workers so far."""
+    total = 0
+    for pid in Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split():
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def good(port: int, seconds: float):
     return run_load("127.0.0.1", port, "/LearnerService.svc", [find_request()], seconds=seconds, concurrency=2, expect=(b"WSRC0004",))
 
@@ -176,13 +186,18 @@ def main() -> None:
         for label, extra, hostile in (
             (f"{args.stalled} stalled connections (--read-timeout 5)", ("--read-timeout", "5"), "stalled"),
             (f"wrong-password flood ({args.flood_rate:g}/s), backoff on (defaults)", (), "flood"),
-            (f"wrong-password flood ({args.flood_rate:g}/s), backoff off (--sign-in-failures 1000)", ("--sign-in-failures", "1000"), "flood"),
+            (f"wrong-password flood ({args.flood_rate:g}/s), backoff off (--sign-in-failures 1000000)", ("--sign-in-failures", "1000000"), "flood"),
         ):
             database = Path(folder) / f"{hostile}-{len(extra)}.sqlite3"
             process, port, _ = start(database, *extra)
             try:
                 good(port, 2)  # warm-up: both workers, caches
                 quiet, loud, stalls, floods = [], [], [], []
+                if hostile == "flood":  # the flood alone first: what one wrong password costs the server
+                    before = server_cpu_seconds(process)
+                    with Flood(port, args.seconds, args.flood_rate) as alone:
+                        pass
+                    cost = (server_cpu_seconds(process) - before) / alone.sent * 1000
                 for _ in range(args.rounds):
                     quiet.append(good(port, args.seconds))
                     if hostile == "stalled":
@@ -205,6 +220,7 @@ def main() -> None:
             if stalls:
                 print(f"  stalled connections closed by the server after {spread(stalls)} s ({len(stalls)} closed)")
             if floods:
+                print(f"  the flood alone: {alone.sent} wrong passwords, {cost:.1f} ms of server CPU each")
                 sent = sum(f.sent for f in floods)
                 seconds = args.rounds * (args.seconds + 1)
                 counts = audit_counts(database)

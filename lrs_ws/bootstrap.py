@@ -76,6 +76,27 @@ def prepare_database(database_url: str) -> tuple[Engine, str]:
     return engine, f"Upgraded {shown} from schema revision {state.revision} to {state.head}."
 
 
+def prepare_for_serving(database_url: str, *, demo: bool) -> tuple[list[str], tuple[int, int] | None]:
+    """What `lrs-ws serve` does once, before any worker starts: the schema, then the demo data
+    into a new database. Returns what it did (sentences to print) and, for SQLite, which file the
+    workers must keep serving (:func:`database_file_identity`)."""
+    from lrs_ws.services.seed import SeedRefused, seed_demo
+
+    engine, change = prepare_database(database_url)
+    said = [change]
+    try:
+        if demo:
+            with unit_of_work_factory(engine)() as uow:
+                summary = seed_demo(uow)
+            if summary.created:
+                said.append(f"Loaded the demo data: organisation {summary.organisation}, {summary.learners} learners.")
+    except SeedRefused as refused:
+        raise DatabaseNotReady(str(refused)) from None
+    finally:
+        engine.dispose()  # workers open their own connections after the fork
+    return said, database_file_identity(database_url)
+
+
 def open_database(database_url: str) -> Engine:
     """An engine on an existing lrs-ws database at the latest schema revision (admin commands);
     never creates a file or a table."""

@@ -75,10 +75,10 @@ def main() -> None:
 def serve(**values) -> None:
     """Run the SOAP service. Before the workers start: create or upgrade the schema, load the
     demo data into a new database, then print the endpoints and the demo credentials."""
-    from lrs_ws.bootstrap import DatabaseNotReady, database_file_identity, prepare_database
     from lrs_ws.adapters.unit_of_work import redacted
+    from lrs_ws.bootstrap import DatabaseNotReady, prepare_for_serving
     from lrs_ws.server import ServerError, ServerOptions, listen, run
-    from lrs_ws.services.seed import SeedRefused, load_demo_file, seed_demo
+    from lrs_ws.services.seed import load_demo_file
 
     server = ServerOptions.from_options(values)
     try:
@@ -98,25 +98,11 @@ def serve(**values) -> None:
     settings = Settings.from_options({**values, "public_url": public_url})
     database_url = settings.database_url
     try:
-        engine, change = prepare_database(database_url)
+        said, database_file = prepare_for_serving(database_url, demo=not values["no_demo"])
     except DatabaseNotReady as error:
         listener.close()
         raise click.ClickException(str(error)) from None
-    click.echo(change)
-    try:
-        if not values["no_demo"]:
-            from lrs_ws.bootstrap import unit_of_work_factory
-
-            with unit_of_work_factory(engine)() as uow:
-                summary = seed_demo(uow)
-            if summary.created:
-                click.echo(f"Loaded the demo data: organisation {summary.organisation}, {summary.learners} learners.")
-    except SeedRefused as refused:
-        listener.close()
-        raise click.ClickException(str(refused)) from None
-    finally:
-        engine.dispose()  # workers open their own connections after the fork
-    database_file = database_file_identity(database_url)
+    click.echo("\n".join(said))
     demo = load_demo_file()
     click.echo(f"lrs-ws on {redacted(database_url)}")
     click.echo(f"  Learner Register:  {settings.endpoint('/LearnerService.svc')}")

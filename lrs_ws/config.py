@@ -133,7 +133,7 @@ OPTIONS: dict[str, Option] = {
             "Larger request bodies are refused with a SOAP fault (HTTP 413) before they are read.",
         ),
         Option(
-            "--sign-in-failures", "LRS_WS_SIGN_IN_FAILURES", click.IntRange(1, 1000), 5,
+            "--sign-in-failures", "LRS_WS_SIGN_IN_FAILURES", click.IntRange(1, 1_000_000), 5,
             "Wrong OrgPasswords from one address for one organisation before the backoff starts.",
         ),
         Option(
