@@ -46,6 +46,7 @@ def lrs(*args: str) -> None:
 
 def _build(url: str, learners: int) -> None:
     started = time.perf_counter()
+    lrs("db", "upgrade", "--database-url", url)
     lrs("seed", "demo", "--database-url", url)
     lrs("seed", "synthetic", "--learners", str(learners), "--events-per-learner", str(EVENTS_PER_LEARNER), "--database-url", url)
     print(f"  built {url} in {time.perf_counter() - started:.0f} s", flush=True)
