@@ -151,7 +151,7 @@ OPTIONS: dict[str, Option] = {
         ),
         Option(
             "--keep-alive", "LRS_WS_KEEP_ALIVE", click.FloatRange(0.1, 3600), 5.0,
-            "Seconds an idle connection, or one whose request head is incomplete, stays open.",
+            "Seconds an idle connection, or one whose TLS handshake or request head is incomplete, stays open.",
         ),
         Option(
             "--certfile", "LRS_WS_CERTFILE", click.Path(exists=True, dir_okay=False), None,

@@ -145,6 +145,7 @@ class HypercornWorker(Worker):
         config.access_log_format = ACCESS_LOG_FORMAT
         if options.tls:
             config.certfile, config.keyfile = options.certfile, options.keyfile
+            config.ssl_handshake_timeout = options.keep_alive  # a stalled handshake is an incomplete head
             if options.ca_certs is not None:
                 config.ca_certs = options.ca_certs
                 config.verify_mode = ssl.CERT_REQUIRED

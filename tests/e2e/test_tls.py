@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import signal
+import socket
 import time
 from pathlib import Path
 
@@ -143,7 +144,14 @@ def test_client_certificates_required(tmp_path, pki):
 def test_tls_without_client_certificates(tmp_path, pki):
     ca = str(pki["ca"].ca_pem)
     certfile, keyfile = map(str, pki["server"])
-    with serving(tmp_path, "--workers", "1", "--certfile", certfile, "--keyfile", keyfile, client={"verify": ca}) as server:
+    options = ("--workers", "1", "--keep-alive", "2", "--certfile", certfile, "--keyfile", keyfile)
+    with serving(tmp_path, *options, client={"verify": ca}) as server:
+        # A client that connects and never starts its TLS handshake is closed like an incomplete head.
+        stalled = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        started = time.monotonic()
+        assert stalled.recv(1024) == b"" and time.monotonic() - started < 2 + 2
+        stalled.close()
+
         session = _session(verify=ca)
         client = zeep.Client(f"{server.base_url}/LearnerService.svc?singlewsdl", transport=zeep.Transport(session=session))
         lrs = client.create_service(BINDING, f"{server.base_url}/LearnerService.svc")
