@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
+import re
 from typing import Any, Callable
 from urllib.parse import quote
 
@@ -36,11 +37,11 @@ def normalise_url(url: str) -> str:
 
 
 def redacted(url: str) -> str:
-    """The URL to show people: its password hidden."""
+    """The URL to show people: its password hidden (even when the URL does not parse)."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except exc.ArgumentError:
-        return url
+    except (exc.ArgumentError, ValueError):
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
 def sqlite_path(url: str) -> str | None:
@@ -51,9 +52,17 @@ def sqlite_path(url: str) -> str | None:
     return os.path.abspath(parsed.database)
 
 
-def make_engine(url: str = DEFAULT_DATABASE_URL, *, create: bool = True, **engine_options: Any) -> Engine:
+def make_engine(
+    url: str = DEFAULT_DATABASE_URL, *, create: bool = True, statement_timeout: float | None = None, **engine_options: Any
+) -> Engine:
     """An engine for `url`. With `create=False` a SQLite file that does not exist is an error
-    on connecting, never a new empty database (SQLite's URI mode=rw)."""
+    on connecting, never a new empty database (SQLite's URI mode=rw).
+
+    PostgreSQL connections give up on a server that does not answer: connecting after 5 s, an
+    established connection whose packets go unanswered after about 15 s (TCP keepalives and
+    user timeout), and, with `statement_timeout` (seconds; the server's requests), a statement
+    or a lock wait that runs longer.
+    """
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_driver_name() == "psycopg" and importlib.util.find_spec("psycopg") is None:
@@ -61,9 +70,7 @@ def make_engine(url: str = DEFAULT_DATABASE_URL, *, create: bool = True, **engin
     if parsed.get_backend_name() != "sqlite":
         engine_options.setdefault("pool_pre_ping", True)
         if parsed.get_backend_name() == "postgresql":
-            connect_args = dict(engine_options.pop("connect_args", {}))
-            connect_args.setdefault("connect_timeout", POSTGRES_CONNECT_TIMEOUT_S)
-            engine_options["connect_args"] = connect_args
+            engine_options["connect_args"] = _postgres_connect_args(engine_options.pop("connect_args", {}), statement_timeout)
         return create_engine(url, **engine_options)
 
     path = sqlite_path(url)
@@ -90,6 +97,23 @@ def make_engine(url: str = DEFAULT_DATABASE_URL, *, create: bool = True, **engin
             cursor.close()
 
     return engine
+
+
+def _postgres_connect_args(given: dict[str, Any], statement_timeout: float | None) -> dict[str, Any]:
+    args = {
+        "connect_timeout": POSTGRES_CONNECT_TIMEOUT_S,
+        "keepalives": 1,
+        "keepalives_idle": 5,
+        "keepalives_interval": 2,
+        "keepalives_count": 3,
+        "tcp_user_timeout": 15_000,  # milliseconds: unacknowledged data on a dead link
+        **given,
+    }
+    if statement_timeout is not None:
+        milliseconds = int(statement_timeout * 1000)
+        timeouts = f"-c statement_timeout={milliseconds} -c lock_timeout={milliseconds}"
+        args["options"] = f"{given.get('options', '')} {timeouts}".strip()
+    return args
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -123,11 +147,11 @@ class SqliteFileGuard:
     def check(self) -> None:
         found = file_identity(self.path)
         if found is None:
-            raise DatabaseUnavailable(f"the database file {self.path} is gone")
+            raise DatabaseUnavailable("the database file is gone", self.path)
         if found != self.identity:
             raise DatabaseUnavailable(
-                f"the database file {self.path} was replaced by another file since lrs-ws started "
-                "(restart lrs-ws to serve it)"
+                "the database file was replaced by another file since lrs-ws started (restart lrs-ws to serve it)",
+                self.path,
             )
 
 
@@ -173,10 +197,11 @@ class SqlUnitOfWork:
             self.session = None
         if isinstance(error, (exc.OperationalError, exc.InterfaceError)):
             reason = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
-            raise DatabaseUnavailable(f"the database does not answer: {reason}") from error
+            raise DatabaseUnavailable("the database does not answer", reason) from error
 
     def ping(self) -> None:
-        """One round trip: the database answers and holds the schema this lrs-ws expects."""
+        """The database answers, holds the schema this lrs-ws expects, and takes writes (a
+        no-op write inside this transaction, rolled back: every request writes its audit row)."""
         assert self.session is not None, "use the unit of work as a context manager"
         try:
             found = self.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
@@ -188,6 +213,10 @@ class SqlUnitOfWork:
             found = None
         if found != _head_revision():
             raise DatabaseUnavailable(f"the database has schema revision {found}, not {_head_revision()}: run lrs-ws db upgrade")
+        try:
+            self.session.execute(text("UPDATE organisations SET id = id WHERE 1 = 0"))
+        except exc.DBAPIError as error:  # read-only file, standby server, no write permission
+            raise DatabaseUnavailable("the database does not take writes", str(error.orig).strip().splitlines()[0]) from None
 
     def lock(self, key: str) -> None:
         """Hold an exclusive lock named `key` until this transaction ends.

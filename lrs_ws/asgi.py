@@ -5,9 +5,10 @@ Why: a WSGI thread that reads a slow client's body is a thread lost to everyone 
 clients stalled half-way through their bodies starved gunicorn's eight gthread threads). Here a
 stalled client costs one coroutine on the event loop; the threads only ever see whole requests.
 Hypercorn closes connections whose request head is incomplete after its keep-alive timeout;
-this front answers 408 when the body has not arrived `read_timeout` seconds after the head, and
-413 as soon as the declared or received body outgrows `max_body` (the body is not read on).
-Those refusals are the application's own SOAP faults (`refuse`), not bare status lines.
+this front answers 408 when the body has not arrived `read_timeout` seconds after the head, 413
+as soon as the declared or received body outgrows `max_body` (the body is not read on), and 503
+when the worker holds too many bodies or requests already (see BufferedWsgi). Those refusals are
+the application's own SOAP faults (`refuse`), not bare status lines.
 """
 from __future__ import annotations
 
@@ -15,10 +16,16 @@ import asyncio
 import io
 import logging
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Awaitable, Callable
 
 log = logging.getLogger(__name__)
+
+# Requests that may wait for a thread, per thread, before new ones are answered 503.
+QUEUE_PER_THREAD = 16
+# Bodies held in memory at once, in request-size limits (2 MiB by default: 64 MiB a worker).
+BUFFER_BODIES = 32
 
 Headers = list[tuple[str, str]]
 # (path, HTTP status, what went wrong) -> (status line, headers, body): a refusal in the
@@ -27,21 +34,48 @@ Refuse = Callable[[str, int, str], tuple[str, Headers, bytes]]
 
 
 class BufferedWsgi:
-    """ASGI application running `wsgi` on whole requests in a pool of `threads` threads."""
+    """ASGI application running `wsgi` on whole requests in a pool of `threads` threads.
 
-    def __init__(self, wsgi: Callable, *, refuse: Refuse, threads: int, max_body: int, read_timeout: float) -> None:
+    Bounds, so that no client, however many connections it opens, can exhaust the worker:
+
+    - bodies held in memory, all requests together: `buffer_budget` bytes (503 beyond);
+    - requests waiting for or in a thread: `queue_limit` (503 beyond); a request whose client
+      has gone by the time a thread is free is not run;
+    - GET and HEAD (WSDLs, the index page, /health) run in a small pool of their own with a
+      deadline, so they answer even while every request thread waits on the database.
+    """
+
+    def __init__(
+        self,
+        wsgi: Callable,
+        *,
+        refuse: Refuse,
+        threads: int,
+        max_body: int,
+        read_timeout: float,
+        queue_limit: int | None = None,
+        buffer_budget: int | None = None,
+        get_deadline: float = 10.0,
+    ) -> None:
         self.wsgi = wsgi
         self.refuse = refuse
         self.max_body = max_body
         self.read_timeout = read_timeout
         self.threads = threads
+        self.queue_limit = queue_limit or QUEUE_PER_THREAD * threads
+        self.buffer_budget = buffer_budget or BUFFER_BODIES * max_body
+        self.get_deadline = get_deadline
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="lrs-ws-request")
+        self.get_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lrs-ws-get")
+        self.buffered = 0  # bytes of bodies held now (the event loop's own: no lock)
+        self.queued = 0  # requests waiting for or running in self.pool
 
     async def __call__(self, scope: dict, receive: Callable[[], Awaitable[dict]], send: Callable[[dict], Awaitable[None]]) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
         elif scope["type"] == "http":
             await self._http(scope, receive, send)
+        # Anything else (a WebSocket) is refused: Hypercorn closes it when the app returns.
 
     async def _lifespan(self, receive, send) -> None:
         while True:
@@ -50,6 +84,7 @@ class BufferedWsgi:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.pool.shutdown(wait=True)
+                self.get_pool.shutdown(wait=True)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -58,33 +93,82 @@ class BufferedWsgi:
         declared = _declared_length(scope["headers"])
         if declared is not None and declared > self.max_body:
             return await self._refuse(send, path, 413, f"The request body ({declared} bytes) exceeds the limit of {self.max_body} bytes")
-        body = bytearray()
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.read_timeout
-        while True:
-            try:
-                message = await asyncio.wait_for(receive(), timeout=max(deadline - loop.time(), 0))
-            except (TimeoutError, asyncio.TimeoutError):
-                return await self._refuse(
-                    send, path, 408, f"The request body did not arrive within {self.read_timeout:g} seconds ({len(body)} bytes received)"
-                )
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            if len(body) > self.max_body:
-                return await self._refuse(send, path, 413, f"The request body exceeds the limit of {self.max_body} bytes")
-            if not message.get("more_body", False):
-                break
-        environ = wsgi_environ(scope, bytes(body))
+        held = 0
         try:
-            status, headers, content = await loop.run_in_executor(self.pool, _run_wsgi, self.wsgi, environ)
+            body = bytearray()
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + self.read_timeout
+            while True:
+                try:
+                    message = await asyncio.wait_for(receive(), timeout=max(deadline - loop.time(), 0))
+                except (TimeoutError, asyncio.TimeoutError):
+                    return await self._refuse(
+                        send, path, 408, f"The request body did not arrive within {self.read_timeout:g} seconds ({len(body)} bytes received)"
+                    )
+                if message["type"] == "http.disconnect":
+                    return
+                chunk = message.get("body", b"")
+                if len(body) + len(chunk) > self.max_body:
+                    return await self._refuse(send, path, 413, f"The request body exceeds the limit of {self.max_body} bytes")
+                if self.buffered + len(chunk) > self.buffer_budget:
+                    return await self._refuse(send, path, 503, "The service is busy; try again later.")
+                body += chunk
+                held += len(chunk)
+                self.buffered += len(chunk)
+                if not message.get("more_body", False):
+                    break
+            environ = wsgi_environ(scope, bytes(body))
+            del body
+            if scope["method"] in ("GET", "HEAD"):
+                await self._run_get(send, path, environ)
+            else:
+                await self._run(send, receive, path, environ)
+        finally:
+            self.buffered -= held
+
+    async def _run(self, send, receive, path: str, environ: dict) -> None:
+        if self.queued >= self.queue_limit:
+            return await self._refuse(send, path, 503, "The service is busy; try again later.")
+        self.queued += 1
+        gone = threading.Event()  # set when the client leaves before a thread takes the request
+        watcher = asyncio.create_task(_watch_disconnect(receive, gone))
+        try:
+            result = await asyncio.get_running_loop().run_in_executor(self.pool, _run_unless_gone, self.wsgi, environ, gone)
         except Exception:  # the application answers its own errors; this is the last line of defence
-            log.exception("unexpected error serving %s", path)
-            status, headers, content = self.refuse(path, 500, "The request could not be completed.")
-        await _respond(send, status, headers, content)
+            log.exception("unexpected error serving %r", path)
+            result = self.refuse(path, 500, "The request could not be completed.")
+        finally:
+            self.queued -= 1
+            watcher.cancel()
+        if result is not None:
+            await _respond(send, *result)
+
+    async def _run_get(self, send, path: str, environ: dict) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            result = await asyncio.wait_for(loop.run_in_executor(self.get_pool, _run_wsgi, self.wsgi, environ), self.get_deadline)
+        except (TimeoutError, asyncio.TimeoutError):
+            result = self.refuse(path, 503, f"No answer within {self.get_deadline:g} seconds.")
+        except Exception:
+            log.exception("unexpected error serving %r", path)
+            result = self.refuse(path, 500, "The request could not be completed.")
+        await _respond(send, *result)
 
     async def _refuse(self, send, path: str, status: int, detail: str) -> None:
         await _respond(send, *self.refuse(path, status, detail))
+
+
+async def _watch_disconnect(receive, gone: threading.Event) -> None:
+    """After the whole body, the next message can only be http.disconnect: the client left."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    gone.set()
+
+
+def _run_unless_gone(wsgi: Callable, environ: dict, gone: threading.Event):
+    if gone.is_set():
+        return None  # nobody is waiting for this answer: spend nothing on it
+    return _run_wsgi(wsgi, environ)
 
 
 def _declared_length(headers: list[tuple[bytes, bytes]]) -> int | None:

@@ -9,6 +9,7 @@ database is back.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from functools import partial
 
 from sqlalchemy.engine import Engine
@@ -27,37 +28,44 @@ from lrs_ws.config import Settings
 from lrs_ws.runtime import Runtime
 
 
+# No statement of a request should take this long; one that does (a lock held elsewhere, a
+# server that stalls) ends with WSEC0999 instead of holding a request thread.
+REQUEST_STATEMENT_TIMEOUT_S = 10.0
+
+
 class DatabaseNotReady(Exception):
     """The database cannot be used as it is; the message (one line) says what to do."""
+
+
+def _checked(database_url: str) -> str | None:
+    """The SQLite file of a usable URL (None for a server database); DatabaseNotReady for a URL
+    that cannot be parsed or names an in-memory database, which workers could not share."""
+    try:
+        path = sqlite_path(database_url)
+        in_memory = path is None and database_url.startswith("sqlite")
+    except Exception as error:  # not a URL SQLAlchemy can read
+        raise DatabaseNotReady(f"{redacted(database_url)} is not a database URL ({error})") from None
+    if in_memory:
+        raise DatabaseNotReady("an in-memory SQLite database cannot be shared by the workers: name a file (sqlite:///lrs-ws.sqlite3)")
+    return path
 
 
 def _engine(database_url: str, *, create: bool) -> Engine:
     try:
         return make_engine(database_url, create=create)
-    except Exception as error:  # a malformed URL, a missing driver
+    except Exception as error:  # a missing driver, a bad option
         raise DatabaseNotReady(f"cannot use database {redacted(database_url)}: {error}") from None
 
 
 def _state(engine: Engine, database_url: str) -> migrate.SchemaState:
+    """Where the database stands, or DatabaseNotReady for one lrs-ws must not touch."""
     try:
-        return migrate.schema_state(engine)
+        state = migrate.schema_state(engine)
     except Exception as error:  # unreachable server, unreadable file
         engine.dispose()
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
         raise DatabaseNotReady(f"cannot open database {redacted(database_url)}: {reason}") from None
-
-
-def prepare_database(database_url: str) -> tuple[Engine, str]:
-    """Create or upgrade the lrs-ws schema; the engine and one sentence saying what happened.
-
-    A new SQLite file is created; a database holding other tables and no lrs-ws schema, or a
-    schema newer than this lrs-ws knows, is refused (DatabaseNotReady).
-    """
     shown = redacted(database_url)
-    path = sqlite_path(database_url)
-    new_file = path is not None and not os.path.exists(path)
-    engine = _engine(database_url, create=True)
-    state = _state(engine, database_url)
     if state.revision is None and state.other_tables:
         engine.dispose()
         raise DatabaseNotReady(
@@ -67,33 +75,55 @@ def prepare_database(database_url: str) -> tuple[Engine, str]:
     if state.revision is not None and state.revision not in migrate.known_revisions():
         engine.dispose()
         raise DatabaseNotReady(f"{shown} has schema revision {state.revision}, unknown to this lrs-ws (a newer release?)")
+    return state
+
+
+@dataclass(frozen=True)
+class Prepared:
+    engine: Engine
+    said: str  # what happened, one sentence
+    created: bool  # the schema was created now: a new database
+
+
+def prepare_database(database_url: str) -> Prepared:
+    """Create or upgrade the lrs-ws schema, and say what happened.
+
+    A new SQLite file is created; a database holding other tables and no lrs-ws schema, or a
+    schema newer than this lrs-ws knows, is refused (DatabaseNotReady).
+    """
+    shown = redacted(database_url)
+    path = _checked(database_url)
+    new_file = path is not None and not os.path.exists(path)
+    engine = _engine(database_url, create=True)
+    state = _state(engine, database_url)
     if state.current:
-        return engine, f"{shown} is at the latest schema revision {state.head}; nothing changed."
+        return Prepared(engine, f"{shown} is at the latest schema revision {state.head}; nothing changed.", False)
     migrate.upgrade(engine)
     if state.revision is None:
         where = f"a new database file {path}" if new_file else shown
-        return engine, f"Created the lrs-ws schema (revision {state.head}) in {where}."
-    return engine, f"Upgraded {shown} from schema revision {state.revision} to {state.head}."
+        return Prepared(engine, f"Created the lrs-ws schema (revision {state.head}) in {where}.", True)
+    return Prepared(engine, f"Upgraded {shown} from schema revision {state.revision} to {state.head}.", False)
 
 
 def prepare_for_serving(database_url: str, *, demo: bool) -> tuple[list[str], tuple[int, int] | None]:
     """What `lrs-ws serve` does once, before any worker starts: the schema, then the demo data
-    into a new database. Returns what it did (sentences to print) and, for SQLite, which file the
-    workers must keep serving (:func:`database_file_identity`)."""
+    into a database it has just created (never into one that was there: the demo organisation's
+    password is published). Returns what it did (sentences to print) and, for SQLite, which
+    file the workers must keep serving (:func:`database_file_identity`)."""
     from lrs_ws.services.seed import SeedRefused, seed_demo
 
-    engine, change = prepare_database(database_url)
-    said = [change]
+    prepared = prepare_database(database_url)
+    said = [prepared.said]
     try:
-        if demo:
-            with unit_of_work_factory(engine)() as uow:
+        if demo and prepared.created:
+            with unit_of_work_factory(prepared.engine)() as uow:
                 summary = seed_demo(uow)
             if summary.created:
                 said.append(f"Loaded the demo data: organisation {summary.organisation}, {summary.learners} learners.")
     except SeedRefused as refused:
         raise DatabaseNotReady(str(refused)) from None
     finally:
-        engine.dispose()  # workers open their own connections after the fork
+        prepared.engine.dispose()  # workers open their own connections after the fork
     return said, database_file_identity(database_url)
 
 
@@ -101,7 +131,7 @@ def open_database(database_url: str) -> Engine:
     """An engine on an existing lrs-ws database at the latest schema revision (admin commands);
     never creates a file or a table."""
     shown = redacted(database_url)
-    path = sqlite_path(database_url)
+    path = _checked(database_url)
     if path is not None and not os.path.exists(path):
         raise DatabaseNotReady(f"there is no database file {path}: create it with `lrs-ws db upgrade --database-url {shown}`")
     engine = _engine(database_url, create=False)
@@ -132,7 +162,7 @@ def build_runtime(
     work then refuses to run if that file is no longer at its path.
     """
     if engine is None:
-        engine = make_engine(settings.database_url, create=False)
+        engine = make_engine(settings.database_url, create=False, statement_timeout=REQUEST_STATEMENT_TIMEOUT_S)
     path = sqlite_path(settings.database_url)
     guard = SqliteFileGuard(path, database_file) if database_file is not None and path is not None else None
     return Runtime(settings=settings, unit_of_work=unit_of_work_factory(engine, guard))

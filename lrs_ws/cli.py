@@ -83,6 +83,7 @@ def serve(**values) -> None:
     server = ServerOptions.from_options(values)
     try:
         server.check_tls()
+        server.check_access_log()
         listener = listen(server.host, server.port)
     except ServerError as error:
         raise click.ClickException(str(error)) from None
@@ -138,11 +139,11 @@ def db_upgrade(database_url) -> None:
     from lrs_ws.bootstrap import DatabaseNotReady, prepare_database
 
     try:
-        engine, change = prepare_database(database_url)
+        prepared = prepare_database(database_url)
     except DatabaseNotReady as error:
         raise click.ClickException(str(error)) from None
-    engine.dispose()
-    click.echo(change)
+    prepared.engine.dispose()
+    click.echo(prepared.said)
 
 
 # --- seed -------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ keeps them equal).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable
 
@@ -38,6 +39,16 @@ class _Words(click.ParamType):
         if isinstance(value, tuple):
             return value
         return tuple(word.strip() for word in str(value).split(",") if word.strip())
+
+
+class _Seconds(click.FloatRange):
+    """A finite number of seconds in range (FloatRange lets `nan` through)."""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
 
 
 @dataclass(frozen=True)
@@ -137,7 +148,7 @@ OPTIONS: dict[str, Option] = {
             "Wrong OrgPasswords from one address for one organisation before the backoff starts.",
         ),
         Option(
-            "--sign-in-backoff-max", "LRS_WS_SIGN_IN_BACKOFF_MAX", click.FloatRange(1, 3600), 60.0,
+            "--sign-in-backoff-max", "LRS_WS_SIGN_IN_BACKOFF_MAX", _Seconds(1, 3600), 60.0,
             "Longest backoff in seconds (it starts at 1 s and doubles with each further failure).",
         ),
         # How the server runs.
@@ -146,11 +157,11 @@ OPTIONS: dict[str, Option] = {
         Option("--workers", "LRS_WS_WORKERS", click.IntRange(1, 64), 2, "Worker processes."),
         Option("--threads", "LRS_WS_THREADS", click.IntRange(1, 256), 4, "Threads per worker that run requests."),
         Option(
-            "--read-timeout", "LRS_WS_READ_TIMEOUT", click.FloatRange(0.1, 3600), 10.0,
+            "--read-timeout", "LRS_WS_READ_TIMEOUT", _Seconds(0.1, 3600), 10.0,
             "Seconds a client has to send a request body once its head has arrived; then 408 and closed.",
         ),
         Option(
-            "--keep-alive", "LRS_WS_KEEP_ALIVE", click.FloatRange(0.1, 3600), 5.0,
+            "--keep-alive", "LRS_WS_KEEP_ALIVE", _Seconds(0.1, 3600), 5.0,
             "Seconds an idle connection, or one whose TLS handshake or request head is incomplete, stays open.",
         ),
         Option(
@@ -171,7 +182,7 @@ OPTIONS: dict[str, Option] = {
             flag_value="-",
         ),
         Option(
-            "--log-level", "LRS_WS_LOG_LEVEL", click.Choice(["debug", "info", "warning", "error"]), "info",
+            "--log-level", "LRS_WS_LOG_LEVEL", click.Choice(["debug", "info", "warning", "error"], case_sensitive=False), "info",
             "Level of the timestamped log on standard error.",
         ),
         Option(

@@ -13,9 +13,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import signal
 import socket
 import ssl
+import sys
 from dataclasses import dataclass, fields
 from typing import Any, Callable
 
@@ -24,7 +26,7 @@ from gunicorn.workers.base import Worker
 
 LOG_FORMAT = "[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s"
 LOG_DATE_FORMAT = "%Y-%m-%d %H:%M:%S %z"
-ACCESS_LOG_FORMAT = '%(h)s "%(r)s" %(s)s %(b)s %(D)sus "%(a)s"'
+ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(Uq)s HTTP/%(H)s" %(s)s %(b)s %(D)sus "%(a)s"'
 # Seconds a TLS client has to answer our close_notify when we close its connection (asyncio's
 # default is 30). An idle keep-alive client that never reads again (a pooled connection) held
 # every stop of the server for the whole graceful timeout, until gunicorn killed the worker.
@@ -59,6 +61,16 @@ class ServerOptions:
     @property
     def tls(self) -> bool:
         return self.certfile is not None
+
+    def check_access_log(self) -> None:
+        """The access log file can be written (not a worker that fails at every boot)."""
+        if self.access_log in (None, "-"):
+            return
+        try:
+            with open(self.access_log, "a", encoding="utf-8"):
+                pass
+        except OSError as error:
+            raise ServerError(f"cannot write the access log {self.access_log}: {error.strerror or error}") from None
 
     def check_tls(self) -> None:
         """The TLS files load (a bad file is one line now, not a worker that fails later)."""
@@ -98,13 +110,49 @@ def listen(host: str, port: int, backlog: int = 2048) -> socket.socket:
     return sock
 
 
+class OneLineFormatter(logging.Formatter):
+    """Control characters in a message (a request path, say) are escaped: a client cannot start
+    a log line of its own."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        record.message = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", record.message)
+        return super().formatMessage(record)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def configure_logging(level: str) -> None:
     """Timestamped log lines on standard error, for lrs-ws's own loggers."""
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter(LOG_FORMAT, LOG_DATE_FORMAT))
+    handler.setFormatter(OneLineFormatter(LOG_FORMAT, LOG_DATE_FORMAT))
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level.upper())
+
+
+def access_logger(target: str) -> logging.Logger:
+    """Every request, at any --log-level, to standard output ('-') or a file (appended)."""
+    handler = logging.StreamHandler(sys.stdout) if target == "-" else logging.FileHandler(target)
+    handler.setFormatter(OneLineFormatter("[%(asctime)s] [%(process)d] %(message)s", LOG_DATE_FORMAT))
+    logger = logging.getLogger("lrs_ws.access")
+    logger.handlers = [handler]
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    return logger
+
+
+def _http1_only() -> None:
+    """SOAP clients speak HTTP/1.1: Hypercorn's HTTP/1.1 protocol is told never to switch a
+    cleartext connection to HTTP/2 (prior knowledge or `Upgrade: h2c`). Left on, an HTTP/2
+    connection that opened no stream stayed open for ever, past every timeout. A `PRI *` request
+    is then an ordinary request (answered 404); over TLS, ALPN offers only http/1.1."""
+    from hypercorn.protocol.h11 import H11Protocol
+
+    async def no_protocol_switch(self, event) -> None:
+        return None
+
+    H11Protocol._check_protocol = no_protocol_switch  # type: ignore[method-assign]
 
 
 class HypercornWorker(Worker):
@@ -141,8 +189,9 @@ class HypercornWorker(Worker):
         config.include_server_header = False
         config.loglevel = options.log_level.upper()
         config.errorlog = logging.getLogger("hypercorn.error")  # through configure_logging's handler
-        config.accesslog = options.access_log
+        config.accesslog = access_logger(options.access_log) if options.access_log else None
         config.access_log_format = ACCESS_LOG_FORMAT
+        _http1_only()
         if options.tls:
             config.certfile, config.keyfile = options.certfile, options.keyfile
             config.ssl_handshake_timeout = options.keep_alive  # a stalled handshake is an incomplete head

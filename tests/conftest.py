@@ -71,7 +71,7 @@ def database_url(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def engine(database_url):
-    engine, _ = prepare_database(database_url)
+    engine = prepare_database(database_url).engine
     yield engine
     engine.dispose()
 

@@ -4,7 +4,7 @@ Each organisation and source address has a few free failures; then every further
 password blocks that pair for a while, twice as long each time, up to a cap. While blocked, a
 request is refused without checking its password (no scrypt is spent on it, and a guessed
 password is never confirmed); once the block ends, a correct password signs in and clears the
-count. A failure long after the previous one starts the count again.
+count. A failure long after the previous one (and after its block) starts the count again.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ class Backoff:
     free_failures: int = 5  # wrong passwords before the first block
     max_delay: float = 60.0  # seconds: the longest block
     first_delay: float = 1.0  # seconds: the first block; each further failure doubles it
-    forget_after: timedelta = timedelta(minutes=15)  # a quieter gap than this starts the count again
+    forget_after: timedelta = timedelta(minutes=15)  # quiet this long after a block: count again
 
     def delay(self, failures: int) -> timedelta:
         """How long the pair is blocked after its `failures`-th consecutive failure."""
@@ -45,7 +45,10 @@ class FailedSignIns:
         return max(1, math.ceil((self.blocked_until - now).total_seconds()))
 
     def after_another(self, now: datetime, backoff: Backoff) -> "FailedSignIns":
-        count = 1 if now - self.last_at > backoff.forget_after else self.count + 1
+        # Quiet is counted from the end of the last block, not from the last failure: however
+        # long the blocks grow, waiting one out never earns the free failures back.
+        quiet_since = max(self.last_at, self.blocked_until or self.last_at)
+        count = 1 if now - quiet_since > backoff.forget_after else self.count + 1
         return first_failure(now, backoff, count)
 
 

@@ -24,7 +24,8 @@ class AccessDenied(Exception):
 
     `organisation_id` is the organisation named, when it exists; `wrong_password` marks a
     password that was checked and failed (it counts towards the backoff); `backoff` a request
-    refused unchecked because its organisation and address are in backoff.
+    refused unchecked because its organisation and address are in backoff;
+    `forget_failed_sign_ins` a correct password refused for its user, which still ends the count.
     """
 
     def __init__(
@@ -35,6 +36,7 @@ class AccessDenied(Exception):
         organisation_id: int | None = None,
         wrong_password: bool = False,
         backoff: bool = False,
+        forget_failed_sign_ins: bool = False,
     ) -> None:
         super().__init__(detail)
         self.code = code
@@ -42,6 +44,7 @@ class AccessDenied(Exception):
         self.organisation_id = organisation_id
         self.wrong_password = wrong_password
         self.backoff = backoff
+        self.forget_failed_sign_ins = forget_failed_sign_ins  # the password was right after all
 
     @property
     def outcome(self) -> str:
@@ -98,20 +101,20 @@ def authenticate(
             organisation_id=organisation.id,
             wrong_password=True,
         )
-    if failed is not None:
-        uow.sign_ins.clear(organisation.id, credentials.address)  # a correct password ends the count
     # Our reading: an unknown user name has no roles, so it is refused like a user without the role.
     if user is None or user.id is None:
         raise AccessDenied(
             ErrorCode.INSUFFICIENT_ACCESS,
             f"User {credentials.username!r} is not a user of this organisation",
             organisation_id=organisation.id,
+            forget_failed_sign_ins=failed is not None,
         )
     if not may(user.roles, operation):
         raise AccessDenied(
             ErrorCode.INSUFFICIENT_ACCESS,
             f"User {credentials.username!r} has no role that allows the {operation.value} operation",
             organisation_id=organisation.id,
+            forget_failed_sign_ins=failed is not None,
         )
     return Caller(
         organisation_id=organisation.id,
@@ -120,7 +123,15 @@ def authenticate(
         username=user.username,
         roles=user.roles,
         address=credentials.address,
+        failed_sign_ins=failed is not None,
     )
+
+
+def forget_failed_sign_ins(uow: UnitOfWork, caller: Caller) -> None:
+    """A correct password ends the count of wrong ones. In a unit of work of its own: the
+    request's may still fail and roll back, the password was right all the same."""
+    uow.sign_ins.clear(caller.organisation_id, caller.address)
+    uow.commit()
 
 
 def record_refusal(
@@ -132,10 +143,14 @@ def record_refusal(
     outcome: str,
     now: datetime,
     wrong_password: bool = False,
+    forget_failed_sign_ins: bool = False,
     backoff: Backoff | None = None,
 ) -> None:
     """In a unit of work of its own (the refused request's rolls back): the audit row of a
-    refused request, and for a wrong password one more failure towards the backoff."""
+    refused request; for a wrong password one more failure towards the backoff, for a right one
+    refused for its user the end of the count."""
+    if forget_failed_sign_ins and organisation_id is not None:
+        uow.sign_ins.clear(organisation_id, credentials.address)
     if wrong_password and organisation_id is not None:
         now = _aware(now)
         uow.lock(f"sign-in:{organisation_id}:{credentials.address}")  # one count at a time per pair

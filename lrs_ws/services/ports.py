@@ -13,8 +13,17 @@ from lrs_ws.domain.sign_in import FailedSignIns
 
 
 class DatabaseUnavailable(Exception):
-    """The database cannot be used now (down, unreachable, or its file gone); the message says
-    why, for logs and the health check. Requests are answered WSEC0999 meanwhile."""
+    """The database cannot be used now (down, unreachable, read-only, or its file gone).
+
+    `reason` is what anyone may be told (the health check says it); `detail` adds what only the
+    operator's log should show (host names, file paths, driver messages). Requests are answered
+    WSEC0999 meanwhile.
+    """
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
 
 
 @dataclass
@@ -44,6 +53,7 @@ class Caller:
     username: str
     roles: frozenset[Role]
     address: str = ""  # the client's network address, as the HTTP server saw it
+    failed_sign_ins: bool = False  # wrong passwords were counted for this organisation and address
 
 
 class LearnerRepository(Protocol):

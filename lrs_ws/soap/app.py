@@ -158,7 +158,12 @@ class LrsWsgiApp:
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "").rstrip("/").lower() or "/"
         method = environ.get("REQUEST_METHOD", "GET").upper()
-        if path in ("/", "/health") and method in ("GET", "HEAD"):
+        if path in ("/", "/health"):
+            if method not in ("GET", "HEAD"):
+                return _fault(
+                    start_response, MIAP, "405 Method Not Allowed", ErrorCode.INVALID_REQUEST,
+                    f"{path} answers GET only", [("Allow", "GET, HEAD")],
+                )
             status, content_type, body = (
                 ("200 OK", "text/html; charset=utf-8", self.index_page) if path == "/" else self._health()
             )
@@ -208,7 +213,7 @@ class LrsWsgiApp:
             # separately (Nagle's algorithm then holds them back: milliseconds per request).
             return [b"".join(endpoint.wsgi(environ, start_response))]
         except Exception:  # spyne handles method errors itself; this is the last line of defence
-            log.exception("unexpected error serving %s", path)
+            log.exception("unexpected error serving %r", path)
             return _fault(
                 start_response, endpoint.faults, "500 Internal Server Error", ErrorCode.UNEXPECTED_ERROR, "The request could not be completed."
             )
@@ -219,8 +224,9 @@ class LrsWsgiApp:
         try:
             with self.runtime.unit_of_work() as uow:
                 uow.ping()
-        except DatabaseUnavailable as unavailable:
-            return "503 Service Unavailable", "application/json", _json({"status": "unavailable", "reason": str(unavailable)})
+        except DatabaseUnavailable as unavailable:  # the reason only: paths and hosts go to the log
+            log.warning("health check: %s", unavailable)
+            return "503 Service Unavailable", "application/json", _json({"status": "unavailable", "reason": unavailable.reason})
         except Exception as error:  # reported, never raised: the health check must answer
             log.warning("health check failed: %s", error)
             return "503 Service Unavailable", "application/json", _json({"status": "unavailable", "reason": error.__class__.__name__})
@@ -229,12 +235,16 @@ class LrsWsgiApp:
     def refusal(self, path: str, status: int, detail: str) -> tuple[str, list[tuple[str, str]], bytes]:
         """A request the HTTP front refuses before the application sees it (too large, too slow,
         failed), as a SOAP fault of the endpoint at `path`: (status line, headers, body)."""
+        status_line = f"{status} {HTTPStatus(status).phrase}"
+        extra = [("Retry-After", "1")] if status == 503 else []
+        if path.rstrip("/").lower() == "/health":  # the health check answers in its own form
+            body = _json({"status": "unavailable", "reason": detail})
+            return status_line, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))] + extra, body
         endpoint = self.endpoints.get(path.rstrip("/").lower())
         kind = endpoint.faults if endpoint is not None else MIAP
         code = ErrorCode.UNEXPECTED_ERROR if status >= 500 else ErrorCode.INVALID_REQUEST
         body = kind.envelope(code, detail)
-        status_line = f"{status} {HTTPStatus(status).phrase}"
-        return status_line, [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))], body
+        return status_line, [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))] + extra, body
 
 
 def _json(value: dict) -> bytes:

@@ -16,7 +16,7 @@ from lrs_ws.domain.codes import ErrorCode
 from lrs_ws.domain.errors import InvalidField
 from lrs_ws.domain.roles import Operation
 from lrs_ws.runtime import Runtime
-from lrs_ws.services.auth import AccessDenied, Credentials, authenticate, record_refusal
+from lrs_ws.services.auth import AccessDenied, Credentials, authenticate, forget_failed_sign_ins, record_refusal
 from lrs_ws.services.ports import Caller, DatabaseUnavailable, UnitOfWork
 from lrs_ws.soap.faults import MIAP, FaultKind
 
@@ -53,7 +53,7 @@ def call(
             caller = authenticate(uow, credentials, operation, now=now)
             return use_case(uow, caller, runtime)
     except AccessDenied as denied:
-        _record_refusal(ctx, credentials, denied.organisation_id, denied.outcome, now, denied.wrong_password)
+        _record_refusal(ctx, credentials, denied.organisation_id, denied.outcome, now, denied)
         raise kind.exception(denied.code, denied.detail) from None
     except InvalidField as invalid:
         detail = f"{field_path}{invalid.field}: {invalid.reason}"
@@ -68,6 +68,17 @@ def call(
     except Exception:
         log.exception("unexpected error in %s", operation.value)
         raise kind.exception(ErrorCode.UNEXPECTED_ERROR, "The request could not be completed.") from None
+    finally:
+        if caller is not None and caller.failed_sign_ins:
+            _forget_failed_sign_ins(runtime, caller)
+
+
+def _forget_failed_sign_ins(runtime: Runtime, caller: Caller) -> None:
+    try:
+        with runtime.unit_of_work() as uow:
+            forget_failed_sign_ins(uow, caller)
+    except Exception as error:  # the count stays; the next correct password clears it
+        log.warning("could not clear the failed sign-ins of %s: %s", caller.address, error)
 
 
 def _client_address(ctx) -> str:
@@ -76,7 +87,7 @@ def _client_address(ctx) -> str:
 
 
 def _record_refusal(
-    ctx, credentials: Credentials, organisation_id: int | None, outcome: str, now, wrong_password: bool = False
+    ctx, credentials: Credentials, organisation_id: int | None, outcome: str, now, denied: AccessDenied | None = None
 ) -> None:
     runtime: Runtime = ctx.app.runtime
     try:
@@ -88,7 +99,8 @@ def _record_refusal(
                 organisation_id=organisation_id,
                 outcome=outcome,
                 now=now,
-                wrong_password=wrong_password,
+                wrong_password=denied is not None and denied.wrong_password,
+                forget_failed_sign_ins=denied is not None and denied.forget_failed_sign_ins,
                 backoff=runtime.backoff,
             )
     except Exception as error:  # the refusal stands; only its record is lost (say so)

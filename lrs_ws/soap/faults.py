@@ -13,6 +13,7 @@ screening answers refused requests with :meth:`FaultKind.envelope`, and the serv
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
@@ -29,13 +30,21 @@ FAULT_STRING = "MIAPAPIException"
 ACTOR = "lrs-ws"
 
 
+# Characters XML 1.0 cannot carry (a request path may hold them): shown as U+FFFD instead.
+_NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text)
+
+
 def miap_exception(code: ErrorCode, further_details: str, actor: str = ACTOR) -> etree._Element:
     element = etree.Element(f"{{{EXCEPTIONS}}}MIAPAPIException", nsmap={"ex": EXCEPTIONS})
     for name, text in (
         ("ErrorCode", code.value),
         ("ErrorActor", actor),
         ("Description", code.description),
-        ("FurtherDetails", further_details),
+        ("FurtherDetails", _xml_text(further_details)),
         ("ErrorTimestamp", datetime.now(_LONDON).strftime("%Y-%m-%d %H:%M:%S")),
     ):
         etree.SubElement(element, name).text = text
@@ -46,7 +55,7 @@ def domain_fault(code: ErrorCode, further_details: str) -> etree._Element:
     """`DomainFault`: ErrorCode, then ErrorDetail = base64(UTF-8 "description further details")."""
     element = etree.Element(f"{{{QCF_FAULTS}}}DomainFault", nsmap={None: QCF_FAULTS})
     etree.SubElement(element, f"{{{QCF_FAULTS}}}ErrorCode").text = code.value
-    text = f"{code.description} {further_details}".strip()
+    text = _xml_text(f"{code.description} {further_details}".strip())
     etree.SubElement(element, f"{{{QCF_FAULTS}}}ErrorDetail").text = base64.b64encode(text.encode("utf-8")).decode("ascii")
     return element
 

@@ -54,7 +54,7 @@ def test_admin_commands_refuse_an_old_or_foreign_schema(run, tmp_path) -> None:
     foreign = tmp_path / "foreign.sqlite3"
     with sqlite3.connect(foreign) as connection:
         connection.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
-    assert "has no lrs-ws schema" in run("seed", "demo", "--database-url", url(foreign)).output
+    assert "holds tables (invoices) but no lrs-ws schema" in run("seed", "demo", "--database-url", url(foreign)).output
 
 
 def test_db_upgrade_says_what_it_did(run, tmp_path) -> None:

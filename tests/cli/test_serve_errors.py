@@ -103,3 +103,55 @@ def test_version(tmp_path):
     result = run_briefly(["--version"], tmp_path)
     assert result.returncode == 0, result
     assert result.stdout.startswith("lrs-ws, version ")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("LRS_WS_READ_TIMEOUT", "nan"), ("LRS_WS_KEEP_ALIVE", "inf"), ("LRS_WS_SIGN_IN_BACKOFF_MAX", "nan")],
+)
+def test_seconds_must_be_finite(tmp_path, variable, value):
+    result = run_briefly(["serve", "--port", "0", "--database-url", _sqlite(tmp_path)], tmp_path, env={variable: value})
+    assert result.returncode == 2, result
+    assert variable in _one_error_line(result)
+
+
+def test_an_access_log_that_cannot_be_written(tmp_path):
+    result = run_briefly(["serve", "--port", "0", "--access-log", str(tmp_path / "no" / "such" / "dir.log"), "--database-url", _sqlite(tmp_path)], tmp_path)
+    assert result.returncode == 1, result
+    assert _one_error_line(result).startswith("Error: cannot write the access log")
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("postgresql://u:s3cret@127.0.0.1:notaport/db", "is not a database URL"),
+        ("foo", "is not a database URL"),
+        ("sqlite://", "in-memory SQLite database cannot be shared"),
+    ],
+)
+def test_database_urls_that_cannot_serve(tmp_path, url, says):
+    result = run_briefly(["serve", "--port", "0", "--database-url", url], tmp_path)
+    assert result.returncode == 1, result
+    line = _one_error_line(result)
+    assert says in line and "s3cret" not in result.stderr + result.stdout
+
+
+def test_serve_loads_the_demo_data_into_a_new_database_only(tmp_path):
+    url = _sqlite(tmp_path)
+    assert run_briefly(["db", "upgrade", "--database-url", url], tmp_path).returncode == 0
+    process = subprocess.Popen(command("serve", "--port", "0", "--database-url", url), cwd=tmp_path,
+                               stdout=open(tmp_path / "out.log", "w"), stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while not BANNER.search((tmp_path / "out.log").read_text()) and time.monotonic() < deadline:
+            assert process.poll() is None, (tmp_path / "out.log").read_text()
+            time.sleep(0.1)
+        output = (tmp_path / "out.log").read_text()
+        assert "nothing changed" in output and "Loaded the demo data" not in output
+    finally:
+        stop(process)
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "lrs-ws.sqlite3") as connection:
+        assert connection.execute("SELECT count(*) FROM organisations").fetchone() == (0,)

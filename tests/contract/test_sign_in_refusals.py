@@ -157,3 +157,14 @@ def test_successful_requests_carry_the_address_too(served, engine) -> None:
     _, lrs, _ = served
     assert find(lrs).ResponseCode == "WSRC0004"
     assert audit_rows(engine)[-1]["address"] == "192.0.2.10"
+
+
+def test_a_correct_password_clears_the_count_even_when_the_request_then_fails(served, engine) -> None:
+    _, lrs, _ = served
+    for attempt in range(FREE_FAILURES - 1):
+        refusal(lrs, OrgPassword=f"WrongPassword{attempt:03d}")
+    assert refusal(lrs, UserName="nobody")[0] == "WSEC0006"  # the password was right, the user is not
+    with engine.connect() as connection:
+        assert connection.execute(select(sign_in_failures)).all() == []
+    refusal(lrs, OrgPassword="WrongPassword999")  # one typo later: counted from 1, so no block yet
+    assert find(lrs).ResponseCode == "WSRC0004"

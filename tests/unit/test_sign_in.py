@@ -27,7 +27,16 @@ def test_a_failure_counts_on_and_blocks_from_the_free_limit() -> None:
 def test_a_long_quiet_gap_starts_the_count_again() -> None:
     backoff = Backoff(free_failures=2, forget_after=timedelta(minutes=15))
     state = FailedSignIns(count=9, last_at=NOW, blocked_until=NOW + timedelta(seconds=60))
-    later = state.after_another(NOW + timedelta(minutes=16), backoff)
+    later = state.after_another(NOW + timedelta(minutes=17), backoff)  # 16 quiet minutes after the block
     assert (later.count, later.blocked_until) == (1, None)
     sooner = state.after_another(NOW + timedelta(minutes=14), backoff)
     assert sooner.count == 10 and sooner.blocked_until == NOW + timedelta(minutes=14, seconds=60)
+
+
+def test_long_blocks_do_not_earn_the_free_failures_back() -> None:
+    backoff = Backoff(free_failures=2, max_delay=3600, forget_after=timedelta(minutes=15))
+    state = FailedSignIns(count=9, last_at=NOW, blocked_until=NOW + timedelta(hours=1))
+    # Twenty minutes after the block ended the count starts again; five minutes after, it does not.
+    assert state.after_another(NOW + timedelta(hours=1, minutes=20), backoff).count == 1
+    later = state.after_another(NOW + timedelta(hours=1, minutes=5), backoff)
+    assert later.count == 10 and later.blocked_until == NOW + timedelta(hours=1, minutes=5, seconds=256)

@@ -1,0 +1,149 @@
+"""The buffering HTTP front (lrs_ws.asgi.BufferedWsgi), driven as an ASGI server drives it."""
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from lrs_ws.asgi import BufferedWsgi
+
+
+def refuse(path: str, status: int, detail: str):
+    return f"{status} Refused", [("Content-Type", "text/plain")], detail.encode()
+
+
+class App:
+    """A WSGI app that answers `ok` and counts its calls; `gate` can hold every call."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def __call__(self, environ, start_response):
+        self.calls += 1
+        self.gate.wait(10)
+        body = environ["wsgi.input"].read()
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok " + body]
+
+
+def scope(method: str = "POST", path: str = "/LearnerService.svc", length: int | None = None) -> dict:
+    headers = [(b"content-type", b"text/xml")] + ([(b"content-length", str(length).encode())] if length is not None else [])
+    return {"type": "http", "method": method, "path": path, "query_string": b"", "headers": headers, "client": ("192.0.2.1", 5000)}
+
+
+class Client:
+    """One request: the body in `chunks`, then (optionally) a disconnect after `leave_after` s."""
+
+    def __init__(self, chunks: list[bytes], *, stall: bool = False, leave: asyncio.Event | None = None) -> None:
+        self.messages = [{"type": "http.request", "body": c, "more_body": i < len(chunks) - 1 or stall} for i, c in enumerate(chunks)]
+        self.leave = leave
+        self.sent: list[dict] = []
+
+    async def receive(self) -> dict:
+        if self.messages:
+            return self.messages.pop(0)
+        if self.leave is not None:
+            await self.leave.wait()
+            return {"type": "http.disconnect"}
+        await asyncio.sleep(3600)  # a stalled client
+        raise AssertionError("unreachable")
+
+    async def send(self, message: dict) -> None:
+        self.sent.append(message)
+
+    @property
+    def status(self) -> int | None:
+        return next((m["status"] for m in self.sent if m["type"] == "http.response.start"), None)
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(m.get("body", b"") for m in self.sent if m["type"] == "http.response.body")
+
+
+def run(coroutine):
+    return asyncio.run(coroutine)
+
+
+def test_a_whole_body_reaches_the_application_and_the_answer_comes_back() -> None:
+    front = BufferedWsgi(App(), refuse=refuse, threads=2, max_body=100, read_timeout=1)
+    client = Client([b"<a>", b"</a>"])
+    run(front(scope(), client.receive, client.send))
+    assert (client.status, client.body) == (200, b"ok <a></a>")
+
+
+def test_declared_too_large_is_refused_without_reading_and_a_stall_times_out() -> None:
+    app = App()
+    front = BufferedWsgi(app, refuse=refuse, threads=2, max_body=100, read_timeout=0.2)
+    large = Client([b"x" * 10])
+    run(front(scope(length=101), large.receive, large.send))
+    assert large.status == 413 and large.messages, "the body was read"
+    stalled = Client([b"half"], stall=True)
+    run(front(scope(length=50), stalled.receive, stalled.send))
+    assert stalled.status == 408 and b"0.2 seconds (4 bytes received)" in stalled.body
+    assert app.calls == 0
+
+
+def test_the_bodies_held_at_once_have_a_budget() -> None:
+    front = BufferedWsgi(App(), refuse=refuse, threads=2, max_body=150, read_timeout=0.3, buffer_budget=250)
+
+    async def scenario():
+        stalled = [Client([b"x" * 100], stall=True) for _ in range(3)]
+        tasks = [asyncio.create_task(front(scope(length=150), c.receive, c.send)) for c in stalled]
+        await asyncio.sleep(0.05)
+        assert front.buffered == 200  # the third did not fit in 250 bytes
+        await asyncio.gather(*tasks)
+        return stalled
+
+    stalled = run(scenario())
+    assert sorted(c.status for c in stalled) == [408, 408, 503]
+    assert front.buffered == 0  # given back, whatever the outcome
+
+
+def test_the_queue_is_bounded_and_requests_of_clients_that_left_are_not_run() -> None:
+    app = App()
+    app.gate.clear()  # every thread busy until released
+    front = BufferedWsgi(app, refuse=refuse, threads=1, max_body=100, read_timeout=1, queue_limit=3)
+
+    async def scenario():
+        left = asyncio.Event()
+        waiting = [Client([b"a"]), Client([b"b"], leave=left), Client([b"c"])]
+        tasks = [asyncio.create_task(front(scope(), c.receive, c.send)) for c in waiting]
+        await asyncio.sleep(0.05)
+        refused = Client([b"d"])
+        await front(scope(), refused.receive, refused.send)  # the fourth: queue full
+        left.set()  # the second client gives up while it waits for the thread
+        await asyncio.sleep(0.05)
+        app.gate.set()
+        await asyncio.gather(*tasks)
+        return waiting, refused
+
+    waiting, refused = run(scenario())
+    assert refused.status == 503
+    assert [c.status for c in waiting] == [200, None, 200]
+    assert app.calls == 2  # the request whose client left was never run
+
+
+def test_get_answers_from_its_own_threads_while_every_request_thread_is_busy() -> None:
+    app = App()
+    front = BufferedWsgi(app, refuse=refuse, threads=1, max_body=100, read_timeout=1, get_deadline=0.2)
+
+    async def scenario():
+        app.gate.clear()
+        busy = Client([b"slow"])
+        task = asyncio.create_task(front(scope(), busy.receive, busy.send))
+        await asyncio.sleep(0.05)
+        app.gate.set()  # GETs may pass; the POST already holds the only request thread
+        wsdl = Client([b""])
+        await front(scope("GET", "/LearnerService.svc"), wsdl.receive, wsdl.send)
+        await task
+        return wsdl
+
+    assert run(scenario()).status == 200
+    held = App()
+    held.gate.clear()
+    slow_get = BufferedWsgi(held, refuse=refuse, threads=1, max_body=100, read_timeout=1, get_deadline=0.1)
+    health = Client([b""])
+    run(slow_get(scope("GET", "/health"), health.receive, health.send))
+    held.gate.set()
+    assert health.status == 503 and b"0.1 seconds" in health.body
