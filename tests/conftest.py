@@ -15,7 +15,7 @@ import requests
 from sqlalchemy import create_engine, text
 
 from lrs_ws.adapters.orm import Base
-from lrs_ws.adapters.unit_of_work import make_engine, normalise_url
+from lrs_ws.adapters.unit_of_work import normalise_url
 from lrs_ws.bootstrap import prepare_database, unit_of_work_factory
 from lrs_ws.config import Settings
 from lrs_ws.runtime import Runtime
