@@ -24,6 +24,8 @@ from lrs_ws.config import DEFAULT_DATABASE_URL  # one default, for every entry p
 from lrs_ws.services.ports import DatabaseUnavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Writes nothing, yet is a write: SQLite takes its write lock for it, a read-only database refuses it.
+_NO_OP_WRITE = text("UPDATE organisations SET id = id WHERE 1 = 0")
 # A PostgreSQL server that does not answer must not hold a request thread for minutes.
 POSTGRES_CONNECT_TIMEOUT_S = 5
 
@@ -214,7 +216,7 @@ class SqlUnitOfWork:
         if found != _head_revision():
             raise DatabaseUnavailable(f"the database has schema revision {found}, not {_head_revision()}: run lrs-ws db upgrade")
         try:
-            self.session.execute(text("UPDATE organisations SET id = id WHERE 1 = 0"))
+            self.session.execute(_NO_OP_WRITE)
         except exc.DBAPIError as error:  # read-only file, standby server, no write permission
             raise DatabaseUnavailable("the database does not take writes", str(error.orig).strip().splitlines()[0]) from None
 
@@ -229,7 +231,7 @@ class SqlUnitOfWork:
         if self.session.get_bind().dialect.name == "postgresql":
             self.session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
         else:
-            self.session.execute(text("UPDATE organisations SET id = id WHERE 1 = 0"))
+            self.session.execute(_NO_OP_WRITE)
 
     def commit(self) -> None:
         assert self.session is not None, "use the unit of work as a context manager"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 import click
 
@@ -18,6 +18,7 @@ import click
 DEFAULT_DATABASE_URL = "sqlite:///lrs-ws.sqlite3"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 MIB = 1024 * 1024
+T = TypeVar("T")
 
 
 class _HttpUrl(click.ParamType):
@@ -207,6 +208,13 @@ def options(*names: str) -> Callable[[Callable], Callable]:
     return decorate
 
 
+def from_options(cls: type[T], values: dict[str, Any]) -> T:
+    """A settings dataclass from a command's parsed options (the names of :data:`OPTIONS`):
+    the fields it has, from the options given a value; its own defaults for the rest."""
+    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    return cls(**{k: v for k, v in values.items() if k in known and v is not None})
+
+
 def markdown_table() -> str:
     """The README's configuration table."""
     rows = ["| option | environment variable | default | values | |", "|---|---|---|---|---|"]
@@ -244,9 +252,7 @@ class Settings:
 
     @classmethod
     def from_options(cls, values: dict[str, Any]) -> "Settings":
-        """Settings from a command's parsed options (the names of :data:`OPTIONS`)."""
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in known and v is not None})
+        return from_options(cls, values)
 
     def endpoint(self, path: str) -> str:
         return self.public_url.rstrip("/") + "/" + path.lstrip("/")

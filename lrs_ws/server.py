@@ -18,11 +18,13 @@ import signal
 import socket
 import ssl
 import sys
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.base import Worker
+
+from lrs_ws.config import from_options
 
 LOG_FORMAT = "[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s"
 LOG_DATE_FORMAT = "%Y-%m-%d %H:%M:%S %z"
@@ -55,8 +57,7 @@ class ServerOptions:
 
     @classmethod
     def from_options(cls, values: dict[str, Any]) -> "ServerOptions":
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in known and v is not None})
+        return from_options(cls, values)
 
     @property
     def tls(self) -> bool:
