@@ -1,10 +1,12 @@
 """The one place where database rows and domain objects meet."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
+from lrs_ws.domain.batch import BatchJob, Count, JobLearner, JobSource, JobStatus, JobType, LearnerOutcome, ReturnCode
 from lrs_ws.domain.learner import DETAIL_FIELDS, Learner, LearnerStatus
 from lrs_ws.domain.learning_event import EVENT_FIELDS, LearningEvent
 from lrs_ws.domain.matching import MatchCandidate
@@ -140,3 +142,68 @@ def to_naive_utc(moment: datetime) -> datetime:
 def from_naive_utc(moment: datetime | None) -> datetime | None:
     """A stored naive UTC timestamp as an aware one."""
     return None if moment is None else moment.replace(tzinfo=timezone.utc)
+
+
+# batch_jobs counter columns, per output count.
+COUNT_COLUMNS: dict[Count, str] = {
+    Count.NEW: "new_count",
+    Count.EXISTS_UPDATED: "exists_updated_count",
+    Count.POSSIBLE_MATCH: "possible_match_count",
+    Count.NOT_FOUND: "not_found_count",
+    Count.REJECTED: "rejected_count",
+}
+
+
+def job_to_row(job: BatchJob) -> dict[str, Any]:
+    return {
+        "organisation_id": job.organisation_id,
+        "username": job.username,
+        "job_type": job.job_type.value,
+        "source": job.source.value,
+        "status": job.status.value,
+        "learner_count": job.learner_count,
+        "processed_count": job.processed_count,
+        **{column: job.counts.get(count, 0) for count, column in COUNT_COLUMNS.items()},
+        "submitted_at": to_naive_utc(job.submitted_at),
+        "started_at": None if job.started_at is None else to_naive_utc(job.started_at),
+        "finished_at": None if job.finished_at is None else to_naive_utc(job.finished_at),
+        "file_name": job.file_name,
+        "file_reference": job.file_reference,
+        "failure": job.failure,
+    }
+
+
+def row_to_job(row: Mapping[str, Any]) -> BatchJob:
+    return BatchJob(
+        id=row["id"],
+        organisation_id=row["organisation_id"],
+        username=row["username"],
+        job_type=JobType(row["job_type"]),
+        source=JobSource(row["source"]),
+        status=JobStatus(row["status"]),
+        learner_count=row["learner_count"],
+        processed_count=row["processed_count"],
+        counts={count: row[column] for count, column in COUNT_COLUMNS.items()},
+        submitted_at=from_naive_utc(row["submitted_at"]),  # type: ignore[arg-type]
+        started_at=from_naive_utc(row["started_at"]),
+        finished_at=from_naive_utc(row["finished_at"]),
+        file_name=row["file_name"],
+        file_reference=row["file_reference"],
+        failure=row["failure"],
+    )
+
+
+def job_learner_to_row(job_id: int, learner: JobLearner) -> dict[str, Any]:
+    outcome = learner.outcome
+    return {
+        "job_id": job_id,
+        "position": learner.position,
+        "fields": json.dumps(learner.fields, ensure_ascii=False, separators=(",", ":")),
+        "return_code": None if outcome is None else outcome.code.value,
+        "uln": None if outcome is None else outcome.uln,
+    }
+
+
+def row_to_job_learner(row: Any) -> JobLearner:
+    outcome = None if row.return_code is None else LearnerOutcome(ReturnCode(row.return_code), row.uln)
+    return JobLearner(position=row.position, fields=json.loads(row.fields), outcome=outcome)

@@ -17,7 +17,9 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -215,6 +217,56 @@ class LearningEventRow(Base):
     under_data_challenge: Mapped[str | None] = mapped_column(String(EVENT_TEXT["under_data_challenge"]))
 
 
+class BatchJobRow(Base):
+    """A batch registration job (web service or LRB file) and its progress counters.
+
+    A worker holds a job by `claimed_by` until `lease_until`; a job whose lease ran out (its
+    worker died) is claimed again and resumes at its first learner without an outcome.
+    """
+
+    __tablename__ = "batch_jobs"
+    __table_args__ = (
+        Index("ix_batch_jobs_status_id", "status", "id"),
+        Index("ix_batch_jobs_organisation_id_id", "organisation_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(LogId, primary_key=True, autoincrement=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    username: Mapped[str] = mapped_column(String(128))
+    job_type: Mapped[str] = mapped_column(String(3))  # FUL or CHK
+    source: Mapped[str] = mapped_column(String(8))  # ws or file
+    status: Mapped[str] = mapped_column(String(16))
+    learner_count: Mapped[int] = mapped_column(Integer)
+    processed_count: Mapped[int] = mapped_column(Integer)
+    new_count: Mapped[int] = mapped_column(Integer)
+    exists_updated_count: Mapped[int] = mapped_column(Integer)
+    possible_match_count: Mapped[int] = mapped_column(Integer)
+    not_found_count: Mapped[int] = mapped_column(Integer)
+    rejected_count: Mapped[int] = mapped_column(Integer)
+    submitted_at: Mapped[datetime] = mapped_column(DateTime)  # naive UTC
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime)
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    file_reference: Mapped[str | None] = mapped_column(String(255))
+    failure: Mapped[str | None] = mapped_column(String(255))
+
+
+class BatchJobLearnerRow(Base):
+    """One learner of a job: the fields as sent (JSON) and, once processed, its outcome."""
+
+    __tablename__ = "batch_job_learners"
+
+    job_id: Mapped[int] = mapped_column(
+        LogId, ForeignKey("batch_jobs.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    fields: Mapped[str] = mapped_column(Text)
+    return_code: Mapped[str | None] = mapped_column(String(5))
+    uln: Mapped[str | None] = mapped_column(String(ULN_LENGTH))
+
+
 organisations = OrganisationRow.__table__
 users = UserRow.__table__
 learners = LearnerRow.__table__
@@ -222,3 +274,8 @@ recent_searches = RecentSearchRow.__table__
 audit_events = AuditEventRow.__table__
 learning_events = LearningEventRow.__table__
 sign_in_failures = SignInFailureRow.__table__
+batch_jobs = BatchJobRow.__table__
+batch_job_learners = BatchJobLearnerRow.__table__
+
+# Writes nothing, yet is a write: SQLite takes its write lock for it, a read-only database refuses it.
+NO_OP_WRITE = text("UPDATE organisations SET id = id WHERE 1 = 0")

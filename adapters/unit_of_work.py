@@ -12,6 +12,8 @@ from sqlalchemy import Engine, create_engine, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from lrs_ws.adapters.batch_jobs import SqlBatchJobRepository
+from lrs_ws.adapters.orm import NO_OP_WRITE
 from lrs_ws.adapters.repository import (
     SqlAuditLog,
     SqlLearnerRepository,
@@ -24,8 +26,6 @@ from lrs_ws.config import DEFAULT_DATABASE_URL  # one default, for every entry p
 from lrs_ws.services.ports import DatabaseUnavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-# Writes nothing, yet is a write: SQLite takes its write lock for it, a read-only database refuses it.
-_NO_OP_WRITE = text("UPDATE organisations SET id = id WHERE 1 = 0")
 # A PostgreSQL server that does not answer must not hold a request thread for minutes.
 POSTGRES_CONNECT_TIMEOUT_S = 5
 
@@ -186,6 +186,7 @@ class SqlUnitOfWork:
         self.audit = SqlAuditLog(self.session)
         self.events = SqlLearningEventRepository(self.session)
         self.sign_ins = SqlSignInLog(self.session)
+        self.jobs = SqlBatchJobRepository(self.session)
         return self
 
     def __exit__(self, exc_type: object, error: object, traceback: object) -> None:
@@ -216,7 +217,7 @@ class SqlUnitOfWork:
         if found != _head_revision():
             raise DatabaseUnavailable(f"the database has schema revision {found}, not {_head_revision()}: run lrs-ws db upgrade")
         try:
-            self.session.execute(_NO_OP_WRITE)
+            self.session.execute(NO_OP_WRITE)
         except exc.DBAPIError as error:  # read-only file, standby server, no write permission
             raise DatabaseUnavailable("the database does not take writes", str(error.orig).strip().splitlines()[0]) from None
 
@@ -231,7 +232,7 @@ class SqlUnitOfWork:
         if self.session.get_bind().dialect.name == "postgresql":
             self.session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
         else:
-            self.session.execute(_NO_OP_WRITE)
+            self.session.execute(NO_OP_WRITE)
 
     def commit(self) -> None:
         assert self.session is not None, "use the unit of work as a context manager"

@@ -121,7 +121,44 @@ def serve(**values) -> None:
 
         return build_server_app(settings, server, database_file=database_file)
 
-    run(app_factory, listener, server)
+    supervisor = None
+    if not values["no_worker"]:
+        from lrs_ws.worker import Supervisor, worker_arguments
+
+        supervisor = Supervisor(worker_arguments(settings, server.log_level))
+        supervisor.start()
+    try:
+        run(app_factory, listener, server)
+    finally:
+        if supervisor is not None:
+            supervisor.stop()
+
+
+# --- worker -----------------------------------------------------------------------------------
+
+
+@main.command()
+@options("database_url", "possible_match_limit", "prohibited_words", "batch_retention_days", "log_level")
+@click.option("--until-idle", is_flag=True, help="Exit once no job is waiting (scripts, tests).")
+def worker(until_idle: bool, **values) -> None:
+    """Run batch jobs (submitBatchRegistration, LRB files) until stopped (SIGTERM or Ctrl-C: after
+    the current chunk of learners). Several may run at once on PostgreSQL."""
+    import threading
+
+    from lrs_ws.bootstrap import DatabaseNotReady, build_runtime, open_database
+    from lrs_ws.server import configure_logging
+    from lrs_ws.worker import run as run_worker
+    from lrs_ws.worker import stop_on_signals
+
+    settings = Settings.from_options(values)
+    try:
+        open_database(settings.database_url).dispose()  # the schema must be there and current
+    except DatabaseNotReady as error:
+        raise click.ClickException(str(error)) from None
+    configure_logging(values["log_level"])
+    stop = threading.Event()
+    stop_on_signals(stop)
+    run_worker(build_runtime(settings), stop=stop, until_idle=until_idle)
 
 
 # --- db ---------------------------------------------------------------------------------------
@@ -248,6 +285,46 @@ def plr_import(database_url, csv_file) -> None:
     except UnicodeDecodeError as error:
         raise click.ClickException(f"nothing imported: {csv_file} is not UTF-8 text ({error.reason})") from None
     click.echo(f"Imported {summary.events} learning events for {summary.learners} learners.")
+
+
+# --- LRB batch files ----------------------------------------------------------------------------
+
+
+@main.group()
+def batch() -> None:
+    """LRB batch files: the portal's CSV and XML learner uploads."""
+
+
+@batch.command("validate")
+@click.argument("file", metavar="FILE")
+@click.option("--ukprn", default=None, help="Your organisation's UKPRN: the file's name and header must carry it.")
+def batch_validate(file, ukprn) -> None:
+    """Check an LRB file (LRB_<UKPRN>_<DDMMYYYYHHMM>.CSV or .XML) as the portal does: its name,
+    headings, header values and every learner field. Prints one line per problem (row, column,
+    reason), then a summary; exit status 1 if there is any problem."""
+    from tqdm import tqdm
+
+    from lrs_ws.adapters import lrb_files
+
+    if ukprn is not None and lrb_files.check_ukprn(ukprn):
+        raise click.BadParameter(f"{ukprn!r} is not a UKPRN (8 letters or digits)", param_hint="'--ukprn'")
+    try:
+        validation = lrb_files.validate(file, ukprn=ukprn)
+        show_progress = sys.stderr.isatty() and validation.size >= 1 << 20
+        with validation, tqdm(
+            total=validation.size, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr, leave=False, disable=not show_progress
+        ) as bar:
+            if show_progress:
+                validation.progress = lambda done: bar.update(done - bar.n)
+            for problem in validation:
+                if show_progress:
+                    bar.write(str(problem), file=sys.stdout)
+                else:
+                    click.echo(str(problem))
+    except OSError as error:
+        raise click.ClickException(f"cannot read {file}: {error.strerror or error}") from None
+    click.echo(validation.summary())
+    sys.exit(0 if validation.ok else 1)
 
 
 # --- organisations and users ----------------------------------------------------------------

@@ -152,6 +152,10 @@ OPTIONS: dict[str, Option] = {
             "--sign-in-backoff-max", "LRS_WS_SIGN_IN_BACKOFF_MAX", _Seconds(1, 3600), 60.0,
             "Longest backoff in seconds (it starts at 1 s and doubles with each further failure).",
         ),
+        Option(
+            "--batch-retention-days", "LRS_WS_BATCH_RETENTION_DAYS", click.IntRange(1, 3650), 45,
+            "Batch jobs and their output are kept this many days after submission; then WSRC0018.",
+        ),
         # How the server runs.
         Option("--host", "LRS_WS_HOST", str, "127.0.0.1", "Interface to listen on (0.0.0.0: every interface)."),
         Option("--port", "LRS_WS_PORT", click.IntRange(0, 65535), 8000, "TCP port (0: any free port)."),
@@ -185,6 +189,10 @@ OPTIONS: dict[str, Option] = {
         Option(
             "--log-level", "LRS_WS_LOG_LEVEL", click.Choice(["debug", "info", "warning", "error"], case_sensitive=False), "info",
             "Level of the timestamped log on standard error.",
+        ),
+        Option(
+            "--no-worker", "LRS_WS_NO_WORKER", None, False,
+            "Run no batch worker beside the service (run `lrs-ws worker` separately).", is_flag=True,
         ),
         Option(
             "--no-demo", "LRS_WS_NO_DEMO", None, False,
@@ -248,6 +256,7 @@ class Settings:
     max_request_bytes: int = 2 * MIB
     sign_in_failures: int = 5
     sign_in_backoff_max: float = 60.0
+    batch_retention_days: int = 45
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod

@@ -40,5 +40,9 @@ class Runtime:
         return Backoff(free_failures=self.settings.sign_in_failures, max_delay=self.settings.sign_in_backoff_max)
 
     @property
+    def batch_retention(self) -> timedelta:
+        return timedelta(days=self.settings.batch_retention_days)
+
+    @property
     def find_window(self) -> timedelta:
         return timedelta(minutes=self.settings.find_before_register_minutes)

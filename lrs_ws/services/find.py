@@ -52,13 +52,14 @@ def find_by_uln(
     uow: UnitOfWork, caller: Caller, uln: str, family_name: str, given_name: str, now: datetime
 ) -> FindResult:
     """The learner with this ULN when the names agree (exactly: WSRC0004, closely: WSRC0003)."""
-    result = _find_by_uln(uow, uln, family_name, given_name)
+    result = lookup_by_uln(uow, uln, family_name, given_name)
     audit(uow, caller, "learnerByULN", uln, result.code.value, now)
     uow.commit()
     return result
 
 
-def _find_by_uln(uow: UnitOfWork, uln: str, family_name: str, given_name: str) -> FindResult:
+def lookup_by_uln(uow: UnitOfWork, uln: str, family_name: str, given_name: str) -> FindResult:
+    """Find by ULN's answer, without the audit: the batch jobs use it too."""
     learner = uow.learners.get(uln) if is_valid_uln(uln) else None
     if learner is None:
         return FindResult(ResponseCode.NO_MATCH)
@@ -94,15 +95,20 @@ def find_by_demographics(
     A retired ULN that matches is replaced by its master (MasterSubstituted); an exact match on a
     retired ULN answers WSRC0022. FUL searches are logged for the find-before-register rule.
     """
-    candidates = uow.learners.candidates_born_on(candidate_birth_dates(search.date_of_birth))
-    outcome = match(search, candidates, possible_match_limit)
-    result = _resolve(uow, outcome.outcome, outcome.matches, {c.uln: c for c in candidates})
+    result = lookup_by_demographics(uow, search, possible_match_limit)
     if full:
         uow.searches.record(caller.organisation_id, search_key_hash(search), result.code.value, now)
     found = result.learners[0].learner.uln if result.code in EXACT_FIND_CODES else None
     audit(uow, caller, "learnerByDemographics", found, result.code.value, now)
     uow.commit()
     return result
+
+
+def lookup_by_demographics(uow: UnitOfWork, search: SearchKey, possible_match_limit: int) -> FindResult:
+    """Find by demographics' answer, without the search log and the audit (batch jobs use it too)."""
+    candidates = uow.learners.candidates_born_on(candidate_birth_dates(search.date_of_birth))
+    outcome = match(search, candidates, possible_match_limit)
+    return _resolve(uow, outcome.outcome, outcome.matches, {c.uln: c for c in candidates})
 
 
 def _resolve(

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Iterable, Protocol
 
+from lrs_ws.domain.batch import BatchJob, JobLearner, JobStatus, LearnerOutcome
 from lrs_ws.domain.learner import Learner
 from lrs_ws.domain.learning_event import LearningEvent
 from lrs_ws.domain.matching import MatchCandidate
@@ -129,6 +130,40 @@ class LearningEventRepository(Protocol):
         """Those of `ids` already taken."""
 
 
+class BatchJobRepository(Protocol):
+    """Batch jobs and their learners; a worker holds a job by a lease it renews as it goes."""
+
+    def add(self, job: BatchJob) -> int:
+        """Store a new job (its id is ignored); the new JobID: positive, increasing, unique."""
+    def add_learners(self, job_id: int, learners: Iterable[JobLearner]) -> None:
+        """Store learners of a job, in order; those with an outcome already (rows refused when the
+        file was read) count as processed."""
+    def get(self, job_id: int) -> BatchJob | None: ...
+    def claim(self, worker: str, now: datetime, lease_until: datetime) -> BatchJob | None:
+        """The oldest job waiting, or running with its lease run out, now held by `worker`
+        (PostgreSQL: FOR UPDATE SKIP LOCKED, so workers never wait for each other)."""
+    def held(self) -> list[tuple[int, str]]:
+        """Running jobs and the workers holding them."""
+    def take_over(self, job_id: int, holder: str, worker: str, lease_until: datetime) -> bool:
+        """Hold a job that `holder` held (known dead); False when it no longer held it."""
+    def hold(self, job_id: int, worker: str, lease_until: datetime) -> bool:
+        """Lock the job until this transaction ends and renew the lease; False when `worker` no
+        longer holds it (another worker took it over)."""
+    def release(self, job_id: int, worker: str) -> None:
+        """Give the job up (a worker stopping): any worker may claim it at once."""
+    def pending(self, job_id: int, limit: int) -> list[JobLearner]:
+        """The first `limit` learners without an outcome, in order."""
+    def record(self, job_id: int, outcomes: dict[int, LearnerOutcome]) -> None:
+        """Store the outcomes (by position) and add them to the job's counts."""
+    def finish(self, job_id: int, status: JobStatus, now: datetime, failure: str | None = None) -> None: ...
+    def learners(self, job_id: int, after: int = 0, limit: int = 1000) -> list[JobLearner]:
+        """Learners in order, from position `after` + 1 (pages, so output streams)."""
+    def recent(self, organisation_id: int | None, limit: int) -> list[BatchJob]:
+        """The newest jobs, of one organisation or of all."""
+    def purge(self, submitted_before: datetime) -> int:
+        """Delete jobs submitted before the time, with their learners; how many."""
+
+
 class UnitOfWork(Protocol):
     """One transaction: commit() makes every change of the use case durable, or none of them."""
 
@@ -138,6 +173,7 @@ class UnitOfWork(Protocol):
     audit: AuditLog
     events: LearningEventRepository
     sign_ins: SignInLog
+    jobs: BatchJobRepository
 
     def __enter__(self) -> "UnitOfWork": ...
     def __exit__(self, *exc: object) -> None: ...  # rolls back whatever was not committed

@@ -16,7 +16,6 @@ from lrs_ws.services.audit import record as audit
 from lrs_ws.services.ports import Caller, UnitOfWork
 
 
-
 @dataclass(frozen=True)
 class RegisterResult:
     code: ResponseCode
@@ -38,23 +37,34 @@ def register(
     details = tidy_details(details)
     validate_details(details, now.date(), prohibited_words)
     key = register_duplicate_key(details)
-    # Two registrations of one learner at once: the second waits here, then sees the first.
-    uow.lock(f"register:{search_key_hash(key)}")
+    lock_registration(uow, key)
     result = _check_register(uow, caller, key, now, find_window)
     if result is None:
-        learner = Learner(
-            **details.details(),
-            uln=new_uln(rng, uow.learners.uln_exists),
-            created_date=now.date(),
-            last_updated_date=now.date(),
-            version_number=1,
-            learner_status=LearnerStatus.ACTIVE,
-        )
-        uow.learners.add(learner)
+        learner = issue_uln(uow, details, now, rng)
         result = RegisterResult(ResponseCode.LEARNER_REGISTERED, learner.uln)
     audit(uow, caller, "registerSingleLearner", result.uln, result.code.value, now)
     uow.commit()
     return result
+
+
+def lock_registration(uow: UnitOfWork, key: SearchKey) -> None:
+    """Two registrations of one learner at once (single or batch): the second waits here until
+    the first commits, then sees it."""
+    uow.lock(f"register:{search_key_hash(key)}")
+
+
+def issue_uln(uow: UnitOfWork, details: LearnerDetails, now: datetime, rng: random.Random) -> Learner:
+    """Add the learner (tidied and validated details) to the register under a new ULN."""
+    learner = Learner(
+        **details.details(),
+        uln=new_uln(rng, uow.learners.uln_exists),
+        created_date=now.date(),
+        last_updated_date=now.date(),
+        version_number=1,
+        learner_status=LearnerStatus.ACTIVE,
+    )
+    uow.learners.add(learner)
+    return learner
 
 
 def _check_register(

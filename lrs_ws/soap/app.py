@@ -34,7 +34,7 @@ from lrs_ws.services.ports import DatabaseUnavailable
 from lrs_ws.soap import contract
 from lrs_ws.soap.faults import DOMAIN, MIAP, FaultKind
 from lrs_ws.soap.learner_service import LearnerService
-from lrs_ws.soap.namespaces import FINDMSG, REGMSG, SOAP_ENV, TEMPURI
+from lrs_ws.soap.namespaces import BATCHMSG, FINDMSG, REGMSG, SOAP_ENV, TEMPURI
 from lrs_ws.soap.r9_service import LearnerServiceR9
 
 log = logging.getLogger(__name__)
@@ -124,6 +124,8 @@ def _learner_service_endpoint(runtime: Runtime) -> Endpoint:
             f"{{{FINDMSG}}}FindLearnerByDemographics",
             f"{{{REGMSG}}}RegisterLearner",
             f"{{{REGMSG}}}UpdateLearner",
+            f"{{{BATCHMSG}}}SubmitBatch",
+            f"{{{BATCHMSG}}}GetSubmitBatchOutput",
         ),
         faults=MIAP,
     )

@@ -12,11 +12,11 @@ from spyne import ServiceBase, rpc
 
 from lrs_ws.domain.roles import Operation
 from lrs_ws.runtime import Runtime
-from lrs_ws.services import find, register, update
+from lrs_ws.services import batch, find, register, update
 from lrs_ws.services.auth import Credentials
 from lrs_ws.services.ports import Caller, UnitOfWork
 from lrs_ws.soap import calls, mapping, models
-from lrs_ws.soap.namespaces import FINDMSG, REGMSG
+from lrs_ws.soap.namespaces import BATCHMSG, FINDMSG, REGMSG
 
 T = TypeVar("T")
 
@@ -145,3 +145,42 @@ class LearnerService(ServiceBase):
             field_path="Learner/",
         )
         return models.UpdateLearnerResponse(ResponseCode=code.value)
+
+    @rpc(
+        models.SubmitBatch,
+        _returns=models.SubmitBatchResponse,
+        _body_style="bare",
+        _operation_name="submitBatchRegistration",
+        _in_message_name=f"{{{BATCHMSG}}}SubmitBatch",
+        _out_message_name=f"{{{BATCHMSG}}}SubmitBatchResponse",
+    )
+    def submitBatchRegistration(ctx, request):
+        learners = mapping.batch_learners_from_body(ctx.in_body_doc)
+        code, job_id = _call(
+            ctx,
+            Operation.BATCH,
+            request,
+            lambda uow, caller, rt: batch.submit_from_web_service(
+                uow, caller, request.JobType, int(request.LearnerRecordCount), learners, now=rt.clock()
+            ),
+        )
+        return models.SubmitBatchResponse(ResponseCode=code.value, JobID=job_id)
+
+    @rpc(
+        models.GetSubmitBatchOutput,
+        _returns=models.GetSubmitBatchOutputResponse,
+        _body_style="bare",
+        _operation_name="getBatchRegistrationOutput",
+        _in_message_name=f"{{{BATCHMSG}}}GetSubmitBatchOutput",
+        _out_message_name=f"{{{BATCHMSG}}}GetSubmitBatchOutputResponse",
+    )
+    def getBatchRegistrationOutput(ctx, request):
+        output = _call(
+            ctx,
+            Operation.BATCH,
+            request,
+            lambda uow, caller, rt: batch.web_service_output(
+                uow, caller, int(request.JobID), now=rt.clock(), retention=rt.batch_retention
+            ),
+        )
+        return mapping.batch_output_to_wire(output)

@@ -1,14 +1,21 @@
 """Wire objects <-> domain objects, in one place (wire names: lrs_ws.domain.learner.WIRE_NAMES)."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
+from lxml import etree
+
+from lrs_ws.domain.batch import BATCH_FIELDS, BatchLearnerFields, Count, JobLearner, output_fields
+from lrs_ws.domain.codes import ResponseCode
 from lrs_ws.domain.errors import InvalidField
 from lrs_ws.domain.learner import DATE_FIELDS, DETAIL_FIELDS, WIRE_NAMES, LearnerDetails, wire_name
 from lrs_ws.domain.matching import SearchKey
+from lrs_ws.services.batch import JobOutput
 from lrs_ws.services.find import FoundLearner
 from lrs_ws.soap import models
 
+_LONDON = ZoneInfo("Europe/London")
 _MANDATORY_DEFAULTS = {"verification_type": "0", "ability_to_share": "0"}
 
 
@@ -82,3 +89,41 @@ def echo_search(request: object, response: models.FindLearnerResponse) -> None:
         value = getattr(request, name, None)
         if value:
             setattr(response, name, value)
+
+
+def batch_learners_from_body(body: etree._Element) -> list[BatchLearnerFields]:
+    """Each `Learner` of a SubmitBatch as sent: element name -> text ('' when empty), absent
+    elements left out. Read from the validated document, which keeps absent and empty apart."""
+    return [
+        {child.tag: child.text or "" for child in learner if isinstance(child.tag, str)}
+        for learner in body.iterfind("Learner")
+    ]
+
+
+def _date_time(moment: datetime | None) -> str | None:
+    """MIAPDateTime, UK local time."""
+    return None if moment is None else moment.astimezone(_LONDON).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def output_learner_to_wire(learner: JobLearner) -> models.OutputBatchLearner:
+    """The learner as sent, its ULN replaced by the one found or issued (empty when none
+    applies), and its return code as the web service gives it (RC013 is RC011 here)."""
+    fields = output_fields(learner)
+    values = {name: fields[name] for name in BATCH_FIELDS if name in fields}
+    return models.OutputBatchLearner(ReturnCode=learner.outcome.code.for_web_service().value, **values)
+
+
+def batch_output_to_wire(output: JobOutput) -> models.GetSubmitBatchOutputResponse:
+    response = models.GetSubmitBatchOutputResponse(ResponseCode=output.code.value)
+    job = output.job
+    if job is None:
+        return response
+    response.JobStatus = job.status.value
+    response.JobStartedDateTime = _date_time(job.started_at)
+    if job.finished:
+        response.JobFinishedDateTime = _date_time(job.finished_at)
+    if output.code is ResponseCode.BATCH_FINISHED:
+        for count in Count:
+            setattr(response, count.value, job.counts.get(count, 0))
+        response.Learner = [output_learner_to_wire(learner) for learner in output.learners]
+    return response

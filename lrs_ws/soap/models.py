@@ -6,9 +6,10 @@ validation before spyne sees a request, so every leaf is a plain string here.
 """
 from __future__ import annotations
 
-from spyne import ComplexModel, Integer, Unicode
+from spyne import ComplexModel, Integer, Integer64, Unicode
 
-from lrs_ws.soap.namespaces import FINDMSG, LEARNER, REGMSG
+from lrs_ws.domain.batch import BATCH_FIELDS
+from lrs_ws.soap.namespaces import BATCHMSG, FINDMSG, LEARNER, REGMSG
 
 _UNQUALIFIED = ""
 
@@ -104,3 +105,50 @@ class RegisterLearnerResponse(ComplexModel):
 class UpdateLearnerResponse(ComplexModel):
     __namespace__ = REGMSG
     _type_info = _fields("ResponseCode")
+
+
+class BatchLearner(ComplexModel):
+    """A learner of a batch (MIAP `BatchLearner`: not the LearnerToRegister order)."""
+
+    __namespace__ = LEARNER
+    _type_info = _fields(" ".join(BATCH_FIELDS))
+
+
+class OutputBatchLearner(ComplexModel):
+    __namespace__ = LEARNER
+    _type_info = [*_fields(" ".join(BATCH_FIELDS)), *_fields("ReturnCode", min_occurs=1)]
+
+
+class SubmitBatch(ComplexModel):
+    __namespace__ = BATCHMSG
+    _type_info = [
+        *_fields(CREDENTIALS + " JobType"),
+        ("LearnerRecordCount", Integer.customize(sub_ns=_UNQUALIFIED, min_occurs=1)),
+        ("Learner", BatchLearner.customize(sub_ns=_UNQUALIFIED, max_occurs="unbounded")),
+    ]
+
+
+class SubmitBatchResponse(ComplexModel):
+    __namespace__ = BATCHMSG
+    _type_info = [*_fields("ResponseCode", min_occurs=1), ("JobID", Integer64.customize(sub_ns=_UNQUALIFIED, min_occurs=1))]
+
+
+class GetSubmitBatchOutput(ComplexModel):
+    __namespace__ = BATCHMSG
+    _type_info = [*_fields(CREDENTIALS), ("JobID", Integer64.customize(sub_ns=_UNQUALIFIED, min_occurs=1))]
+
+
+_COUNT = Integer.customize(sub_ns=_UNQUALIFIED)
+
+
+class GetSubmitBatchOutputResponse(ComplexModel):
+    __namespace__ = BATCHMSG
+    _type_info = [
+        *_fields("ResponseCode JobStatus", min_occurs=0),
+        *[(name, _COUNT) for name in (
+            "NewLearnersCount ExistsUpdatedLearnersCount PossibleMatchLearnersCount "
+            "LearnersNotFoundCount RejectedLearnersCount"
+        ).split()],
+        *_fields("JobStartedDateTime JobFinishedDateTime"),
+        ("Learner", OutputBatchLearner.customize(sub_ns=_UNQUALIFIED, max_occurs="unbounded")),
+    ]

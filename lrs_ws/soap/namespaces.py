@@ -8,6 +8,7 @@ TEMPURI = "http://tempuri.org/"
 LEARNER = "http://api.lrs.miap.gov.uk/learner"
 FINDMSG = "http://api.lrs.miap.gov.uk/findmsg"
 REGMSG = "http://api.lrs.miap.gov.uk/regmsg"
+BATCHMSG = "http://api.lrs.miap.gov.uk/batchmsg"
 EXCEPTIONS = "http://api.lrs.miap.gov.uk/exceptions"
 
 # Learning records (/LearnerServiceR9.svc): wrappers and parameters in TEMPURI

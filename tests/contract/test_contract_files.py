@@ -15,7 +15,7 @@ from zeep.transports import Transport
 import lrs_ws.wsdl
 import lrs_ws.xsd
 from lrs_ws.soap import contract
-from lrs_ws.soap.namespaces import EXCEPTIONS, FINDMSG, LEARNER, REGMSG
+from lrs_ws.soap.namespaces import BATCHMSG, EXCEPTIONS, FINDMSG, LEARNER, REGMSG
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 XS = "http://www.w3.org/2001/XMLSchema"
@@ -27,6 +27,8 @@ OPERATIONS = {
     "learnerByDemographics": ("FindLearnerByDemographics", "FindLearnerResponse"),
     "registerSingleLearner": ("RegisterLearner", "RegisterLearnerResponse"),
     "updateSingleLearner": ("UpdateLearner", "UpdateLearnerResponse"),
+    "submitBatchRegistration": ("SubmitBatch", "SubmitBatchResponse"),
+    "getBatchRegistrationOutput": ("GetSubmitBatchOutput", "GetSubmitBatchOutputResponse"),
 }
 PASSWORD = "Tr0ub4dor.3xampl"  # 16 characters
 
@@ -237,7 +239,7 @@ def zeep_client() -> zeep.Client:
     return zeep.Client(wsdl=str(contract.wsdl_path()), transport=OfflineTransport())
 
 
-def test_wsdl_loads_in_zeep_offline_with_the_four_operations(zeep_client):
+def test_wsdl_loads_in_zeep_offline_with_its_operations(zeep_client):
     binding = zeep_client.wsdl.bindings[BINDING]
     assert set(binding._operations) == set(OPERATIONS)
     for name, (request, response) in OPERATIONS.items():
@@ -259,6 +261,7 @@ def test_wsdl_imports_our_schemas_by_relative_location():
         "../xsd/exceptions.xsd",
         "../xsd/find-messages.xsd",
         "../xsd/registration-messages.xsd",
+        "../xsd/batch-messages.xsd",
     }
 
 
@@ -277,6 +280,11 @@ def test_what_a_client_of_our_wsdl_sends_validates(zeep_client, operation):
         ),
         "registerSingleLearner": dict(**credentials, Learner=learner),
         "updateSingleLearner": dict(**credentials, Learner=dict(learner, ULN="9990000013", VersionNumber=1)),
+        "submitBatchRegistration": dict(
+            **credentials, JobType="FUL", LearnerRecordCount=2,
+            Learner=[dict(learner, ULN="", MISIdentifier="S1"), dict(learner, GivenName="Bo")],
+        ),
+        "getBatchRegistrationOutput": dict(**credentials, JobID=12),
     }[operation]
     message = zeep_client.create_message(zeep_client.service, operation, **arguments)
     request = message.find(f"{{{SOAP_ENV}}}Body")[0]
@@ -292,7 +300,7 @@ def test_single_wsdl_inlines_every_schema_and_carries_the_address(tmp_path):
     assert not [el for el in root.iter(f"{{{XS}}}import", f"{{{XS}}}include") if el.get("schemaLocation")]
     schemas = root.findall(f"{{{WSDL}}}types/{{{XS}}}schema")
     assert {s.get("targetNamespace") for s in schemas} == {
-        LEARNER, FINDMSG, REGMSG, EXCEPTIONS,
+        LEARNER, FINDMSG, REGMSG, BATCHMSG, EXCEPTIONS,
     }
     addresses = [a.get("location") for a in root.iter(f"{{{SOAP_BINDING}}}address")]
     assert addresses == [url]

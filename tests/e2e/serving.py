@@ -25,7 +25,7 @@ from typing import Iterator
 import requests
 from lxml import etree
 
-from lrs_ws.soap.namespaces import EXCEPTIONS, FINDMSG, QCF_FAULTS, QCF_INTERFACE, REGMSG, SOAP_ENV, TEMPURI, XSI
+from lrs_ws.soap.namespaces import BATCHMSG, EXCEPTIONS, FINDMSG, QCF_FAULTS, QCF_INTERFACE, REGMSG, SOAP_ENV, TEMPURI, XSI
 from tests.conftest import DEMO
 
 ORG = DEMO["organisation"]
@@ -142,8 +142,15 @@ class Served:
         return response.status_code, response.json()
 
     def worker_pids(self) -> set[int]:
-        """The worker processes: the children of the serve process."""
-        return children(self.process.pid)
+        """The server's worker processes: the children of the serve process but its batch worker."""
+        return {pid for pid in children(self.process.pid) if not is_batch_worker(pid)}
+
+    def batch_worker_pid(self, timeout: float = 30.0) -> int:
+        """The batch worker that serve runs beside the server workers."""
+        return eventually(
+            lambda: next((pid for pid in children(self.process.pid) if is_batch_worker(pid)), None),
+            timeout, what="a batch worker process",
+        )
 
     def wait_for_workers(self, count: int, *, not_in: set[int] = frozenset(), timeout: float = 30.0) -> set[int]:
         """Wait until `count` workers run, none of them in `not_in`; their pids."""
@@ -157,12 +164,23 @@ class Served:
         raise AssertionError(f"no {count} new workers within {timeout} s (have {self.worker_pids()}):\n{self.log()}")
 
 
-def children(pid: int) -> set[int]:
+def is_batch_worker(pid: int) -> bool:
     try:
-        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+        arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except FileNotFoundError:
-        return set()
-    return {int(child) for child in text.split()}
+        return False
+    return arguments[1:4] == [b"-m", b"lrs_ws", b"worker"]
+
+
+def children(pid: int) -> set[int]:
+    """The child processes of `pid`, whichever of its threads started them."""
+    found: set[int] = set()
+    for listing in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            found.update(int(child) for child in listing.read_text().split())
+        except FileNotFoundError:  # the thread ended
+            continue
+    return found
 
 
 def start(
@@ -308,6 +326,29 @@ def learning_events(uln: str = AMELIA["ULN"], given: str = AMELIA["GivenName"], 
         f"<uln>{uln}</uln><givenName>{given}</givenName><familyName>{family}</familyName>"
         f'<dateOfBirth i:nil="true" xmlns:i="{XSI}"/><gender i:nil="true" xmlns:i="{XSI}"/><getType>FULL</getType>'
         f"</GetLearnerLearningEvents></s:Body></s:Envelope>"
+    )
+
+
+def submit_batch(learners: list[dict], job_type: str = "FUL", count: int | None = None, user: str = "batch") -> str:
+    """submitBatchRegistration; each learner's fields are written in BatchLearner order."""
+    from lrs_ws.domain.batch import BATCH_FIELDS
+
+    body = "".join(
+        "<Learner>" + "".join(f"<{name}>{learner[name]}</{name}>" for name in BATCH_FIELDS if name in learner) + "</Learner>"
+        for learner in learners
+    )
+    return (
+        f'<soapenv:Envelope xmlns:soapenv="{SOAP_ENV}"><soapenv:Body><b:SubmitBatch xmlns:b="{BATCHMSG}">'
+        f"{_credentials(user)}<JobType>{job_type}</JobType>"
+        f"<LearnerRecordCount>{len(learners) if count is None else count}</LearnerRecordCount>{body}"
+        f"</b:SubmitBatch></soapenv:Body></soapenv:Envelope>"
+    )
+
+
+def batch_output(job_id: int, user: str = "batch") -> str:
+    return (
+        f'<soapenv:Envelope xmlns:soapenv="{SOAP_ENV}"><soapenv:Body><b:GetSubmitBatchOutput xmlns:b="{BATCHMSG}">'
+        f"{_credentials(user)}<JobID>{job_id}</JobID></b:GetSubmitBatchOutput></soapenv:Body></soapenv:Envelope>"
     )
 
 

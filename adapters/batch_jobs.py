@@ -1,0 +1,196 @@
+"""SQLAlchemy implementation of the batch job port: jobs, their learners, claims and leases.
+
+Claiming is the one place where the two databases differ. PostgreSQL: `FOR UPDATE SKIP LOCKED`
+picks a job no other worker is holding, without waiting; a worker holds its job's row locked for
+each chunk of learners (`hold`), so a claimer never takes a job over mid-chunk. SQLite has one
+writer at a time: a no-op write first takes the database lock, so the read that follows cannot
+be overtaken by another worker's claim.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Iterable
+
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from lrs_ws.adapters import mapping
+from lrs_ws.adapters.orm import NO_OP_WRITE, batch_job_learners, batch_jobs
+from lrs_ws.domain.batch import BatchJob, JobLearner, JobStatus, LearnerOutcome
+
+_INSERT_CHUNK = 1000
+_WAITING = (JobStatus.SUBMITTED.value, JobStatus.RUNNING.value)
+
+
+class SqlBatchJobRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    @property
+    def _postgres(self) -> bool:
+        return self.session.get_bind().dialect.name == "postgresql"
+
+    def add(self, job: BatchJob) -> int:
+        result = self.session.execute(insert(batch_jobs).values(**mapping.job_to_row(job)).returning(batch_jobs.c.id))
+        return int(result.scalar_one())
+
+    def add_learners(self, job_id: int, learners: Iterable[JobLearner]) -> None:
+        rows: list[dict] = []
+        processed: dict[str, int] = {}
+        for learner in learners:
+            rows.append(mapping.job_learner_to_row(job_id, learner))
+            if learner.outcome is not None:
+                column = mapping.COUNT_COLUMNS[learner.outcome.code.count]
+                processed[column] = processed.get(column, 0) + 1
+            if len(rows) >= _INSERT_CHUNK:
+                self.session.execute(insert(batch_job_learners), rows)
+                rows = []
+        if rows:
+            self.session.execute(insert(batch_job_learners), rows)
+        if processed:
+            self._add_counts(job_id, processed)
+
+    def _add_counts(self, job_id: int, by_column: dict[str, int]) -> None:
+        values = {column: batch_jobs.c[column] + n for column, n in by_column.items()}
+        values["processed_count"] = batch_jobs.c.processed_count + sum(by_column.values())
+        self.session.execute(update(batch_jobs).where(batch_jobs.c.id == job_id).values(**values))
+
+    def get(self, job_id: int) -> BatchJob | None:
+        row = self.session.execute(select(batch_jobs).where(batch_jobs.c.id == job_id)).mappings().first()
+        return None if row is None else mapping.row_to_job(row)
+
+    def claim(self, worker: str, now: datetime, lease_until: datetime) -> BatchJob | None:
+        now_utc = mapping.to_naive_utc(now)
+        query = (
+            select(batch_jobs.c.id)
+            .where(
+                batch_jobs.c.status.in_(_WAITING),
+                or_(
+                    batch_jobs.c.lease_until.is_(None),
+                    batch_jobs.c.lease_until < now_utc,
+                    batch_jobs.c.claimed_by == worker,  # its own, after an outage
+                ),
+            )
+            .order_by(batch_jobs.c.id)
+            .limit(1)
+        )
+        if self._postgres:
+            query = query.with_for_update(skip_locked=True)
+        else:
+            self.session.execute(NO_OP_WRITE)
+        job_id = self.session.execute(query).scalar()
+        if job_id is None:
+            return None
+        self.session.execute(
+            update(batch_jobs)
+            .where(batch_jobs.c.id == job_id)
+            .values(
+                status=JobStatus.RUNNING.value,
+                claimed_by=worker,
+                lease_until=mapping.to_naive_utc(lease_until),
+                started_at=func.coalesce(batch_jobs.c.started_at, now_utc),
+            )
+        )
+        return self.get(job_id)
+
+    def held(self) -> list[tuple[int, str]]:
+        query = select(batch_jobs.c.id, batch_jobs.c.claimed_by).where(
+            batch_jobs.c.status == JobStatus.RUNNING.value, batch_jobs.c.claimed_by.is_not(None)
+        )
+        return [(job_id, holder) for job_id, holder in self.session.execute(query.order_by(batch_jobs.c.id))]
+
+    def take_over(self, job_id: int, holder: str, worker: str, lease_until: datetime) -> bool:
+        statement = (
+            update(batch_jobs)
+            .where(batch_jobs.c.id == job_id, batch_jobs.c.claimed_by == holder)
+            .values(claimed_by=worker, lease_until=mapping.to_naive_utc(lease_until))
+        )
+        return self.session.execute(statement).rowcount == 1
+
+    def hold(self, job_id: int, worker: str, lease_until: datetime) -> bool:
+        query = select(batch_jobs.c.claimed_by).where(batch_jobs.c.id == job_id)
+        if self._postgres:
+            query = query.with_for_update()
+        else:
+            self.session.execute(NO_OP_WRITE)
+        if self.session.execute(query).scalar() != worker:
+            return False
+        self.session.execute(
+            update(batch_jobs).where(batch_jobs.c.id == job_id).values(lease_until=mapping.to_naive_utc(lease_until))
+        )
+        return True
+
+    def release(self, job_id: int, worker: str) -> None:
+        self.session.execute(
+            update(batch_jobs)
+            .where(batch_jobs.c.id == job_id, batch_jobs.c.claimed_by == worker)
+            .values(claimed_by=None, lease_until=None)
+        )
+
+    def pending(self, job_id: int, limit: int) -> list[JobLearner]:
+        query = (
+            select(batch_job_learners)
+            .where(batch_job_learners.c.job_id == job_id, batch_job_learners.c.return_code.is_(None))
+            .order_by(batch_job_learners.c.position)
+            .limit(limit)
+        )
+        return [mapping.row_to_job_learner(row) for row in self.session.execute(query)]
+
+    def record(self, job_id: int, outcomes: dict[int, LearnerOutcome]) -> None:
+        if not outcomes:
+            return
+        statement = (
+            update(batch_job_learners)
+            .where(
+                batch_job_learners.c.job_id == bindparam("b_job_id"),
+                batch_job_learners.c.position == bindparam("b_position"),
+            )
+            .values(return_code=bindparam("b_code"), uln=bindparam("b_uln"))
+        )
+        self.session.connection().execute(
+            statement,
+            [
+                {"b_job_id": job_id, "b_position": position, "b_code": outcome.code.value, "b_uln": outcome.uln}
+                for position, outcome in outcomes.items()
+            ],
+        )
+        by_column: dict[str, int] = {}
+        for outcome in outcomes.values():
+            column = mapping.COUNT_COLUMNS[outcome.code.count]
+            by_column[column] = by_column.get(column, 0) + 1
+        self._add_counts(job_id, by_column)
+
+    def finish(self, job_id: int, status: JobStatus, now: datetime, failure: str | None = None) -> None:
+        self.session.execute(
+            update(batch_jobs)
+            .where(batch_jobs.c.id == job_id)
+            .values(
+                status=status.value,
+                finished_at=mapping.to_naive_utc(now),
+                claimed_by=None,
+                lease_until=None,
+                failure=None if failure is None else failure[:255],
+            )
+        )
+
+    def learners(self, job_id: int, after: int = 0, limit: int = 1000) -> list[JobLearner]:
+        query = (
+            select(batch_job_learners)
+            .where(batch_job_learners.c.job_id == job_id, batch_job_learners.c.position > after)
+            .order_by(batch_job_learners.c.position)
+            .limit(limit)
+        )
+        return [mapping.row_to_job_learner(row) for row in self.session.execute(query)]
+
+    def recent(self, organisation_id: int | None, limit: int) -> list[BatchJob]:
+        query = select(batch_jobs).order_by(batch_jobs.c.id.desc()).limit(limit)
+        if organisation_id is not None:
+            query = query.where(batch_jobs.c.organisation_id == organisation_id)
+        return [mapping.row_to_job(row) for row in self.session.execute(query).mappings()]
+
+    def purge(self, submitted_before: datetime) -> int:
+        old = select(batch_jobs.c.id).where(batch_jobs.c.submitted_at < mapping.to_naive_utc(submitted_before))
+        # Learners first: SQLite enforces the cascade only with foreign keys on (they are), but
+        # deleting them explicitly keeps the two databases alike.
+        self.session.execute(delete(batch_job_learners).where(batch_job_learners.c.job_id.in_(old)))
+        return self.session.execute(delete(batch_jobs).where(and_(batch_jobs.c.id.in_(old)))).rowcount

@@ -1,0 +1,190 @@
+"""Batch registration: the batch learner's fields, job types and states, per-learner return codes.
+
+A batch learner (MIAP `BatchLearner`) is kept as sent: a dict from wire name to text, the
+elements that were absent left out. The per-learner `ReturnCode` values RC001-RC013 are public
+only as ranges and three meanings; the table below is our reading (docs/our-readings.md).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+
+from lrs_ws.domain.learner import FIELD_NAMES
+
+# The MIAP BatchLearner fields in wire order; not the LearnerToRegister order.
+BATCH_FIELDS: tuple[str, ...] = (
+    "ULN",
+    "MISIdentifier",
+    "Title",
+    "GivenName",
+    "PreferredGivenName",
+    "MiddleOtherName",
+    "FamilyName",
+    "PreviousFamilyName",
+    "FamilyNameAtAge16",
+    "SchoolAtAge16",
+    "LastKnownAddressLine1",
+    "LastKnownAddressLine2",
+    "LastKnownAddressTown",
+    "LastKnownAddressCountyOrCity",
+    "LastKnownPostCode",
+    "DateOfAddressCapture",
+    "DateOfBirth",
+    "PlaceOfBirth",
+    "EmailAddress",
+    "Gender",
+    "Nationality",
+    "ScottishCandidateNumber",
+    "AbilityToShare",
+    "VerificationType",
+    "OtherVerificationDescription",
+    "Notes",
+)
+
+# Batch fields that are learner details (all but ULN and MISIdentifier), wire name -> field name.
+BATCH_DETAIL_FIELDS: dict[str, str] = {wire: FIELD_NAMES[wire] for wire in BATCH_FIELDS[2:]}
+
+MAX_WEB_SERVICE_LEARNERS = 200  # MIAPLearnerRecordCount; LRB files are not bound by it
+
+BatchLearnerFields = dict[str, str]  # wire name -> text as sent; absent elements left out
+
+
+class JobType(str, Enum):
+    FULL = "FUL"  # find, then register or update
+    CHECK = "CHK"  # find only; nothing is written
+
+
+class JobSource(str, Enum):
+    WEB_SERVICE = "ws"  # submitBatchRegistration
+    FILE = "file"  # an LRB file submitted from the command line
+
+
+class JobStatus(str, Enum):
+    """`JobStatus` on the wire (our reading of the values)."""
+
+    SUBMITTED = "Submitted"
+    RUNNING = "Running"
+    COMPLETED = "Completed"
+    FAILED = "Failed"
+
+
+class Count(str, Enum):
+    """The five output counts; every learner falls into exactly one."""
+
+    NEW = "NewLearnersCount"
+    EXISTS_UPDATED = "ExistsUpdatedLearnersCount"
+    POSSIBLE_MATCH = "PossibleMatchLearnersCount"
+    NOT_FOUND = "LearnersNotFoundCount"
+    REJECTED = "RejectedLearnersCount"
+
+
+class ReturnCode(str, Enum):
+    """Per-learner outcomes (our reading; see docs/our-readings.md)."""
+
+    ULN_CONFIRMED = "RC001"  # ULN given, learner found, details agree, nothing changed
+    MATCHED = "RC002"  # no ULN given; exactly one learner matched the five key fields
+    CREATED = "RC003"  # no ULN given, no match: registered for a new ULN
+    MASTER_RETURNED = "RC004"  # the ULN given or matched is retired: its master is returned
+    UPDATED = "RC005"  # ULN given, learner found, details updated (at most one key field)
+    INSUFFICIENT_DATA = "RC006"  # no match, and too little to register
+    POSSIBLE_MATCHES = "RC007"  # possible matches; nothing created
+    TOO_MANY_MATCHES = "RC008"
+    ULN_NOT_FOUND = "RC009"  # ULN given fails its check digit or is not on the register
+    DETAILS_DISAGREE = "RC010"  # ULN given exists, but names disagree or 2+ key fields differ
+    INVALID = "RC011"  # incorrect format or a rule failure
+    NOT_FOUND = "RC012"  # CHK only: no match, nothing registered
+    AGE_OUT_OF_RANGE = "RC013"  # portal files only; the web service says RC011
+
+    @property
+    def count(self) -> Count:
+        return _COUNTS[self]
+
+    def for_web_service(self) -> "ReturnCode":
+        """The LRS kept RC013 out of the web service (2018): its callers get RC011."""
+        return ReturnCode.INVALID if self is ReturnCode.AGE_OUT_OF_RANGE else self
+
+    @property
+    def identifies_learner(self) -> bool:
+        """The output carries a ULN (found or issued) only for these."""
+        return self in _IDENTIFYING
+
+
+_COUNTS: dict[ReturnCode, Count] = {
+    ReturnCode.ULN_CONFIRMED: Count.EXISTS_UPDATED,
+    ReturnCode.MATCHED: Count.EXISTS_UPDATED,
+    ReturnCode.CREATED: Count.NEW,
+    ReturnCode.MASTER_RETURNED: Count.EXISTS_UPDATED,
+    ReturnCode.UPDATED: Count.EXISTS_UPDATED,
+    ReturnCode.INSUFFICIENT_DATA: Count.REJECTED,
+    ReturnCode.POSSIBLE_MATCHES: Count.POSSIBLE_MATCH,
+    ReturnCode.TOO_MANY_MATCHES: Count.REJECTED,
+    ReturnCode.ULN_NOT_FOUND: Count.NOT_FOUND,
+    ReturnCode.DETAILS_DISAGREE: Count.REJECTED,
+    ReturnCode.INVALID: Count.REJECTED,
+    ReturnCode.NOT_FOUND: Count.NOT_FOUND,
+    ReturnCode.AGE_OUT_OF_RANGE: Count.REJECTED,
+}
+
+_IDENTIFYING = frozenset(
+    {
+        ReturnCode.ULN_CONFIRMED,
+        ReturnCode.MATCHED,
+        ReturnCode.CREATED,
+        ReturnCode.MASTER_RETURNED,
+        ReturnCode.UPDATED,
+    }
+)
+
+
+@dataclass
+class BatchJob:
+    """A batch registration job and its progress; its learners are kept beside it, in order."""
+
+    id: int
+    organisation_id: int
+    username: str
+    job_type: JobType
+    source: JobSource
+    status: JobStatus
+    learner_count: int
+    processed_count: int
+    counts: dict[Count, int]
+    submitted_at: datetime  # aware UTC
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    file_name: str | None = None  # LRB files: the name of the file submitted
+    file_reference: str | None = None  # LRB files: the header's FileName
+    failure: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (JobStatus.COMPLETED, JobStatus.FAILED)
+
+
+@dataclass(frozen=True)
+class LearnerOutcome:
+    """What a job did with one learner: its return code and the ULN found or issued."""
+
+    code: ReturnCode
+    uln: str | None = None
+
+
+@dataclass(frozen=True)
+class JobLearner:
+    """One learner of a job, as sent, and (once processed) its outcome."""
+
+    position: int  # 1-based, the order sent
+    fields: BatchLearnerFields
+    outcome: LearnerOutcome | None = None
+
+
+def output_fields(learner: JobLearner) -> BatchLearnerFields:
+    """A processed learner as the output gives it: the fields as sent, but `ULN` is the ULN
+    confirmed, matched or issued (the master of a retired one), empty when none applies."""
+    outcome = learner.outcome
+    if outcome is None:
+        raise ValueError(f"learner {learner.position} has no outcome yet")
+    fields = dict(learner.fields)
+    fields["ULN"] = outcome.uln if outcome.code.identifies_learner and outcome.uln else ""
+    return fields

@@ -1,0 +1,422 @@
+"""Batch registration: submit a job, run it learner by learner, read its output.
+
+One job machinery for the web service (`submitBatchRegistration`) and for LRB files. Each
+learner goes through the same code as the single operations: find by ULN's and by demographics'
+lookups, the learner rules, registration's ULN issue and lock, update's change rules. Only the
+answer differs: a per-learner ReturnCode (lrs_ws.domain.batch) instead of a response code.
+"""
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Callable, Iterable, Iterator
+
+from lrs_ws.domain.batch import (
+    BATCH_DETAIL_FIELDS,
+    BatchJob,
+    BatchLearnerFields,
+    JobLearner,
+    JobSource,
+    JobStatus,
+    JobType,
+    LearnerOutcome,
+    ReturnCode,
+    output_fields,
+)
+from lrs_ws.domain.codes import ResponseCode
+from lrs_ws.domain.errors import InvalidField
+from lrs_ws.domain.learner import DATE_FIELDS, LearnerDetails
+from lrs_ws.domain.matching import SearchKey
+from lrs_ws.domain.roles import Operation, may
+from lrs_ws.domain.rules import (
+    MAX_AGE,
+    MIN_AGE,
+    ability_to_share_change_allowed,
+    age_on,
+    apply_update,
+    tidy,
+    tidy_details,
+    validate_details,
+)
+from lrs_ws.domain.uln import is_valid_uln
+from lrs_ws.services import find
+from lrs_ws.services.audit import record as audit
+from lrs_ws.services.ports import Caller, DatabaseUnavailable, UnitOfWork
+from lrs_ws.services.register import issue_uln, lock_registration
+
+log = logging.getLogger(__name__)
+
+# The five key fields: a learner found by ULN may have at most one of them changed by a batch
+# (user guide, Appendix C: "one mandatory field can be updated per file").
+KEY_FIELDS = ("given_name", "family_name", "date_of_birth", "gender", "last_known_post_code")
+_UPDATE_ATTEMPTS = 3  # a concurrent single update between our read and write: read again
+
+
+@dataclass(frozen=True)
+class BatchRules:
+    prohibited_words: tuple[str, ...]
+    possible_match_limit: int
+    rng: random.Random
+
+
+# --------------------------------------------------------------------------- one learner
+
+
+def process_learner(
+    uow: UnitOfWork, job_type: JobType, sent: BatchLearnerFields, *, now: datetime, rules: BatchRules
+) -> LearnerOutcome:
+    """What a job does with one learner (our reading of RC001-RC013, docs/our-readings.md).
+
+    Writes (FUL only) go into `uow` uncommitted: the caller commits them with the outcome.
+    """
+    try:
+        details = _details(sent)
+    except InvalidField:
+        return LearnerOutcome(ReturnCode.INVALID)
+    born = details.get("date_of_birth")
+    if isinstance(born, date) and not MIN_AGE <= age_on(born, now.date()) <= MAX_AGE:
+        return LearnerOutcome(ReturnCode.AGE_OUT_OF_RANGE)
+    uln = (sent.get("ULN") or "").strip()
+    if uln:
+        return _with_uln(uow, job_type, uln, details, now, rules)
+    return _without_uln(uow, job_type, details, now, rules)
+
+
+def _details(sent: BatchLearnerFields) -> dict[str, object]:
+    """The learner details sent (blank ones left out), tidied as they are stored; InvalidField
+    for a date the calendar does not have."""
+    details: dict[str, object] = {}
+    for wire, field in BATCH_DETAIL_FIELDS.items():
+        text = sent.get(wire)
+        if text is None or not text.strip():
+            continue
+        if field in DATE_FIELDS:
+            try:
+                details[field] = date.fromisoformat(text.strip())
+            except ValueError:
+                raise InvalidField(wire, f"'{text}' is not a real calendar date") from None
+        else:
+            details[field] = tidy(field, text)
+    return details
+
+
+def _with_uln(
+    uow: UnitOfWork, job_type: JobType, uln: str, details: dict[str, object], now: datetime, rules: BatchRules
+) -> LearnerOutcome:
+    if not is_valid_uln(uln) or not uow.learners.uln_exists(uln):
+        return LearnerOutcome(ReturnCode.ULN_NOT_FOUND)
+    for _ in range(_UPDATE_ATTEMPTS):
+        found = find.lookup_by_uln(uow, uln, str(details.get("family_name", "")), str(details.get("given_name", "")))
+        if found.code is ResponseCode.NO_MATCH:
+            return LearnerOutcome(ReturnCode.DETAILS_DISAGREE)
+        current = found.learners[0].learner
+        if found.code is ResponseCode.MASTER_SUBSTITUTED:
+            return LearnerOutcome(ReturnCode.MASTER_RETURNED, current.uln)
+        try:
+            updated, changed = apply_update(current, details, now.date())
+        except InvalidField:
+            return LearnerOutcome(ReturnCode.INVALID)
+        if sum(field in KEY_FIELDS for field in changed) > 1:
+            return LearnerOutcome(ReturnCode.DETAILS_DISAGREE)
+        if not changed or job_type is JobType.CHECK:
+            return LearnerOutcome(ReturnCode.ULN_CONFIRMED, current.uln)
+        share = details.get("ability_to_share")
+        if share is not None and not ability_to_share_change_allowed(current.ability_to_share, str(share)):
+            return LearnerOutcome(ReturnCode.INVALID)
+        try:
+            validate_details(updated, now.date(), rules.prohibited_words, changed=changed)
+        except InvalidField:
+            return LearnerOutcome(ReturnCode.INVALID)
+        if uow.learners.update(updated, expected_version=current.version_number):
+            return LearnerOutcome(ReturnCode.UPDATED, current.uln)
+    raise RuntimeError(f"ULN {uln} kept changing under the batch update")
+
+
+def _without_uln(
+    uow: UnitOfWork, job_type: JobType, details: dict[str, object], now: datetime, rules: BatchRules
+) -> LearnerOutcome:
+    born = details.get("date_of_birth")
+    if not isinstance(born, date) or not details.get("given_name") or not details.get("family_name"):
+        return LearnerOutcome(ReturnCode.INSUFFICIENT_DATA)  # no search is possible without them
+    search = SearchKey(
+        given_name=str(details["given_name"]),
+        family_name=str(details["family_name"]),
+        date_of_birth=born,
+        gender=str(details.get("gender") or ""),
+        post_code=str(details.get("last_known_post_code") or ""),
+    )
+    complete = all(details.get(field) for field in KEY_FIELDS)
+    if complete and job_type is JobType.FULL:
+        lock_registration(uow, search)  # the same lock as registerSingleLearner's
+    found = find.lookup_by_demographics(uow, search, rules.possible_match_limit)
+    if found.code is ResponseCode.EXACT_MATCH:
+        return LearnerOutcome(ReturnCode.MATCHED, found.learners[0].learner.uln)
+    if found.code is ResponseCode.MASTER_SUBSTITUTED:
+        return LearnerOutcome(ReturnCode.MASTER_RETURNED, found.learners[0].learner.uln)
+    if found.code is ResponseCode.POSSIBLE_MATCHES:
+        return LearnerOutcome(ReturnCode.POSSIBLE_MATCHES)
+    if found.code is ResponseCode.TOO_MANY_MATCHES:
+        return LearnerOutcome(ReturnCode.TOO_MANY_MATCHES)
+    if not complete:
+        return LearnerOutcome(ReturnCode.INSUFFICIENT_DATA)
+    if job_type is JobType.CHECK:
+        return LearnerOutcome(ReturnCode.NOT_FOUND)
+    learner = LearnerDetails(**{"verification_type": "0", "ability_to_share": "0", **details})  # type: ignore[arg-type]
+    learner = tidy_details(learner)
+    try:
+        validate_details(learner, now.date(), rules.prohibited_words)
+    except InvalidField:
+        return LearnerOutcome(ReturnCode.INVALID)
+    return LearnerOutcome(ReturnCode.CREATED, issue_uln(uow, learner, now, rules.rng).uln)
+
+
+# --------------------------------------------------------------------------- submit and read
+
+
+def submit(
+    uow: UnitOfWork,
+    caller: Caller,
+    job_type: JobType,
+    learners: Iterable[JobLearner],
+    learner_count: int,
+    *,
+    now: datetime,
+    source: JobSource = JobSource.WEB_SERVICE,
+    file_name: str | None = None,
+    file_reference: str | None = None,
+) -> int:
+    """Store a job and its learners in one transaction; the new JobID. Learners that already
+    carry an outcome (rows refused when an LRB file was read) are not processed again."""
+    job = BatchJob(
+        id=0,
+        organisation_id=caller.organisation_id,
+        username=caller.username,
+        job_type=job_type,
+        source=source,
+        status=JobStatus.SUBMITTED,
+        learner_count=learner_count,
+        processed_count=0,
+        counts={},
+        submitted_at=now,
+        file_name=file_name,
+        file_reference=file_reference,
+    )
+    job_id = uow.jobs.add(job)
+    uow.jobs.add_learners(job_id, learners)
+    audit(uow, caller, "submitBatchRegistration", None, f"{ResponseCode.BATCH_SUBMITTED.value} job {job_id}", now)
+    uow.commit()
+    return job_id
+
+
+def submit_from_web_service(
+    uow: UnitOfWork, caller: Caller, job_type: str, learner_count: int, learners: list[BatchLearnerFields], *, now: datetime
+) -> tuple[ResponseCode, int]:
+    """submitBatchRegistration: WSRC0007 and the new JobID, or WSRC0017 and 0 when the count
+    differs from the learners sent (no job is stored then)."""
+    if learner_count != len(learners):
+        audit(uow, caller, "submitBatchRegistration", None, ResponseCode.RECORD_COUNT_MISMATCH.value, now)
+        uow.commit()
+        return ResponseCode.RECORD_COUNT_MISMATCH, 0
+    job_learners = (JobLearner(position, fields) for position, fields in enumerate(learners, 1))
+    job_id = submit(uow, caller, JobType(job_type), job_learners, learner_count, now=now)
+    return ResponseCode.BATCH_SUBMITTED, job_id
+
+
+def job_of(
+    uow: UnitOfWork, caller: Caller, job_id: int, *, now: datetime, retention: timedelta, source: JobSource
+) -> BatchJob | None:
+    """The caller's organisation's job, if it is still kept; None for any other (WSRC0018: never
+    say that another organisation's job exists)."""
+    job = uow.jobs.get(job_id)
+    if (
+        job is None
+        or job.organisation_id != caller.organisation_id
+        or job.source is not source
+        or job.submitted_at < _utc(now) - retention
+    ):
+        return None
+    return job
+
+
+def response_code(job: BatchJob | None) -> ResponseCode:
+    if job is None:
+        return ResponseCode.UNKNOWN_JOB
+    if job.status is JobStatus.COMPLETED:
+        return ResponseCode.BATCH_FINISHED
+    if job.status is JobStatus.FAILED:
+        return ResponseCode.BATCH_FAILED
+    return ResponseCode.BATCH_RUNNING
+
+
+@dataclass(frozen=True)
+class JobOutput:
+    code: ResponseCode
+    job: BatchJob | None = None
+    learners: tuple[JobLearner, ...] = ()  # only when finished (WSRC0009)
+
+
+def web_service_output(
+    uow: UnitOfWork, caller: Caller, job_id: int, *, now: datetime, retention: timedelta
+) -> JobOutput:
+    """getBatchRegistrationOutput: the state, and once finished every learner in order."""
+    job = job_of(uow, caller, job_id, now=now, retention=retention, source=JobSource.WEB_SERVICE)
+    code = response_code(job)
+    learners: tuple[JobLearner, ...] = ()
+    if job is not None and code is ResponseCode.BATCH_FINISHED:
+        learners = tuple(uow.jobs.learners(job.id, 0, job.learner_count))
+    audit(uow, caller, "getBatchRegistrationOutput", None, f"{code.value} job {job_id}", now)
+    uow.commit()
+    return JobOutput(code, job, learners)
+
+
+def _utc(moment: datetime) -> datetime:
+    """Stored times are UTC; a naive clock (tests) is read as UTC, as the adapters store it."""
+    return moment.astimezone(timezone.utc) if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+# --------------------------------------------------------------------------- LRB files
+
+
+class BatchError(Exception):
+    """A clear message for the operator (command line); nothing was written."""
+
+
+def file_submitter(uow: UnitOfWork, ukprn: str, username: str) -> Caller:
+    """The user submitting an LRB file for the organisation the file names: a Batch User."""
+    organisation = uow.organisations.by_ukprn(ukprn)
+    if organisation is None or organisation.id is None:
+        raise BatchError(f"no organisation has UKPRN {ukprn} (the file's UKPRN)")
+    user = uow.organisations.user(organisation.id, username)
+    if user is None or user.id is None:
+        raise BatchError(f"{username!r} is not a user of organisation {ukprn}")
+    if not may(user.roles, Operation.BATCH):
+        raise BatchError(f"user {username!r} of {ukprn} has no batch_user role")
+    return Caller(organisation.id, organisation.name, user.id, user.username, user.roles, address="lrs-ws batch submit")
+
+
+def file_output(uow: UnitOfWork, job_id: int, page: int = 1000) -> Iterator[tuple[BatchLearnerFields, str]]:
+    """A finished job's learners as its output file gives them, in order: (fields, ReturnCode),
+    RC013 included. Read a page at a time, so the job is never held in memory whole."""
+    after = 0
+    while True:
+        learners = uow.jobs.learners(job_id, after, page)
+        if not learners:
+            return
+        for learner in learners:
+            yield output_fields(learner), learner.outcome.code.value  # type: ignore[union-attr]
+        after = learners[-1].position
+
+
+# --------------------------------------------------------------------------- running jobs
+
+
+class LostJob(Exception):
+    """Another worker took the job over (this one was presumed dead): stop working on it."""
+
+
+@dataclass
+class JobRunner:
+    """Claims jobs and runs them, a chunk of learners per transaction.
+
+    Each chunk's writes and its learners' outcomes commit together, so a worker killed at any
+    moment loses at most an uncommitted chunk and doubles nothing: the next claim of the job
+    (after `lease`) resumes at its first learner without an outcome.
+    """
+
+    unit_of_work: Callable[[], UnitOfWork]
+    rules: BatchRules
+    clock: Callable[[], datetime]
+    worker: str
+    chunk: int = 100
+    lease: timedelta = timedelta(seconds=30)
+    on_progress: Callable[[BatchJob, int], None] | None = None
+    should_stop: Callable[[], bool] = lambda: False  # checked between chunks
+    is_dead: Callable[[str], bool] = lambda worker: False  # a worker known to be gone (same host)
+
+    def run_next(self) -> BatchJob | None:
+        """Claim the next waiting job and run it to its end; the job, or None when none waits."""
+        with self.unit_of_work() as uow:
+            now = self.clock()
+            job = uow.jobs.claim(self.worker, now, now + self.lease) or self._take_over(uow, now)
+            uow.commit()
+        if job is None:
+            return None
+        log.info("job %s: %s learners, %s done before; worker %s", job.id, job.learner_count, job.processed_count, self.worker)
+        try:
+            self._run(job)
+        except LostJob:
+            log.warning("job %s was taken over by another worker", job.id)
+        return job
+
+    def _take_over(self, uow: UnitOfWork, now: datetime) -> BatchJob | None:
+        """A job whose worker is known to be dead need not wait for its lease to run out."""
+        for job_id, holder in uow.jobs.held():
+            if holder != self.worker and self.is_dead(holder):
+                if uow.jobs.take_over(job_id, holder, self.worker, now + self.lease):
+                    log.warning("job %s: worker %s is gone; %s takes over", job_id, holder, self.worker)
+                    return uow.jobs.get(job_id)
+        return None
+
+    def _run(self, job: BatchJob) -> None:
+        size = self.chunk
+        while True:
+            if self.should_stop():  # let the next worker take the job over at once
+                self._release(job)
+                return
+            try:
+                if not self._run_chunk(job, size):
+                    return
+                size = self.chunk
+            except (LostJob, DatabaseUnavailable):
+                raise
+            except Exception as error:
+                if size > 1:  # find the learner that fails: the rest of the chunk is fine
+                    size = 1
+                    continue
+                log.exception("job %s failed", job.id)
+                self._finish(job, JobStatus.FAILED, f"{type(error).__name__}: {error}")
+                return
+
+    def _run_chunk(self, job: BatchJob, size: int) -> bool:
+        """One transaction: hold the job, process up to `size` learners, store their outcomes.
+        False once no learner is left (the job is then marked completed)."""
+        with self.unit_of_work() as uow:
+            now = self.clock()
+            if not uow.jobs.hold(job.id, self.worker, now + self.lease):
+                raise LostJob(job.id)
+            pending = uow.jobs.pending(job.id, size)
+            if not pending:
+                uow.jobs.finish(job.id, JobStatus.COMPLETED, now)
+                uow.commit()
+                log.info("job %s completed", job.id)
+                return False
+            outcomes = {
+                learner.position: process_learner(uow, job.job_type, learner.fields, now=now, rules=self.rules)
+                for learner in pending
+            }
+            uow.jobs.record(job.id, outcomes)
+            uow.commit()
+        job.processed_count += len(outcomes)
+        if self.on_progress is not None:
+            self.on_progress(job, len(outcomes))
+        return True
+
+    def _release(self, job: BatchJob) -> None:
+        with self.unit_of_work() as uow:
+            uow.jobs.release(job.id, self.worker)
+            uow.commit()
+        log.info("job %s released at %s of %s learners", job.id, job.processed_count, job.learner_count)
+
+    def _finish(self, job: BatchJob, status: JobStatus, failure: str | None = None) -> None:
+        with self.unit_of_work() as uow:
+            uow.jobs.finish(job.id, status, self.clock(), failure)
+            uow.commit()
+
+    def purge(self, retention: timedelta) -> int:
+        """Delete the jobs older than the retention period; how many."""
+        with self.unit_of_work() as uow:
+            purged = uow.jobs.purge(self.clock() - retention)
+            uow.commit()
+        return purged

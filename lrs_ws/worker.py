@@ -1,0 +1,156 @@
+"""The batch worker: claims batch jobs and runs them until it is told to stop.
+
+`lrs-ws worker` runs one; several may run at once (on PostgreSQL they share the work, each job
+held by one of them at a time). `lrs-ws serve` runs one beside the service, supervised: a worker
+that dies (a kill -9 included) is started again, and its job resumes where its last committed
+chunk ended.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from typing import Callable
+
+from lrs_ws.config import Settings
+from lrs_ws.runtime import Runtime, london_now
+from lrs_ws.services.batch import BatchRules, JobRunner
+from lrs_ws.services.ports import DatabaseUnavailable
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.5  # how soon a job submitted to an idle worker starts
+OUTAGE_PAUSE_SECONDS = 5.0  # between attempts while the database is down
+PURGE_EVERY_SECONDS = 600.0  # how often jobs past their retention are deleted
+RESTART_PAUSE_SECONDS = 1.0  # before a supervised worker that died is started again
+
+
+def worker_name() -> str:
+    """Unique among the workers on one database: host and process."""
+    return f"{socket.gethostname()}:{os.getpid()}"[:64]
+
+
+def dead_on_this_host(name: str) -> bool:
+    """A worker of this host whose process is gone (killed, say): its job need not wait for the
+    lease. Workers of other hosts are never presumed dead; their leases run out."""
+    host, _, pid = name.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def job_runner(runtime: Runtime, name: str, should_stop: Callable[[], bool] = lambda: False) -> JobRunner:
+    rules = BatchRules(runtime.prohibited_words, runtime.settings.possible_match_limit, runtime.rng)
+    return JobRunner(
+        runtime.unit_of_work, rules, runtime.clock, name, should_stop=should_stop, is_dead=dead_on_this_host
+    )
+
+
+def run(runtime: Runtime, *, stop: threading.Event, until_idle: bool = False) -> int:
+    """Claim and run jobs until `stop` is set (or, `until_idle`, until none waits); the number
+    of jobs run. An outage pauses the worker; it carries on when the database is back."""
+    runner = job_runner(runtime, worker_name(), stop.is_set)
+    retention = runtime.batch_retention
+    ran = 0
+    next_purge = 0.0
+    while not stop.is_set():
+        try:
+            if time.monotonic() >= next_purge:
+                purged = runner.purge(retention)
+                if purged:
+                    log.info("deleted %s batch jobs older than %s days", purged, retention.days)
+                next_purge = time.monotonic() + PURGE_EVERY_SECONDS
+            job = runner.run_next()
+        except DatabaseUnavailable as outage:
+            log.warning("batch worker paused: %s", outage)
+            stop.wait(OUTAGE_PAUSE_SECONDS)
+            continue
+        if job is not None:
+            ran += 1
+        elif until_idle:
+            break
+        else:
+            stop.wait(POLL_SECONDS)
+    return ran
+
+
+def stop_on_signals(stop: threading.Event) -> None:
+    """SIGTERM and SIGINT end the worker after its current chunk of learners."""
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: stop.set())
+
+
+def worker_arguments(settings: Settings, log_level: str) -> list[str]:
+    """`lrs-ws worker` with the settings a worker uses, for the one `serve` supervises."""
+    arguments = [
+        "worker",
+        "--database-url", settings.database_url,
+        "--possible-match-limit", str(settings.possible_match_limit),
+        "--batch-retention-days", str(settings.batch_retention_days),
+        "--log-level", log_level,
+    ]
+    if settings.prohibited_words is not None:
+        arguments += ["--prohibited-words", ",".join(settings.prohibited_words)]
+    return arguments
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Linux: the worker gets SIGTERM if `serve` itself dies (a kill -9 gives it no chance)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
+class Supervisor:
+    """Keeps one `lrs-ws worker` process running beside the service, until `stop()`."""
+
+    def __init__(self, arguments: list[str]) -> None:
+        self.command = [sys.executable, "-m", "lrs_ws", *arguments]
+        self._process: subprocess.Popen | None = None
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._keep_running, name="batch-worker-supervisor", daemon=True)
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _keep_running(self) -> None:
+        while not self._stopping.is_set():
+            self._process = subprocess.Popen(self.command, preexec_fn=_die_with_parent, stdin=subprocess.DEVNULL)
+            if self._stopping.is_set():  # stop() came while it was starting
+                self._process.terminate()
+            # The gunicorn arbiter may reap the process first; wait() then returns at once all the same.
+            code = self._process.wait()
+            if self._stopping.is_set():
+                return
+            log.warning("batch worker (pid %s) ended (exit status %s); starting another", self._process.pid, code)
+            self._stopping.wait(RESTART_PAUSE_SECONDS)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        self._stopping.set()
+        process = self._process
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        self._thread.join(timeout)
