@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Iterable
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, literal, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from lrs_ws.adapters import mapping
@@ -127,13 +127,16 @@ class SqlBatchJobRepository:
             .values(claimed_by=None, lease_until=None)
         )
 
-    def pending(self, job_id: int, limit: int) -> list[JobLearner]:
+    def pending(self, job_id: int, limit: int, after: tuple[str, int] | None = None) -> list[JobLearner]:
+        key = tuple_(batch_job_learners.c.sort_key, batch_job_learners.c.position)
         query = (
             select(batch_job_learners)
             .where(batch_job_learners.c.job_id == job_id, batch_job_learners.c.return_code.is_(None))
-            .order_by(batch_job_learners.c.position)
+            .order_by(batch_job_learners.c.sort_key, batch_job_learners.c.position)
             .limit(limit)
         )
+        if after is not None:  # by key, so the learners done are never read again
+            query = query.where(key > tuple_(literal(after[0]), literal(after[1])))
         return [mapping.row_to_job_learner(row) for row in self.session.execute(query)]
 
     def record(self, job_id: int, outcomes: dict[int, LearnerOutcome]) -> None:

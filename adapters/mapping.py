@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
-from lrs_ws.domain.batch import BatchJob, Count, JobLearner, JobSource, JobStatus, JobType, LearnerOutcome, ReturnCode
+from lrs_ws.domain.batch import BatchJob, Count, JobLearner, JobSource, JobStatus, JobType, LearnerOutcome, ReturnCode, processing_key
 from lrs_ws.domain.learner import DETAIL_FIELDS, Learner, LearnerStatus
 from lrs_ws.domain.learning_event import EVENT_FIELDS, LearningEvent
 from lrs_ws.domain.matching import MatchCandidate
@@ -51,18 +51,16 @@ def row_to_learner(row: Mapping[str, Any], linked_ulns: Iterable[str] = ()) -> L
     return Learner(**values, linked_ulns=sorted(linked_ulns))
 
 
-def row_to_candidate(row: Any) -> MatchCandidate:
-    uln, given, family, previous_family, born, gender, post_code, master = row
+def learner_to_candidate(learner: Learner) -> MatchCandidate:
     return MatchCandidate(
-        uln=uln,
-        given_name=given,
-        family_name=family,
-        previous_family_name=previous_family,
-        date_of_birth=born,
-        gender=gender,
-        post_code=post_code,
-        master_uln=master,
+        learner.uln, learner.given_name, learner.family_name, learner.previous_family_name,
+        learner.date_of_birth, learner.gender, learner.last_known_post_code, learner.master_uln,
     )
+
+
+def row_to_candidate(row: Any) -> MatchCandidate:
+    """A row of CANDIDATE_COLUMNS (MatchCandidate's order) as a candidate."""
+    return MatchCandidate._make(row)
 
 
 # learning_events columns, in table order: the key, the learner, then the wire fields.
@@ -198,6 +196,7 @@ def job_learner_to_row(job_id: int, learner: JobLearner) -> dict[str, Any]:
     return {
         "job_id": job_id,
         "position": learner.position,
+        "sort_key": processing_key(learner)[0],
         "fields": json.dumps(learner.fields, ensure_ascii=False, separators=(",", ":")),
         "return_code": None if outcome is None else outcome.code.value,
         "uln": None if outcome is None else outcome.uln,

@@ -257,11 +257,16 @@ class BatchJobLearnerRow(Base):
     """One learner of a job: the fields as sent (JSON) and, once processed, its outcome."""
 
     __tablename__ = "batch_job_learners"
+    __table_args__ = (
+        # The order a job runs in (lrs_ws.domain.batch.processing_key), resumed by key.
+        Index("ix_batch_job_learners_job_id_sort_key_position", "job_id", "sort_key", "position"),
+    )
 
     job_id: Mapped[int] = mapped_column(
         LogId, ForeignKey("batch_jobs.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
     )
     position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    sort_key: Mapped[str] = mapped_column(String(10))  # DateOfBirth as sent ("" when none)
     fields: Mapped[str] = mapped_column(Text)
     return_code: Mapped[str | None] = mapped_column(String(5))
     uln: Mapped[str | None] = mapped_column(String(ULN_LENGTH))

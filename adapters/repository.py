@@ -8,11 +8,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Iterable, Iterator, Sequence
 
-from sqlalchemy import and_, delete, exists, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from lrs_ws.adapters import mapping
 from lrs_ws.adapters.orm import (
+    NO_OP_WRITE,
     audit_events,
     learners,
     learning_events,
@@ -41,9 +42,16 @@ def _chunks(items: Sequence[str], size: int = _IN_CHUNK) -> Iterator[Sequence[st
         yield items[start : start + size]
 
 
+# Built once: a batch job asks it for every ULN it issues.
+_ULN_EXISTS = select(exists().where(learners.c.uln == bindparam("uln")))
+
+
 class SqlLearnerRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+        # Candidates by date of birth, once remember_candidates() is on (batch jobs).
+        self._remembered: dict[date, list[MatchCandidate]] | None = None
+        self._remembered_days: dict[str, date] = {}  # ULN -> the date it is remembered under
 
     def get(self, uln: str) -> Learner | None:
         row = self.session.execute(select(learners).where(learners.c.uln == uln)).mappings().first()
@@ -76,6 +84,7 @@ class SqlLearnerRepository:
 
     def add(self, learner: Learner) -> None:
         self.session.execute(insert(learners), [mapping.learner_to_row(learner)])
+        self._remember(learner)
 
     def update(self, learner: Learner, expected_version: int) -> bool:
         """Store `learner` only if the row is still at `expected_version` (one atomic UPDATE).
@@ -95,10 +104,11 @@ class SqlLearnerRepository:
         updated = self.session.execute(statement).rowcount == 1
         if updated:
             learner.version_number = new_version
+            self._remember(learner)
         return updated
 
     def uln_exists(self, uln: str) -> bool:
-        return bool(self.session.execute(select(exists().where(learners.c.uln == uln))).scalar())
+        return bool(self.session.execute(_ULN_EXISTS, {"uln": uln}).scalar())
 
     def known_ulns(self, ulns: Iterable[str]) -> set[str]:
         """Those of `ulns` that were ever issued (retired ones included), by the primary key."""
@@ -107,19 +117,64 @@ class SqlLearnerRepository:
             known.update(self.session.execute(select(learners.c.uln).where(learners.c.uln.in_(chunk))).scalars())
         return known
 
-    def candidates_born_on(self, dates: Iterable[date]) -> list[MatchCandidate]:
+    def candidates_born_on(self, dates: Iterable[date], *, fresh: bool = False) -> list[MatchCandidate]:
         """Only the matching columns, `WHERE date_of_birth IN (...)` through ix_learners_date_of_birth.
 
         Sorted by ULN in Python: an ORDER BY could tempt the planner to walk the primary key.
+        With remember_candidates() on, dates already read are answered from memory, unless
+        `fresh` and other writers could have committed since (PostgreSQL).
         """
         wanted = sorted(set(dates))
         if not wanted:
             return []
-        columns = [learners.c[name] for name in mapping.CANDIDATE_COLUMNS]
-        rows = self.session.execute(select(*columns).where(learners.c.date_of_birth.in_(wanted)))
-        candidates = [mapping.row_to_candidate(row) for row in rows]
+        remembered = self._remembered
+        if remembered is None or (fresh and self._postgres):
+            candidates = self._read_candidates(wanted)
+        else:
+            missing = [day for day in wanted if day not in remembered]
+            for day in missing:
+                remembered[day] = []
+            for candidate in self._read_candidates(missing) if missing else ():
+                remembered[candidate.date_of_birth].append(candidate)
+                self._remembered_days[candidate.uln] = candidate.date_of_birth
+            candidates = [candidate for day in wanted for candidate in remembered[day]]
         candidates.sort(key=lambda candidate: candidate.uln)
         return candidates
+
+    def _read_candidates(self, dates: list[date]) -> list[MatchCandidate]:
+        columns = [learners.c[name] for name in mapping.CANDIDATE_COLUMNS]
+        rows = self.session.execute(select(*columns).where(learners.c.date_of_birth.in_(dates))).all()
+        return list(map(mapping.row_to_candidate, rows))
+
+    def remember_candidates(self) -> None:
+        """Until this unit of work ends, read each date of birth's candidates once: a batch job
+        meets the same dates again and again. This repository's own writes keep the memory
+        current. On SQLite this takes the database's write lock now, so no other writer can
+        commit while the memory is used; on PostgreSQL pass `fresh` where that matters."""
+        if not self._postgres:
+            self.session.execute(NO_OP_WRITE)
+        self._remembered = {}
+        self._remembered_days = {}
+
+    def remembered_may_be_stale(self) -> bool:
+        """Whether other writers can commit while candidates are remembered (PostgreSQL)."""
+        return self._postgres
+
+    @property
+    def _postgres(self) -> bool:
+        return self.session.get_bind().dialect.name == "postgresql"
+
+    def _remember(self, learner: Learner) -> None:
+        """Keep remembered candidates current after this repository added or changed `learner`."""
+        remembered = self._remembered
+        if remembered is None:
+            return
+        old_day = self._remembered_days.pop(learner.uln, None)  # an update may change the date of birth
+        if old_day is not None:
+            remembered[old_day] = [candidate for candidate in remembered[old_day] if candidate.uln != learner.uln]
+        if learner.date_of_birth in remembered:
+            remembered[learner.date_of_birth].append(mapping.learner_to_candidate(learner))
+            self._remembered_days[learner.uln] = learner.date_of_birth
 
     def merge(self, master_uln: str, retired_uln: str, today: date) -> None:
         """Retire `retired_uln` into `master_uln`.
@@ -130,6 +185,8 @@ class SqlLearnerRepository:
         ValueError for the same ULN twice, an unknown ULN, a retired master or an already retired
         ULN; the caller's unit of work then rolls back.
         """
+        if self._remembered is not None:  # links change: read again
+            self._remembered, self._remembered_days = {}, {}
         if master_uln == retired_uln:
             raise ValueError(f"cannot merge ULN {master_uln} into itself")
         states = dict(

@@ -179,6 +179,13 @@ class JobLearner:
     outcome: LearnerOutcome | None = None
 
 
+def processing_key(learner: JobLearner) -> tuple[str, int]:
+    """The order a job runs its learners in: by date of birth as sent, then as sent. Learners
+    born on one day are matched against the same candidates, read once; two rows of one new
+    learner still run in file order (the first registers, the second matches it)."""
+    return (learner.fields.get("DateOfBirth") or "")[:10], learner.position
+
+
 def output_fields(learner: JobLearner) -> BatchLearnerFields:
     """A processed learner as the output gives it: the fields as sent, but `ULN` is the ULN
     confirmed, matched or issued (the master of a retired one), empty when none applies."""

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 from functools import lru_cache
-from typing import Iterable, Protocol
+from typing import Iterable, NamedTuple, Protocol
 
 import jellyfish
 from rapidfuzz.distance import DamerauLevenshtein
@@ -49,9 +49,9 @@ class SearchKey:
     post_code: str
 
 
-@dataclass(frozen=True)
-class MatchCandidate:
-    """The few columns matching needs, read through an index (never whole learners)."""
+class MatchCandidate(NamedTuple):
+    """The few columns matching needs, read through an index (never whole learners). A named
+    tuple: hundreds are built per search, straight from database rows."""
 
     uln: str
     given_name: str

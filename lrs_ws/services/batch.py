@@ -24,6 +24,7 @@ from lrs_ws.domain.batch import (
     LearnerOutcome,
     ReturnCode,
     output_fields,
+    processing_key,
 )
 from lrs_ws.domain.codes import ResponseCode
 from lrs_ws.domain.errors import InvalidField
@@ -120,7 +121,7 @@ def _with_uln(
             return LearnerOutcome(ReturnCode.INVALID)
         if sum(field in KEY_FIELDS for field in changed) > 1:
             return LearnerOutcome(ReturnCode.DETAILS_DISAGREE)
-        if not changed or job_type is JobType.CHECK:
+        if not changed:
             return LearnerOutcome(ReturnCode.ULN_CONFIRMED, current.uln)
         share = details.get("ability_to_share")
         if share is not None and not ability_to_share_change_allowed(current.ability_to_share, str(share)):
@@ -129,6 +130,8 @@ def _with_uln(
             validate_details(updated, now.date(), rules.prohibited_words, changed=changed)
         except InvalidField:
             return LearnerOutcome(ReturnCode.INVALID)
+        if job_type is JobType.CHECK:  # what a FUL job would have updated, reported only
+            return LearnerOutcome(ReturnCode.ULN_CONFIRMED, current.uln)
         if uow.learners.update(updated, expected_version=current.version_number):
             return LearnerOutcome(ReturnCode.UPDATED, current.uln)
     raise RuntimeError(f"ULN {uln} kept changing under the batch update")
@@ -151,6 +154,13 @@ def _without_uln(
     if complete and job_type is JobType.FULL:
         lock_registration(uow, search)  # the same lock as registerSingleLearner's
     found = find.lookup_by_demographics(uow, search, rules.possible_match_limit)
+    if (
+        found.code is ResponseCode.NO_MATCH
+        and complete
+        and job_type is JobType.FULL
+        and uow.learners.remembered_may_be_stale()
+    ):  # under the registration lock: what another writer committed since the candidates were read
+        found = find.lookup_by_demographics(uow, search, rules.possible_match_limit, fresh=True)
     if found.code is ResponseCode.EXACT_MATCH:
         return LearnerOutcome(ReturnCode.MATCHED, found.learners[0].learner.uln)
     if found.code is ResponseCode.MASTER_SUBSTITUTED:
@@ -161,14 +171,14 @@ def _without_uln(
         return LearnerOutcome(ReturnCode.TOO_MANY_MATCHES)
     if not complete:
         return LearnerOutcome(ReturnCode.INSUFFICIENT_DATA)
-    if job_type is JobType.CHECK:
-        return LearnerOutcome(ReturnCode.NOT_FOUND)
     learner = LearnerDetails(**{"verification_type": "0", "ability_to_share": "0", **details})  # type: ignore[arg-type]
     learner = tidy_details(learner)
     try:
         validate_details(learner, now.date(), rules.prohibited_words)
     except InvalidField:
         return LearnerOutcome(ReturnCode.INVALID)
+    if job_type is JobType.CHECK:  # what a FUL job would have registered, reported only
+        return LearnerOutcome(ReturnCode.NOT_FOUND)
     return LearnerOutcome(ReturnCode.CREATED, issue_uln(uow, learner, now, rules.rng).uln)
 
 
@@ -329,7 +339,7 @@ class JobRunner:
     rules: BatchRules
     clock: Callable[[], datetime]
     worker: str
-    chunk: int = 100
+    chunk: int = 200
     lease: timedelta = timedelta(seconds=30)
     on_progress: Callable[[BatchJob, int], None] | None = None
     should_stop: Callable[[], bool] = lambda: False  # checked between chunks
@@ -361,12 +371,14 @@ class JobRunner:
 
     def _run(self, job: BatchJob) -> None:
         size = self.chunk
+        after: tuple[str, int] | None = None  # the processing key of the last learner done
         while True:
             if self.should_stop():  # let the next worker take the job over at once
                 self._release(job)
                 return
             try:
-                if not self._run_chunk(job, size):
+                after = self._run_chunk(job, size, after)
+                if after is None:
                     return
                 size = self.chunk
             except (LostJob, DatabaseUnavailable):
@@ -379,19 +391,21 @@ class JobRunner:
                 self._finish(job, JobStatus.FAILED, f"{type(error).__name__}: {error}")
                 return
 
-    def _run_chunk(self, job: BatchJob, size: int) -> bool:
-        """One transaction: hold the job, process up to `size` learners, store their outcomes.
-        False once no learner is left (the job is then marked completed)."""
+    def _run_chunk(self, job: BatchJob, size: int, after: tuple[str, int] | None = None) -> tuple[str, int] | None:
+        """One transaction: hold the job, process up to `size` learners after the key `after`,
+        store their outcomes; the key of the last one, or None once no learner is left (the job
+        is then marked completed)."""
         with self.unit_of_work() as uow:
             now = self.clock()
             if not uow.jobs.hold(job.id, self.worker, now + self.lease):
                 raise LostJob(job.id)
-            pending = uow.jobs.pending(job.id, size)
+            uow.learners.remember_candidates()
+            pending = uow.jobs.pending(job.id, size, after)
             if not pending:
                 uow.jobs.finish(job.id, JobStatus.COMPLETED, now)
                 uow.commit()
                 log.info("job %s completed", job.id)
-                return False
+                return None
             outcomes = {
                 learner.position: process_learner(uow, job.job_type, learner.fields, now=now, rules=self.rules)
                 for learner in pending
@@ -401,7 +415,7 @@ class JobRunner:
         job.processed_count += len(outcomes)
         if self.on_progress is not None:
             self.on_progress(job, len(outcomes))
-        return True
+        return processing_key(pending[-1])
 
     def _release(self, job: BatchJob) -> None:
         with self.unit_of_work() as uow:

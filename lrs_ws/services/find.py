@@ -35,19 +35,6 @@ class FindResult:
     learners: tuple[FoundLearner, ...] = ()
 
 
-def candidate_of(learner: Learner) -> MatchCandidate:
-    return MatchCandidate(
-        uln=learner.uln,
-        given_name=learner.given_name,
-        family_name=learner.family_name,
-        previous_family_name=learner.previous_family_name,
-        date_of_birth=learner.date_of_birth,
-        gender=learner.gender,
-        post_code=learner.last_known_post_code,
-        master_uln=learner.master_uln,
-    )
-
-
 def find_by_uln(
     uow: UnitOfWork, caller: Caller, uln: str, family_name: str, given_name: str, now: datetime
 ) -> FindResult:
@@ -64,7 +51,7 @@ def lookup_by_uln(uow: UnitOfWork, uln: str, family_name: str, given_name: str) 
     if learner is None:
         return FindResult(ResponseCode.NO_MATCH)
     if not learner.is_retired:
-        rule = match_names(given_name, family_name, candidate_of(learner))
+        rule = match_names(given_name, family_name, learner)
         if rule is None:
             return FindResult(ResponseCode.NO_MATCH)
         code = ResponseCode.EXACT_MATCH if rule is MatchRule.EXACT else ResponseCode.POSSIBLE_MATCHES
@@ -73,8 +60,8 @@ def lookup_by_uln(uow: UnitOfWork, uln: str, family_name: str, given_name: str) 
     if master is None:
         return FindResult(ResponseCode.NO_MATCH)
     # The names may be those kept on the retired record or those of its master.
-    rule = match_names(given_name, family_name, candidate_of(learner)) or match_names(
-        given_name, family_name, candidate_of(master)
+    rule = match_names(given_name, family_name, learner) or match_names(
+        given_name, family_name, master
     )
     if rule is None:
         return FindResult(ResponseCode.NO_MATCH)
@@ -104,9 +91,11 @@ def find_by_demographics(
     return result
 
 
-def lookup_by_demographics(uow: UnitOfWork, search: SearchKey, possible_match_limit: int) -> FindResult:
+def lookup_by_demographics(
+    uow: UnitOfWork, search: SearchKey, possible_match_limit: int, *, fresh: bool = False
+) -> FindResult:
     """Find by demographics' answer, without the search log and the audit (batch jobs use it too)."""
-    candidates = uow.learners.candidates_born_on(candidate_birth_dates(search.date_of_birth))
+    candidates = uow.learners.candidates_born_on(candidate_birth_dates(search.date_of_birth), fresh=fresh)
     outcome = match(search, candidates, possible_match_limit)
     return _resolve(uow, outcome.outcome, outcome.matches, {c.uln: c for c in candidates})
 

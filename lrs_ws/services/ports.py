@@ -67,8 +67,13 @@ class LearnerRepository(Protocol):
         """True for every ULN ever issued, retired ones included (ULNs are never reissued)."""
     def known_ulns(self, ulns: Iterable[str]) -> set[str]:
         """Those of `ulns` ever issued (retired ones included): one query per chunk, not per ULN."""
-    def candidates_born_on(self, dates: Iterable[date]) -> list[MatchCandidate]:
-        """Light rows for matching, through the date-of-birth index; never a table scan."""
+    def candidates_born_on(self, dates: Iterable[date], *, fresh: bool = False) -> list[MatchCandidate]:
+        """Light rows for matching, through the date-of-birth index; never a table scan.
+        `fresh`: what other writers committed since remember_candidates() read a date, too."""
+    def remember_candidates(self) -> None:
+        """Until the unit of work ends, read each date's candidates once (batch jobs)."""
+    def remembered_may_be_stale(self) -> bool:
+        """Whether other writers can commit while candidates are remembered (then read `fresh`)."""
     def merge(self, master_uln: str, retired_uln: str, today: date) -> None:
         """Retire `retired_uln` into `master_uln`; ValueError says why a merge is impossible."""
 
@@ -151,8 +156,9 @@ class BatchJobRepository(Protocol):
         longer holds it (another worker took it over)."""
     def release(self, job_id: int, worker: str) -> None:
         """Give the job up (a worker stopping): any worker may claim it at once."""
-    def pending(self, job_id: int, limit: int) -> list[JobLearner]:
-        """The first `limit` learners without an outcome, in order."""
+    def pending(self, job_id: int, limit: int, after: tuple[str, int] | None = None) -> list[JobLearner]:
+        """Up to `limit` learners without an outcome, in processing order (`processing_key`:
+        date of birth as sent, then position), after the key `after`."""
     def record(self, job_id: int, outcomes: dict[int, LearnerOutcome]) -> None:
         """Store the outcomes (by position) and add them to the job's counts."""
     def finish(self, job_id: int, status: JobStatus, now: datetime, failure: str | None = None) -> None: ...

@@ -293,3 +293,34 @@ def test_learner_copy_round_trips_through_the_repository(sessions: sessionmaker[
     add_all(sessions, learner.copy())
     with sessions() as session:
         assert dataclasses.asdict(SqlLearnerRepository(session).get(uln)) == dataclasses.asdict(learner)  # type: ignore[arg-type]
+
+
+def test_remembered_candidates_follow_this_repositorys_own_writes(sessions: sessionmaker[Session]) -> None:
+    """A batch job reads each date's candidates once; what it adds or changes is seen at once."""
+    first, second, third = valid_ulns(3)
+    other_day = BORN + timedelta(days=3)
+    add_all(sessions, simple_learner(first, BORN, given_name="Ann"))
+    with sessions() as session:
+        repository = SqlLearnerRepository(session)
+        repository.remember_candidates()
+        assert [c.uln for c in repository.candidates_born_on([BORN])] == [first]
+        repository.add(simple_learner(second, BORN, given_name="Bea"))
+        assert sorted(c.uln for c in repository.candidates_born_on([BORN])) == sorted([first, second])
+        moved = repository.get(first)
+        moved.date_of_birth = other_day
+        assert repository.update(moved, expected_version=moved.version_number)
+        assert [c.uln for c in repository.candidates_born_on([BORN])] == [second]
+        assert [c.uln for c in repository.candidates_born_on([other_day])] == [first]
+        renamed = repository.get(second)
+        renamed.given_name = "Beatrice"
+        assert repository.update(renamed, expected_version=renamed.version_number)
+        assert [c.given_name for c in repository.candidates_born_on([BORN])] == ["Beatrice"]
+        if repository.remembered_may_be_stale():
+            # PostgreSQL: another writer commits meanwhile; memory misses it, `fresh` sees it.
+            with sessions() as other:
+                SqlLearnerRepository(other).add(simple_learner(third, BORN, given_name="Cai"))
+                other.commit()
+            assert third not in {c.uln for c in repository.candidates_born_on([BORN])}
+            assert third in {c.uln for c in repository.candidates_born_on([BORN], fresh=True)}
+        # SQLite: remembering took the write lock, so no other writer can commit meanwhile.
+        session.rollback()

@@ -45,7 +45,7 @@ class FakeLearnerRepository:
     def known_ulns(self, ulns: Iterable[str]) -> set[str]:
         return {uln for uln in ulns if uln in self.rows}
 
-    def candidates_born_on(self, dates: Iterable[date]) -> list[MatchCandidate]:
+    def candidates_born_on(self, dates: Iterable[date], *, fresh: bool = False) -> list[MatchCandidate]:
         wanted = set(dates)
         return [
             MatchCandidate(l.uln, l.given_name, l.family_name, l.previous_family_name, l.date_of_birth,
@@ -53,6 +53,12 @@ class FakeLearnerRepository:
             for l in sorted(self.rows.values(), key=lambda l: l.uln)
             if l.date_of_birth in wanted
         ]
+
+    def remember_candidates(self) -> None:
+        pass  # every read is from memory here already
+
+    def remembered_may_be_stale(self) -> bool:
+        return False
 
     def merge(self, master_uln: str, retired_uln: str, today: date) -> None:
         retired = self.rows[retired_uln]

@@ -54,6 +54,7 @@ def upgrade() -> None:
         "batch_job_learners",
         sa.Column("job_id", _ID, autoincrement=False, nullable=False),
         sa.Column("position", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("sort_key", sa.String(10), nullable=False),
         sa.Column("fields", sa.Text(), nullable=False),
         sa.Column("return_code", sa.String(5), nullable=True),
         sa.Column("uln", sa.String(10), nullable=True),
@@ -62,9 +63,13 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("job_id", "position", name="pk_batch_job_learners"),
     )
+    op.create_index(
+        "ix_batch_job_learners_job_id_sort_key_position", "batch_job_learners", ["job_id", "sort_key", "position"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_batch_job_learners_job_id_sort_key_position", table_name="batch_job_learners")
     op.drop_table("batch_job_learners")
     op.drop_index("ix_batch_jobs_organisation_id_id", table_name="batch_jobs")
     op.drop_index("ix_batch_jobs_status_id", table_name="batch_jobs")
