@@ -787,7 +787,7 @@ def ws_path(args, url: str, workdir: Path, rng: random.Random, fresh: FreshLearn
     results["ws"] = {"calls": calls, "learners_per_call": per_call, "clients": clients, "mix": dict(mix),
                      "database": "the file run's database, after its job"}
     with serving(url, workdir) as (server, base):
-        say(f"serve --port 0 --no-worker on {base} (2 workers x 4 threads, the defaults); warmed up with "
+        say(f"serve --port 0 --no-worker on {base} (default workers and threads); warmed up with "
             f"{4 * clients} learnerByULN calls")
         post_all(base, [find_envelope()] * (4 * clients), clients)
         say("timed:")

@@ -123,7 +123,10 @@ def serve(**values) -> None:
 
     supervisor = None
     if not values["no_worker"]:
+        from lrs_ws.server import configure_logging
         from lrs_ws.worker import Supervisor, worker_arguments
+
+        configure_logging(server.log_level)  # the supervisor's lines, like the workers'
 
         supervisor = Supervisor(worker_arguments(settings, server.log_level))
         supervisor.start()

@@ -3,7 +3,7 @@
 The public LRS WSDL is WCF's "singlewsdl" rendition of the same contract: every leaf is
 `xs:string`, almost everything `minOccurs="0"`, credentials `nillable`. We cannot ship that file,
 so this test derives the same kind of relaxed document from our served WSDL and drives the four
-operations with a zeep client built from it (strict parsing), as an MIS generated from the
+operations (and the batch ones) with a zeep client built from it (strict parsing), as an MIS generated from the
 public WSDL would.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from tests.conftest import BINDING, LEARNER_SERVICE
 from tests.contract.conftest import credentials
 
 XS = "http://www.w3.org/2001/XMLSchema"
-_KEEP_TYPES = {f"{{{XS}}}int"}
+_KEEP_TYPES = {f"{{{XS}}}int", f"{{{XS}}}long"}  # the public WSDL keeps these
 
 
 def relaxed(wsdl: bytes) -> bytes:
@@ -36,6 +36,8 @@ def relaxed(wsdl: bytes) -> bytes:
             element.set("type", "xs:string")
         if element.getparent().tag != f"{{{XS}}}schema" and element.get("name") not in ("OrganisationRef", "UKPRN"):
             element.set("minOccurs", "0")
+            if element.get("maxOccurs") not in (None, "1"):
+                element.set("maxOccurs", "unbounded")
     return etree.tostring(document)
 
 
@@ -74,3 +76,24 @@ def test_relaxed_client_receives_faults(relaxed_lrs):
         relaxed_lrs.learnerByULN(FindType="XXX", **credentials(), ULN="9105106906", GivenName="A", FamilyName="B")
     assert excinfo.value.detail.findtext(".//ErrorCode") == "WSEC0001"
     assert "FindType" in excinfo.value.detail.findtext(".//FurtherDetails")
+
+
+def test_relaxed_client_submits_a_batch_and_reads_its_output(relaxed_lrs, runtime):
+    from tests.contract.test_batch_registration import run_jobs
+
+    learners = [
+        {"MISIdentifier": "R-1", "GivenName": "Amelia", "FamilyName": "Hughes", "DateOfBirth": "2007-03-14",
+         "Gender": "2", "LastKnownPostCode": "B15 2TT"},
+        {"MISIdentifier": "R-2", "ULN": "9105106907", "GivenName": "Amelia", "FamilyName": "Hughes"},
+    ]
+    wrong = relaxed_lrs.submitBatchRegistration(**credentials("batch"), JobType="FUL", LearnerRecordCount=3, Learner=learners)
+    assert (wrong.ResponseCode, wrong.JobID) == ("WSRC0017", 0)
+    submitted = relaxed_lrs.submitBatchRegistration(**credentials("batch"), JobType="FUL", LearnerRecordCount=2, Learner=learners)
+    assert submitted.ResponseCode == "WSRC0007"
+    assert relaxed_lrs.getBatchRegistrationOutput(**credentials("batch"), JobID=submitted.JobID).ResponseCode == "WSRC0008"
+    run_jobs(runtime)
+    done = relaxed_lrs.getBatchRegistrationOutput(**credentials("batch"), JobID=submitted.JobID)
+    assert done.ResponseCode == "WSRC0009" and done.JobStatus == "Completed"
+    assert [(l.MISIdentifier, l.ReturnCode, l.ULN) for l in done.Learner] == [("R-1", "RC002", "9105106906"), ("R-2", "RC009", None)]
+    assert (done.ExistsUpdatedLearnersCount, done.LearnersNotFoundCount) == (1, 1)
+    assert relaxed_lrs.getBatchRegistrationOutput(**credentials("batch"), JobID=submitted.JobID + 99).ResponseCode == "WSRC0018"

@@ -190,3 +190,35 @@ def test_file_rows_refused_when_read_are_counted_and_not_run(factory, caller) ->
         job = uow.jobs.get(job_id)
         assert job.status is JobStatus.COMPLETED and job.counts[Count.EXISTS_UPDATED] == 1
     assert output(factory, caller, job_id).code.value == "WSRC0018"  # file jobs are not web service jobs
+
+
+def test_workers_claim_different_jobs_without_waiting_on_postgresql(factory, caller, engine: Engine) -> None:
+    """FOR UPDATE SKIP LOCKED: while one worker's claim is still uncommitted, another takes the
+    next job at once. (SQLite has one writer at a time: the second claim waits instead.)"""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SKIP LOCKED is PostgreSQL's; SQLite serialises claims with its write lock")
+    first_job, second_job = submit(factory, caller, [AMELIA]), submit(factory, caller, [NEW])
+    clock = Clock()
+    with factory() as one, factory() as two:
+        claimed_one = one.jobs.claim("w1", clock(), clock() + timedelta(seconds=30))
+        started = datetime.now()
+        claimed_two = two.jobs.claim("w2", clock(), clock() + timedelta(seconds=30))
+        assert (datetime.now() - started).total_seconds() < 2
+        assert {claimed_one.id, claimed_two.id} == {first_job, second_job}
+        one.commit()
+        two.commit()
+    with factory() as uow:
+        assert uow.jobs.claim("w3", clock(), clock() + timedelta(seconds=30)) is None  # both held
+
+
+def test_a_stopping_worker_releases_its_job_for_the_next(factory, caller) -> None:
+    job_id = submit(factory, caller, [dict(NEW, GivenName=name) for name in ("Aisha", "Bruno", "Chidi")])
+    stopping = runner(factory, worker="w1", chunk=1)
+    chunks = iter([False, True])  # one chunk, then a SIGTERM
+    stopping.should_stop = lambda: next(chunks, True)
+    stopping.run_next()
+    with factory() as uow:
+        job = uow.jobs.get(job_id)
+        assert job.status is JobStatus.RUNNING and job.processed_count == 1
+    assert runner(factory, worker="w2").run_next().id == job_id  # at once, no lease to wait for
+    assert output(factory, caller, job_id).code.value == "WSRC0009"
