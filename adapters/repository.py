@@ -42,8 +42,18 @@ def _chunks(items: Sequence[str], size: int = _IN_CHUNK) -> Iterator[Sequence[st
         yield items[start : start + size]
 
 
-# Built once: a batch job asks it for every ULN it issues.
+# The statements a batch job runs for nearly every learner, built once (building one costs more
+# than SQLite takes to run it).
 _ULN_EXISTS = select(exists().where(learners.c.uln == bindparam("uln")))
+_GET = select(learners).where(learners.c.uln == bindparam("uln"))
+_LINKED = select(learners.c.master_uln, learners.c.uln).where(
+    learners.c.master_uln.in_(bindparam("masters", expanding=True))
+)
+_UPDATE = (
+    update(learners)
+    .where(learners.c.uln == bindparam("b_uln"), learners.c.version_number == bindparam("b_expected"))
+    .values({name: bindparam(f"b_{name}") for name in (*_UPDATABLE_COLUMNS, "version_number")})
+)
 
 
 class SqlLearnerRepository:
@@ -54,7 +64,7 @@ class SqlLearnerRepository:
         self._remembered_days: dict[str, date] = {}  # ULN -> the date it is remembered under
 
     def get(self, uln: str) -> Learner | None:
-        row = self.session.execute(select(learners).where(learners.c.uln == uln)).mappings().first()
+        row = self.session.execute(_GET, {"uln": uln}).mappings().first()
         if row is None:
             return None
         return mapping.row_to_learner(row, self._linked_ulns([uln]).get(uln, ()))
@@ -77,8 +87,7 @@ class SqlLearnerRepository:
     def _linked_ulns(self, masters: Sequence[str]) -> dict[str, list[str]]:
         linked: dict[str, list[str]] = {}
         for chunk in _chunks(masters):
-            query = select(learners.c.master_uln, learners.c.uln).where(learners.c.master_uln.in_(chunk))
-            for master, uln in self.session.execute(query):
+            for master, uln in self.session.execute(_LINKED, {"masters": list(chunk)}):
                 linked.setdefault(master, []).append(uln)
         return linked
 
@@ -95,13 +104,9 @@ class SqlLearnerRepository:
         """
         new_version = max(learner.version_number, expected_version + 1)
         row = mapping.learner_to_row(learner)
-        values = {name: row[name] for name in _UPDATABLE_COLUMNS}
-        statement = (
-            update(learners)
-            .where(learners.c.uln == learner.uln, learners.c.version_number == expected_version)
-            .values(**values, version_number=new_version)
-        )
-        updated = self.session.execute(statement).rowcount == 1
+        values = {f"b_{name}": row[name] for name in _UPDATABLE_COLUMNS}
+        values.update(b_version_number=new_version, b_uln=learner.uln, b_expected=expected_version)
+        updated = self.session.execute(_UPDATE, values).rowcount == 1
         if updated:
             learner.version_number = new_version
             self._remember(learner)
