@@ -4,16 +4,15 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
-from zoneinfo import ZoneInfo
 
 from lrs_ws.domain.batch import BatchJob, Count, JobLearner, JobSource, JobStatus, JobType, LearnerOutcome, ReturnCode, processing_key
 from lrs_ws.domain.learner import DETAIL_FIELDS, Learner, LearnerStatus
 from lrs_ws.domain.learning_event import EVENT_FIELDS, LearningEvent
 from lrs_ws.domain.matching import MatchCandidate
 from lrs_ws.domain.roles import Role
+from lrs_ws.runtime import UK
 from lrs_ws.services.ports import Organisation, User
 
-_LONDON = ZoneInfo("Europe/London")
 
 # Columns the LRS keeps beside the details; `linked_ulns` is derived from other rows' master_uln.
 KEPT_FIELDS: tuple[str, ...] = (
@@ -127,7 +126,7 @@ def to_uk_wall_clock(moment: datetime) -> datetime:
     """DateLoaded is a wire value in UK time ('YYYY-MM-DD HH:MM:SS'): kept as the UK wall clock."""
     if moment.tzinfo is None:
         return moment
-    return moment.astimezone(_LONDON).replace(tzinfo=None)
+    return moment.astimezone(UK).replace(tzinfo=None)
 
 
 def to_naive_utc(moment: datetime) -> datetime:

@@ -141,7 +141,7 @@ def serve(**values) -> None:
 
 
 @main.command()
-@options("database_url", "possible_match_limit", "prohibited_words", "batch_retention_days", "log_level")
+@options("database_url", "possible_match_limit", "prohibited_words", "batch_retention_days", "batch_chunk", "log_level")
 @click.option("--until-idle", is_flag=True, help="Exit once no job is waiting (scripts, tests).")
 def worker(until_idle: bool, **values) -> None:
     """Run batch jobs (submitBatchRegistration, LRB files) until stopped (SIGTERM or Ctrl-C: after
@@ -512,9 +512,9 @@ def batch_status(database_url, job_id, limit) -> None:
 
 
 def _uk_time(moment) -> str:
-    from zoneinfo import ZoneInfo
+    from lrs_ws.runtime import uk_date_time
 
-    return "-" if moment is None else moment.astimezone(ZoneInfo("Europe/London")).strftime("%Y-%m-%d %H:%M:%S")
+    return "-" if moment is None else uk_date_time(moment)
 
 
 # --- organisations and users ----------------------------------------------------------------

@@ -156,6 +156,10 @@ OPTIONS: dict[str, Option] = {
             "--batch-retention-days", "LRS_WS_BATCH_RETENTION_DAYS", click.IntRange(1, 3650), 45,
             "Batch jobs and their output are kept this many days after submission; then WSRC0018.",
         ),
+        Option(
+            "--batch-chunk", "LRS_WS_BATCH_CHUNK", click.IntRange(1, 10_000), 200,
+            "Learners a batch worker runs per transaction (all lost and redone if it dies mid-chunk).",
+        ),
         # How the server runs.
         Option("--host", "LRS_WS_HOST", str, "127.0.0.1", "Interface to listen on (0.0.0.0: every interface)."),
         Option("--port", "LRS_WS_PORT", click.IntRange(0, 65535), 8000, "TCP port (0: any free port)."),
@@ -257,6 +261,7 @@ class Settings:
     sign_in_failures: int = 5
     sign_in_backoff_max: float = 60.0
     batch_retention_days: int = 45
+    batch_chunk: int = 200
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod

@@ -13,13 +13,18 @@ from lrs_ws.domain.rules import DEFAULT_PROHIBITED_WORDS
 from lrs_ws.domain.sign_in import Backoff
 from lrs_ws.services.ports import UnitOfWork
 
-_LONDON = ZoneInfo("Europe/London")
+UK = ZoneInfo("Europe/London")  # the LRS's clock: record dates, ages, times shown
 
 
 def london_now() -> datetime:
     """Aware UK time: `.date()` is the UK calendar day (record dates, ages); the adapters store
     instants as UTC, so windows such as find-before-register survive clock changes."""
-    return datetime.now(_LONDON)
+    return datetime.now(UK)
+
+
+def uk_date_time(moment: datetime) -> str:
+    """`YYYY-MM-DD HH:MM:SS` in UK time (MIAPDateTime; fault timestamps; the command line)."""
+    return moment.astimezone(UK).strftime("%Y-%m-%d %H:%M:%S")
 
 
 @dataclass

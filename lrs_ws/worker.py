@@ -7,6 +7,7 @@ chunk ended.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import signal
@@ -53,18 +54,19 @@ def dead_on_this_host(name: str) -> bool:
 def job_runner(runtime: Runtime, name: str, should_stop: Callable[[], bool] = lambda: False) -> JobRunner:
     rules = BatchRules(runtime.prohibited_words, runtime.settings.possible_match_limit, runtime.rng)
     return JobRunner(
-        runtime.unit_of_work, rules, runtime.clock, name, should_stop=should_stop, is_dead=dead_on_this_host
+        runtime.unit_of_work, rules, runtime.clock, name, chunk=runtime.settings.batch_chunk,
+        should_stop=should_stop, is_dead=dead_on_this_host,
     )
 
 
 def run(runtime: Runtime, *, stop: threading.Event, until_idle: bool = False) -> int:
     """Claim and run jobs until `stop` is set (or, `until_idle`, until none waits); the number
     of jobs run. An outage pauses the worker; it carries on when the database is back."""
-    runner = job_runner(runtime, worker_name(), stop.is_set)
+    runner = job_runner(runtime, worker_name(), lambda: stop.is_set() or orphaned())
     retention = runtime.batch_retention
     ran = 0
     next_purge = 0.0
-    while not stop.is_set():
+    while not stop.is_set() and not orphaned():
         try:
             if time.monotonic() >= next_purge:
                 purged = runner.purge(retention)
@@ -98,6 +100,7 @@ def worker_arguments(settings: Settings, log_level: str) -> list[str]:
         "--database-url", settings.database_url,
         "--possible-match-limit", str(settings.possible_match_limit),
         "--batch-retention-days", str(settings.batch_retention_days),
+        "--batch-chunk", str(settings.batch_chunk),
         "--log-level", log_level,
     ]
     if settings.prohibited_words is not None:
@@ -105,7 +108,10 @@ def worker_arguments(settings: Settings, log_level: str) -> list[str]:
     return arguments
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+SUPERVISOR_ENV = "LRS_WS_SUPERVISOR_PID"  # set for the worker `serve` runs: whose child it is
+
+
+def _die_with_parent(parent: int) -> None:  # pragma: no cover - runs in the child between fork and exec
     """Linux: the worker gets SIGTERM if `serve` itself dies (a kill -9 gives it no chance)."""
     try:
         import ctypes
@@ -113,6 +119,14 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except Exception:
         pass
+    if os.getppid() != parent:  # serve died before prctl took effect
+        os._exit(1)
+
+
+def orphaned() -> bool:
+    """A worker that `serve` started, whose `serve` is gone: it must not run on alone."""
+    parent = os.environ.get(SUPERVISOR_ENV)
+    return parent is not None and str(os.getppid()) != parent
 
 
 class Supervisor:
@@ -133,7 +147,10 @@ class Supervisor:
 
     def _keep_running(self) -> None:
         while not self._stopping.is_set():
-            self._process = subprocess.Popen(self.command, preexec_fn=_die_with_parent, stdin=subprocess.DEVNULL)
+            self._process = subprocess.Popen(
+                self.command, preexec_fn=functools.partial(_die_with_parent, os.getpid()),
+                stdin=subprocess.DEVNULL, env={**os.environ, SUPERVISOR_ENV: str(os.getpid())},
+            )
             if self._stopping.is_set():  # stop() came while it was starting
                 self._process.terminate()
             # The gunicorn arbiter may reap the process first; wait() then returns at once all the same.

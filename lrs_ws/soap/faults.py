@@ -17,15 +17,14 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
-from zoneinfo import ZoneInfo
 
 from lxml import etree
 from spyne import Fault
 
 from lrs_ws.domain.codes import ErrorCode
+from lrs_ws.runtime import UK, uk_date_time
 from lrs_ws.soap.namespaces import EXCEPTIONS, QCF_FAULTS, SOAP_ENV
 
-_LONDON = ZoneInfo("Europe/London")
 FAULT_STRING = "MIAPAPIException"
 ACTOR = "lrs-ws"
 
@@ -45,7 +44,7 @@ def miap_exception(code: ErrorCode, further_details: str, actor: str = ACTOR) ->
         ("ErrorActor", actor),
         ("Description", code.description),
         ("FurtherDetails", _xml_text(further_details)),
-        ("ErrorTimestamp", datetime.now(_LONDON).strftime("%Y-%m-%d %H:%M:%S")),
+        ("ErrorTimestamp", uk_date_time(datetime.now(UK))),
     ):
         etree.SubElement(element, name).text = text
     return element

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from lxml import etree
 
@@ -11,11 +10,11 @@ from lrs_ws.domain.codes import ResponseCode
 from lrs_ws.domain.errors import InvalidField
 from lrs_ws.domain.learner import DATE_FIELDS, DETAIL_FIELDS, WIRE_NAMES, LearnerDetails, wire_name
 from lrs_ws.domain.matching import SearchKey
+from lrs_ws.runtime import uk_date_time
 from lrs_ws.services.batch import JobOutput
 from lrs_ws.services.find import FoundLearner
 from lrs_ws.soap import models
 
-_LONDON = ZoneInfo("Europe/London")
 _MANDATORY_DEFAULTS = {"verification_type": "0", "ability_to_share": "0"}
 
 
@@ -102,7 +101,7 @@ def batch_learners_from_body(body: etree._Element) -> list[BatchLearnerFields]:
 
 def _date_time(moment: datetime | None) -> str | None:
     """MIAPDateTime, UK local time."""
-    return None if moment is None else moment.astimezone(_LONDON).strftime("%Y-%m-%d %H:%M:%S")
+    return None if moment is None else uk_date_time(moment)
 
 
 def output_learner_to_wire(learner: JobLearner) -> models.OutputBatchLearner:

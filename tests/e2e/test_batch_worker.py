@@ -91,7 +91,7 @@ def _partly_done(engine) -> bool:
 
 def test_a_worker_killed_mid_job_loses_and_doubles_nothing(tmp_path) -> None:
     jobs, per_job = 8, 200
-    with serving(tmp_path) as served:
+    with serving(tmp_path, "--batch-chunk", "20") as served:
         engine = make_engine(served.database_url, create=False)
         try:
             first = served.batch_worker_pid()
