@@ -38,7 +38,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -46,7 +45,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Iterator
 from xml.sax.saxutils import escape
@@ -787,8 +786,8 @@ def ws_path(args, url: str, workdir: Path, rng: random.Random, fresh: FreshLearn
     results["ws"] = {"calls": calls, "learners_per_call": per_call, "clients": clients, "mix": dict(mix),
                      "database": "the file run's database, after its job"}
     with serving(url, workdir) as (server, base):
-        say(f"serve --port 0 --no-worker on {base} (default workers and threads); warmed up with "
-            f"{4 * clients} learnerByULN calls")
+        say(f"serve --port 0 --no-worker on {base} (default workers and threads), on this run's database after the "
+            f"file job (the register plus the file's new learners); warmed up with {4 * clients} learnerByULN calls")
         post_all(base, [find_envelope()] * (4 * clients), clients)
         say("timed:")
         submitted = post_all(base, envelopes, clients)
@@ -853,7 +852,8 @@ def main() -> None:
     parser.add_argument("--ws-calls", type=int, metavar="C", help="SubmitBatch calls (default 500; --quick 20; 0 skips the web service)")
     parser.add_argument("--ws-learners", type=int, default=200, metavar="L", help="learners per SubmitBatch call (1-200, default 200)")
     parser.add_argument("--ws-clients", type=int, default=4, metavar="T", help="client threads (default 4)")
-    parser.add_argument("--postgres", metavar="URL", help="run on this PostgreSQL server (e.g. postgresql://postgres@127.0.0.1:5432/test) instead of SQLite")
+    parser.add_argument("--postgres", metavar="URL",
+                        help="run on this PostgreSQL server (e.g. postgresql://postgres@127.0.0.1:5432/test) instead of SQLite")
     parser.add_argument("--quick", action="store_true", help="a smoke run: --register 20000 --file-learners 5000 --ws-calls 20")
     parser.add_argument("--seed", type=int, default=1, help="the same seed, the same sample and file (default 1)")
     parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE as JSON")
@@ -885,11 +885,13 @@ def main() -> None:
             say(f"  code:      {git_state()}")
             say(f"  database:  {database_version(url)}; register {redacted(register.url)}; "
                 f"this run on a copy ({redacted(url)}, copied in {copy_seconds:.1f} s, not counted)")
-            say(f"  sizes:     register {learners_on_register:,} learners (N = {args.register:,} + demo); LRB file {args.file_learners:,} learners; "
-                + (f"web service {args.ws_calls:,} calls x {args.ws_learners} learners from {args.ws_clients} clients" if args.ws_calls else "no web service run"))
+            web = (f"web service {args.ws_calls:,} calls x {args.ws_learners} learners from {args.ws_clients} clients"
+                   if args.ws_calls else "no web service run")
+            say(f"  sizes:     register {learners_on_register:,} learners (N = {args.register:,} + demo); "
+                f"LRB file {args.file_learners:,} learners; {web}")
             startup = fixed_cost(["--version"], workdir)
             idle = fixed_cost(["worker", "--until-idle", "--database-url", url], workdir)
-            say(f"  fixed costs (in every wall time below): `lrs-ws --version` {startup:.2f} s; "
+            say(f"  start-up, part of the wall times below: `lrs-ws --version` {startup:.2f} s; "
                 f"`lrs-ws worker --until-idle` with no job waiting {idle:.2f} s")
             say("")
             rng = random.Random(args.seed)
