@@ -192,7 +192,10 @@ class SqlBatchJobRepository:
         return [mapping.row_to_job(row) for row in self.session.execute(query).mappings()]
 
     def purge(self, submitted_before: datetime) -> int:
-        old = select(batch_jobs.c.id).where(batch_jobs.c.submitted_at < mapping.to_naive_utc(submitted_before))
+        old = select(batch_jobs.c.id).where(
+            batch_jobs.c.submitted_at < mapping.to_naive_utc(submitted_before),
+            batch_jobs.c.status != JobStatus.RUNNING.value,  # a worker may be on it: next time
+        )
         # Learners first: SQLite enforces the cascade only with foreign keys on (they are), but
         # deleting them explicitly keeps the two databases alike.
         self.session.execute(delete(batch_job_learners).where(batch_job_learners.c.job_id.in_(old)))

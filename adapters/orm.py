@@ -228,6 +228,7 @@ class BatchJobRow(Base):
     __table_args__ = (
         Index("ix_batch_jobs_status_id", "status", "id"),
         Index("ix_batch_jobs_organisation_id_id", "organisation_id", "id"),
+        {"sqlite_autoincrement": True},  # JobIDs are never reused, even after old jobs are deleted
     )
 
     id: Mapped[int] = mapped_column(LogId, primary_key=True, autoincrement=True)

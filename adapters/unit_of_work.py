@@ -1,10 +1,12 @@
 """Engines, sessions and the SQLAlchemy unit of work."""
 from __future__ import annotations
 
+import fcntl
 import functools
 import importlib.util
 import os
 import re
+import time
 from typing import Any, Callable
 from urllib.parse import quote
 
@@ -85,6 +87,9 @@ def make_engine(
     connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
     engine = create_engine(target, connect_args=connect_args, **engine_options)
 
+    if path is not None:
+        _take_write_turns(engine, path)
+
     @event.listens_for(engine, "connect")
     def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
@@ -99,6 +104,53 @@ def make_engine(
             cursor.close()
 
     return engine
+
+
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+WRITE_TURN_POLL_S = 0.001
+
+
+class _WriteTurn:
+    """An exclusive lock on a file beside the database, held from a connection's first write until
+    it goes back to the pool.
+
+    SQLite lets one connection write at a time, and a writer that finds the database locked
+    sleeps and retries at growing intervals (up to 100 ms). A batch job that commits a chunk and
+    starts the next within a millisecond would keep every other writer (each request writes its
+    audit row) waiting for seconds. Waiting here instead, polling every millisecond, every
+    writer of every lrs-ws process gets its turn as soon as the one before it commits."""
+
+    def __init__(self, path: str) -> None:
+        self.fd = os.open(path + ".write-turn", os.O_RDWR | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:  # let SQLite's own busy timeout decide
+                    return
+                time.sleep(WRITE_TURN_POLL_S)
+
+    def release(self) -> None:
+        os.close(self.fd)  # closing the descriptor releases the lock
+
+
+def _take_write_turns(engine: Engine, path: str) -> None:
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_a_write(connection, cursor, statement, parameters, context, executemany) -> None:
+        if "write_turn" not in connection.info and statement.lstrip()[:7].upper().startswith(_WRITES):
+            connection.info["write_turn"] = _WriteTurn(path)
+
+    def _release(dbapi_connection: Any, record: Any, *rest: Any) -> None:
+        turn = record.info.pop("write_turn", None) if record is not None else None
+        if turn is not None:
+            turn.release()
+
+    # Back in the pool (after its commit or rollback), or closed: the turn passes on.
+    event.listen(engine, "checkin", _release)
+    event.listen(engine, "close", _release)
+    event.listen(engine, "invalidate", _release)
 
 
 def _postgres_connect_args(given: dict[str, Any], statement_timeout: float | None) -> dict[str, Any]:

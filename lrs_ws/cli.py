@@ -10,6 +10,7 @@ from datetime import date
 import click
 
 from lrs_ws.config import OPTIONS, SERVE_OPTIONS, Settings, options
+from lrs_ws.services.ports import DatabaseUnavailable
 
 database_option = options("database_url")
 
@@ -31,6 +32,9 @@ class _Commands(click.Group):
             sys.exit(error.exit_code)
         except click.Abort:
             click.echo("Aborted.", err=True)
+            sys.exit(1)
+        except DatabaseUnavailable as error:  # down, locked past the busy timeout, file gone
+            click.echo(f"Error: {error}", err=True)
             sys.exit(1)
 
 
@@ -128,7 +132,7 @@ def serve(**values) -> None:
 
         configure_logging(server.log_level)  # the supervisor's lines, like the workers'
 
-        supervisor = Supervisor(worker_arguments(settings, server.log_level))
+        supervisor = Supervisor(worker_arguments(settings, server.log_level), settings.database_url)
         supervisor.start()
     try:
         run(app_factory, listener, server)
@@ -428,6 +432,7 @@ def batch_output(database_url, job_id, out) -> None:
 
     from lrs_ws.adapters import lrb_files
     from lrs_ws.domain.batch import JobStatus
+    from lrs_ws.runtime import UK
     from lrs_ws.services import batch as batches
 
     with _uow(database_url) as uow:
@@ -441,7 +446,8 @@ def batch_output(database_url, job_id, out) -> None:
                 f"job {job_id} is {job.status.value.lower()}: {job.processed_count:,} of {job.learner_count:,} learners done"
             )
         organisation = uow.organisations.by_id(job.organisation_id)
-        input_name = job.file_name or lrb_files.file_name_for(organisation.ukprn or "00000000", job.submitted_at, "CSV")
+        submitted = job.submitted_at.astimezone(UK)
+        input_name = job.file_name or lrb_files.file_name_for(organisation.ukprn or "00000000", submitted, "CSV")
         name = lrb_files.output_file_name(input_name)
         target = Path(out) if out else Path.cwd() / name
         if target.is_dir():
@@ -456,6 +462,8 @@ def batch_output(database_url, job_id, out) -> None:
             with _count_bar(job.learner_count, "output") as bar:
                 rows = batches.file_output(uow, job.id)
                 written = lrb_files.write_output(partial, fmt, header, _counted(rows, bar))
+            if written != job.learner_count:  # the job was deleted while it was read
+                raise click.ClickException(f"job {job_id} changed while its output was written; nothing was written")
             os.replace(partial, target)
         except OSError as error:
             raise click.ClickException(f"cannot write {target}: {error.strerror or error}") from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -18,6 +19,7 @@ import threading
 import time
 from typing import Callable
 
+from lrs_ws.adapters.unit_of_work import sqlite_path
 from lrs_ws.config import Settings
 from lrs_ws.runtime import Runtime, london_now
 from lrs_ws.services.batch import BatchRules, JobRunner
@@ -29,18 +31,22 @@ POLL_SECONDS = 0.5  # how soon a job submitted to an idle worker starts
 OUTAGE_PAUSE_SECONDS = 5.0  # between attempts while the database is down
 PURGE_EVERY_SECONDS = 600.0  # how often jobs past their retention are deleted
 RESTART_PAUSE_SECONDS = 1.0  # before a supervised worker that died is started again
+# SQLite: chunks of at most 0.1 s, then 2 ms for the next writer in line to take its turn
+# (adapters/unit_of_work.py): a request never waits more than about one chunk for a job.
+_ONE_WRITER_AT_A_TIME = {"chunk_seconds": 0.1, "pause_between_chunks": 0.002}
 
 
 def worker_name() -> str:
-    """Unique among the workers on one database: host and process."""
-    return f"{socket.gethostname()}:{os.getpid()}"[:64]
+    """Unique among the workers on one database: host, process and a random token (containers
+    may share a host name and process numbers)."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 def dead_on_this_host(name: str) -> bool:
     """A worker of this host whose process is gone (killed, say): its job need not wait for the
     lease. Workers of other hosts are never presumed dead; their leases run out."""
-    host, _, pid = name.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
+    host, pid, _token = (name.rsplit(":", 2) + ["", ""])[:3]
+    if host != socket.gethostname()[:40] or not pid.isdigit():
         return False
     try:
         os.kill(int(pid), 0)
@@ -56,6 +62,7 @@ def job_runner(runtime: Runtime, name: str, should_stop: Callable[[], bool] = la
     return JobRunner(
         runtime.unit_of_work, rules, runtime.clock, name, chunk=runtime.settings.batch_chunk,
         should_stop=should_stop, is_dead=dead_on_this_host,
+        **(_ONE_WRITER_AT_A_TIME if sqlite_path(runtime.settings.database_url) else {}),
     )
 
 
@@ -69,12 +76,15 @@ def run(runtime: Runtime, *, stop: threading.Event, until_idle: bool = False) ->
     while not stop.is_set() and not orphaned():
         try:
             if time.monotonic() >= next_purge:
+                next_purge = time.monotonic() + PURGE_EVERY_SECONDS  # a failing purge must not starve the jobs
                 purged = runner.purge(retention)
                 if purged:
                     log.info("deleted %s batch jobs older than %s days", purged, retention.days)
-                next_purge = time.monotonic() + PURGE_EVERY_SECONDS
             job = runner.run_next()
         except DatabaseUnavailable as outage:
+            if _transient(outage):  # a deadlock or serialisation failure: try again at once
+                log.info("batch worker retries after: %s", outage)
+                continue
             log.warning("batch worker paused: %s", outage)
             stop.wait(OUTAGE_PAUSE_SECONDS)
             continue
@@ -87,6 +97,15 @@ def run(runtime: Runtime, *, stop: threading.Event, until_idle: bool = False) ->
     return ran
 
 
+_TRANSIENT_SQLSTATES = {"40P01", "40001"}  # PostgreSQL: deadlock detected, serialization failure
+
+
+def _transient(outage: DatabaseUnavailable) -> bool:
+    """Two workers' transactions that PostgreSQL rolled one of back: not an outage."""
+    cause = outage.__cause__
+    return getattr(getattr(cause, "orig", None), "sqlstate", None) in _TRANSIENT_SQLSTATES
+
+
 def stop_on_signals(stop: threading.Event) -> None:
     """SIGTERM and SIGINT end the worker after its current chunk of learners."""
     for number in (signal.SIGTERM, signal.SIGINT):
@@ -94,10 +113,10 @@ def stop_on_signals(stop: threading.Event) -> None:
 
 
 def worker_arguments(settings: Settings, log_level: str) -> list[str]:
-    """`lrs-ws worker` with the settings a worker uses, for the one `serve` supervises."""
+    """`lrs-ws worker` with the settings a worker uses, for the one `serve` supervises (the
+    database URL goes in its environment: a command line is anyone's to read)."""
     arguments = [
         "worker",
-        "--database-url", settings.database_url,
         "--possible-match-limit", str(settings.possible_match_limit),
         "--batch-retention-days", str(settings.batch_retention_days),
         "--batch-chunk", str(settings.batch_chunk),
@@ -132,8 +151,9 @@ def orphaned() -> bool:
 class Supervisor:
     """Keeps one `lrs-ws worker` process running beside the service, until `stop()`."""
 
-    def __init__(self, arguments: list[str]) -> None:
+    def __init__(self, arguments: list[str], database_url: str) -> None:
         self.command = [sys.executable, "-m", "lrs_ws", *arguments]
+        self.database_url = database_url
         self._process: subprocess.Popen | None = None
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._keep_running, name="batch-worker-supervisor", daemon=True)
@@ -146,10 +166,13 @@ class Supervisor:
         self._thread.start()
 
     def _keep_running(self) -> None:
+        pause = RESTART_PAUSE_SECONDS
         while not self._stopping.is_set():
+            started = time.monotonic()
             self._process = subprocess.Popen(
                 self.command, preexec_fn=functools.partial(_die_with_parent, os.getpid()),
-                stdin=subprocess.DEVNULL, env={**os.environ, SUPERVISOR_ENV: str(os.getpid())},
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, SUPERVISOR_ENV: str(os.getpid()), "LRS_WS_DATABASE_URL": self.database_url},
             )
             if self._stopping.is_set():  # stop() came while it was starting
                 self._process.terminate()
@@ -157,8 +180,10 @@ class Supervisor:
             code = self._process.wait()
             if self._stopping.is_set():
                 return
-            log.warning("batch worker (pid %s) ended (exit status %s); starting another", self._process.pid, code)
-            self._stopping.wait(RESTART_PAUSE_SECONDS)
+            # One that keeps failing at once (database down, say) is retried less and less often.
+            pause = RESTART_PAUSE_SECONDS if time.monotonic() - started > 60 else min(pause * 2, 60.0)
+            log.warning("batch worker (pid %s) ended (exit status %s); another in %.0f s", self._process.pid, code, pause)
+            self._stopping.wait(pause)
 
     def stop(self, timeout: float = 15.0) -> None:
         self._stopping.set()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Callable, Iterable, Iterator
@@ -30,6 +31,7 @@ from lrs_ws.domain.codes import ResponseCode
 from lrs_ws.domain.errors import InvalidField
 from lrs_ws.domain.learner import DATE_FIELDS, LearnerDetails
 from lrs_ws.domain.matching import SearchKey
+from lrs_ws.domain.normalise import name_key, post_code_key
 from lrs_ws.domain.roles import Operation, may
 from lrs_ws.domain.rules import (
     MAX_AGE,
@@ -45,7 +47,7 @@ from lrs_ws.domain.uln import is_valid_uln
 from lrs_ws.services import find
 from lrs_ws.services.audit import record as audit
 from lrs_ws.services.ports import Caller, DatabaseUnavailable, UnitOfWork
-from lrs_ws.services.register import issue_uln, lock_registration
+from lrs_ws.services.register import issue_uln, lock_registration, registered_with
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +118,7 @@ def _with_uln(
         if found.code is ResponseCode.MASTER_SUBSTITUTED:
             return LearnerOutcome(ReturnCode.MASTER_RETURNED, current.uln)
         try:
-            updated, changed = apply_update(current, details, now.date())
+            updated, changed = apply_update(current, _differing(current, details), now.date())
         except InvalidField:
             return LearnerOutcome(ReturnCode.INVALID)
         if sum(field in KEY_FIELDS for field in changed) > 1:
@@ -135,6 +137,24 @@ def _with_uln(
         if uow.learners.update(updated, expected_version=current.version_number):
             return LearnerOutcome(ReturnCode.UPDATED, current.uln)
     raise RuntimeError(f"ULN {uln} kept changing under the batch update")
+
+
+def _differing(current, details: dict[str, object]) -> dict[str, object]:
+    """The details sent, less names and postcode that differ from the record only in case or
+    spacing: MIS exports are often in capitals, and that is no reason to change a record (or to
+    count a key field as changed)."""
+    same = {
+        field
+        for field in ("given_name", "family_name", "previous_family_name", "last_known_post_code")
+        if field in details and _same_form(field, details[field], getattr(current, field))
+    }
+    return {field: value for field, value in details.items() if field not in same}
+
+
+def _same_form(field: str, sent: object, stored: object) -> bool:
+    if field == "last_known_post_code":
+        return post_code_key(str(sent)) == post_code_key(str(stored or ""))
+    return name_key(str(sent)) == name_key(str(stored or ""))
 
 
 def _without_uln(
@@ -159,7 +179,8 @@ def _without_uln(
         and complete
         and job_type is JobType.FULL
         and uow.learners.remembered_may_be_stale()
-    ):  # under the registration lock: what another writer committed since the candidates were read
+        and registered_with(uow, search, fresh=True)
+    ):  # registered by another writer since the candidates were read (we hold its lock now)
         found = find.lookup_by_demographics(uow, search, rules.possible_match_limit, fresh=True)
     if found.code is ResponseCode.EXACT_MATCH:
         return LearnerOutcome(ReturnCode.MATCHED, found.learners[0].learner.uln)
@@ -344,6 +365,10 @@ class JobRunner:
     on_progress: Callable[[BatchJob, int], None] | None = None
     should_stop: Callable[[], bool] = lambda: False  # checked between chunks
     is_dead: Callable[[str], bool] = lambda worker: False  # a worker known to be gone (same host)
+    # A database with one writer at a time (SQLite): a chunk also ends after this many seconds,
+    # and the runner then pauses, so that other writers wait a short chunk at most.
+    chunk_seconds: float | None = None
+    pause_between_chunks: float = 0.0
 
     def run_next(self) -> BatchJob | None:
         """Claim the next waiting job and run it to its end; the job, or None when none waits."""
@@ -370,22 +395,22 @@ class JobRunner:
         return None
 
     def _run(self, job: BatchJob) -> None:
-        size = self.chunk
         after: tuple[str, int] | None = None  # the processing key of the last learner done
+        one_by_one = 0  # after a chunk failed: its learners one per transaction, to find the culprit
         while True:
             if self.should_stop():  # let the next worker take the job over at once
                 self._release(job)
                 return
             try:
-                after = self._run_chunk(job, size, after)
+                after = self._run_chunk(job, 1 if one_by_one else self.chunk, after)
                 if after is None:
                     return
-                size = self.chunk
+                one_by_one = max(0, one_by_one - 1)
             except (LostJob, DatabaseUnavailable):
                 raise
             except Exception as error:
-                if size > 1:  # find the learner that fails: the rest of the chunk is fine
-                    size = 1
+                if not one_by_one:
+                    one_by_one = self.chunk
                     continue
                 log.exception("job %s failed", job.id)
                 self._finish(job, JobStatus.FAILED, f"{type(error).__name__}: {error}")
@@ -406,13 +431,18 @@ class JobRunner:
                 uow.commit()
                 log.info("job %s completed", job.id)
                 return None
-            outcomes = {
-                learner.position: process_learner(uow, job.job_type, learner.fields, now=now, rules=self.rules)
-                for learner in pending
-            }
+            deadline = None if self.chunk_seconds is None else time.monotonic() + self.chunk_seconds
+            outcomes: dict[int, LearnerOutcome] = {}
+            for learner in pending:
+                outcomes[learner.position] = process_learner(uow, job.job_type, learner.fields, now=now, rules=self.rules)
+                if deadline is not None and time.monotonic() > deadline:
+                    break
+            pending = pending[: len(outcomes)]
             uow.jobs.record(job.id, outcomes)
             uow.commit()
         job.processed_count += len(outcomes)
+        if self.pause_between_chunks:
+            time.sleep(self.pause_between_chunks)
         if self.on_progress is not None:
             self.on_progress(job, len(outcomes))
         return processing_key(pending[-1])
@@ -425,7 +455,10 @@ class JobRunner:
 
     def _finish(self, job: BatchJob, status: JobStatus, failure: str | None = None) -> None:
         with self.unit_of_work() as uow:
-            uow.jobs.finish(job.id, status, self.clock(), failure)
+            now = self.clock()
+            if not uow.jobs.hold(job.id, self.worker, now + self.lease):
+                raise LostJob(job.id)  # another worker has it now: not ours to finish
+            uow.jobs.finish(job.id, status, now, failure)
             uow.commit()
 
     def purge(self, retention: timedelta) -> int:

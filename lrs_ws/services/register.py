@@ -78,8 +78,15 @@ def _check_register(
             ResponseCode.REGISTRATION_REFUSED,
             reason="no FUL demographic search of these details by this organisation in the window",
         )
-    candidates = uow.learners.candidates_born_on({key.date_of_birth})
-    exact = [m for m in match(key, candidates, limit=len(candidates) + 1).matches if m.rule is MatchRule.EXACT]
+    exact = registered_with(uow, key)
     if exact:
-        return RegisterResult(ResponseCode.REGISTRATION_REFUSED, reason=f"same key details as ULN {exact[0].uln}")
+        return RegisterResult(ResponseCode.REGISTRATION_REFUSED, reason=f"same key details as ULN {exact}")
     return None
+
+
+def registered_with(uow: UnitOfWork, key: SearchKey, *, fresh: bool = False) -> str | None:
+    """The ULN of a learner on the register with these five key fields, if any (the duplicate a
+    registration must not make); `fresh`: whatever another writer committed meanwhile too."""
+    candidates = uow.learners.candidates_born_on({key.date_of_birth}, fresh=fresh)
+    exact = [m for m in match(key, candidates, limit=len(candidates) + 1).matches if m.rule is MatchRule.EXACT]
+    return exact[0].uln if exact else None

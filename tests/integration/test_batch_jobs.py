@@ -222,3 +222,17 @@ def test_a_stopping_worker_releases_its_job_for_the_next(factory, caller) -> Non
         assert job.status is JobStatus.RUNNING and job.processed_count == 1
     assert runner(factory, worker="w2").run_next().id == job_id  # at once, no lease to wait for
     assert output(factory, caller, job_id).code.value == "WSRC0009"
+
+
+def test_purged_jobs_go_and_their_job_ids_are_never_given_again(factory, caller) -> None:
+    running = submit(factory, caller, [AMELIA])
+    waiting = submit(factory, caller, [NEW])
+    with factory() as uow:
+        assert uow.jobs.claim("w1", NOW, NOW + timedelta(seconds=30)).id == running
+        uow.commit()
+    with factory() as uow:
+        assert uow.jobs.purge(NOW + timedelta(days=1)) == 1  # not the running one
+        uow.commit()
+    with factory() as uow:
+        assert uow.jobs.get(waiting) is None and uow.jobs.get(running) is not None
+    assert submit(factory, caller, [AMELIA]) > waiting  # increasing, never reused

@@ -243,6 +243,20 @@ def test_rc005_exactly_one_key_field_changed_is_updated(uow) -> None:
     assert {k: v for k, v in uow.learners.rows.items() if k != AMELIA} == others
 
 
+def test_names_in_capitals_are_no_difference_and_change_nothing(uow) -> None:
+    """MIS exports are often in capitals: neither a key field changed nor a reason to rewrite."""
+    before = snapshot(uow)
+    assert run(uow, amelia(GivenName="AMELIA", FamilyName="HUGHES")) == LearnerOutcome(ReturnCode.ULN_CONFIRMED, AMELIA)
+    assert_unchanged(uow, before)
+
+
+def test_names_in_capitals_and_one_key_field_changed_is_rc005(uow) -> None:
+    outcome = run(uow, amelia(GivenName="AMELIA", FamilyName="HUGHES", LastKnownPostCode="M1 1AE"))
+    assert outcome == LearnerOutcome(ReturnCode.UPDATED, AMELIA)
+    stored = uow.learners.rows[AMELIA]
+    assert (stored.given_name, stored.family_name, stored.last_known_post_code) == ("Amelia", "Hughes", "M1 1AE")
+
+
 def test_rc005_ability_to_share_may_go_from_0_to_1(uow) -> None:
     outcome = run(uow, {"ULN": GRACE, "GivenName": "Grace", "FamilyName": "O'Neil", "AbilityToShare": "1"})
     assert outcome == LearnerOutcome(ReturnCode.UPDATED, GRACE)

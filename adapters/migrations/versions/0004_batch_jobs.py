@@ -47,6 +47,7 @@ def upgrade() -> None:
             ["organisation_id"], ["organisations.id"], name="fk_batch_jobs_organisation_id_organisations"
         ),
         sa.PrimaryKeyConstraint("id", name="pk_batch_jobs"),
+        sqlite_autoincrement=True,  # JobIDs are never reused, even after old jobs are deleted
     )
     op.create_index("ix_batch_jobs_status_id", "batch_jobs", ["status", "id"])
     op.create_index("ix_batch_jobs_organisation_id_id", "batch_jobs", ["organisation_id", "id"])
