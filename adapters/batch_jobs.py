@@ -120,6 +120,13 @@ class SqlBatchJobRepository:
         )
         return True
 
+    def set_status(self, job_id: int, status: JobStatus) -> None:
+        self.session.execute(update(batch_jobs).where(batch_jobs.c.id == job_id).values(status=status.value))
+
+    def delete(self, job_id: int) -> None:
+        self.session.execute(delete(batch_job_learners).where(batch_job_learners.c.job_id == job_id))
+        self.session.execute(delete(batch_jobs).where(batch_jobs.c.id == job_id))
+
     def release(self, job_id: int, worker: str) -> None:
         self.session.execute(
             update(batch_jobs)

@@ -371,7 +371,7 @@ def batch_submit(database_url, file, username) -> None:
                     job_id = batches.submit(
                         uow, caller, JobType.FULL, learners, reader.header.learner_record_count,
                         now=london_now(), source=JobSource.FILE, file_name=reader.name,
-                        file_reference=reader.header.file_name,
+                        file_reference=reader.header.file_name, per_transaction=SUBMIT_PER_TRANSACTION,
                     )
             except batches.BatchError as error:
                 raise click.ClickException(str(error)) from None
@@ -385,6 +385,9 @@ def batch_submit(database_url, file, username) -> None:
         if flagged_rows else ""
     )
     click.echo(f"Queued job {job_id}: {reader.learner_rows:,} learners from {reader.name}{flagged}.")
+
+
+SUBMIT_PER_TRANSACTION = 5000  # learners of a file per transaction: other writers wait a moment only
 
 
 class _FileRefused(Exception):

@@ -63,6 +63,7 @@ class JobSource(str, Enum):
 class JobStatus(str, Enum):
     """`JobStatus` on the wire (our reading of the values)."""
 
+    LOADING = "Loading"  # an LRB file still going in; not yet claimable
     SUBMITTED = "Submitted"
     RUNNING = "Running"
     COMPLETED = "Completed"

@@ -217,9 +217,20 @@ def submit(
     source: JobSource = JobSource.WEB_SERVICE,
     file_name: str | None = None,
     file_reference: str | None = None,
+    per_transaction: int | None = None,
 ) -> int:
-    """Store a job and its learners in one transaction; the new JobID. Learners that already
-    carry an outcome (rows refused when an LRB file was read) are not processed again."""
+    """Store a job and its learners; the new JobID. Learners that already carry an outcome
+    (rows refused when an LRB file was read) are not processed again.
+
+    In one transaction, or (`per_transaction`, for files of any size) `Loading` while its
+    learners go in that many per transaction, so other writers are not held up for the whole
+    file; no worker claims it until it is whole. If reading the learners fails, the partial job
+    is deleted and the error raised again."""
+    if per_transaction is not None:
+        return _submit_in_steps(
+            uow, caller, job_type, learners, learner_count, now=now, source=source, file_name=file_name,
+            file_reference=file_reference, per_transaction=per_transaction,
+        )
     job = BatchJob(
         id=0,
         organisation_id=caller.organisation_id,
@@ -238,6 +249,37 @@ def submit(
     uow.jobs.add_learners(job_id, learners)
     audit(uow, caller, "submitBatchRegistration", None, f"{ResponseCode.BATCH_SUBMITTED.value} job {job_id}", now)
     uow.commit()
+    return job_id
+
+
+def _submit_in_steps(
+    uow: UnitOfWork, caller: Caller, job_type: JobType, learners: Iterable[JobLearner], learner_count: int, *,
+    now: datetime, source: JobSource, file_name: str | None, file_reference: str | None, per_transaction: int,
+) -> int:
+    job = BatchJob(
+        id=0, organisation_id=caller.organisation_id, username=caller.username, job_type=job_type, source=source,
+        status=JobStatus.LOADING, learner_count=learner_count, processed_count=0, counts={}, submitted_at=now,
+        file_name=file_name, file_reference=file_reference,
+    )
+    job_id = uow.jobs.add(job)
+    uow.commit()
+    try:
+        batch: list[JobLearner] = []
+        for learner in learners:
+            batch.append(learner)
+            if len(batch) >= per_transaction:
+                uow.jobs.add_learners(job_id, batch)
+                uow.commit()
+                batch = []
+        uow.jobs.add_learners(job_id, batch)
+        uow.jobs.set_status(job_id, JobStatus.SUBMITTED)
+        audit(uow, caller, "submitBatchRegistration", None, f"{ResponseCode.BATCH_SUBMITTED.value} job {job_id}", now)
+        uow.commit()
+    except BaseException:
+        uow.rollback()
+        uow.jobs.delete(job_id)
+        uow.commit()
+        raise
     return job_id
 
 

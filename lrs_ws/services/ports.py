@@ -154,6 +154,9 @@ class BatchJobRepository(Protocol):
     def hold(self, job_id: int, worker: str, lease_until: datetime) -> bool:
         """Lock the job until this transaction ends and renew the lease; False when `worker` no
         longer holds it (another worker took it over)."""
+    def set_status(self, job_id: int, status: JobStatus) -> None: ...
+    def delete(self, job_id: int) -> None:
+        """The job and its learners (a file that failed while it was read)."""
     def release(self, job_id: int, worker: str) -> None:
         """Give the job up (a worker stopping): any worker may claim it at once."""
     def pending(self, job_id: int, limit: int, after: tuple[str, int] | None = None) -> list[JobLearner]:

@@ -236,3 +236,33 @@ def test_purged_jobs_go_and_their_job_ids_are_never_given_again(factory, caller)
     with factory() as uow:
         assert uow.jobs.get(waiting) is None and uow.jobs.get(running) is not None
     assert submit(factory, caller, [AMELIA]) > waiting  # increasing, never reused
+
+
+def test_a_file_goes_in_over_several_transactions_unclaimable_until_whole(factory, caller) -> None:
+    seen_while_loading = []
+
+    def learners():
+        for position in range(1, 8):
+            if position == 5:  # the first steps are committed by now: is the job claimable?
+                with factory() as other:
+                    seen_while_loading.append(other.jobs.claim("w9", NOW, NOW + timedelta(seconds=30)))
+                    other.commit()
+            yield JobLearner(position, dict(NEW, MISIdentifier=f"M{position}"))
+
+    with factory() as uow:
+        job_id = batch.submit(uow, caller, JobType.FULL, learners(), 7, now=NOW, source=JobSource.FILE, per_transaction=2)
+    assert seen_while_loading == [None]
+    with factory() as uow:
+        job = uow.jobs.get(job_id)
+        assert job.status is JobStatus.SUBMITTED and len(uow.jobs.learners(job_id)) == 7
+
+
+def test_a_file_that_fails_while_it_is_read_leaves_no_job(factory, caller) -> None:
+    def learners():
+        yield from (JobLearner(position, NEW) for position in range(1, 6))
+        raise ValueError("the file broke a rule at its end")
+
+    with factory() as uow, pytest.raises(ValueError):
+        batch.submit(uow, caller, JobType.FULL, learners(), 5, now=NOW, source=JobSource.FILE, per_transaction=2)
+    with factory() as uow:
+        assert uow.jobs.recent(None, 10) == []
