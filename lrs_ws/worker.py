@@ -57,11 +57,19 @@ def dead_on_this_host(name: str) -> bool:
     return False
 
 
+PROGRESS_EVERY = 10_000  # learners between a big job's progress lines in the log
+
+
+def _log_progress(job, done_now: int) -> None:
+    if job.processed_count // PROGRESS_EVERY > (job.processed_count - done_now) // PROGRESS_EVERY:
+        log.info("job %s: %s of %s learners done", job.id, f"{job.processed_count:,}", f"{job.learner_count:,}")
+
+
 def job_runner(runtime: Runtime, name: str, should_stop: Callable[[], bool] = lambda: False) -> JobRunner:
     rules = BatchRules(runtime.prohibited_words, runtime.settings.possible_match_limit, runtime.rng)
     return JobRunner(
         runtime.unit_of_work, rules, runtime.clock, name, chunk=runtime.settings.batch_chunk,
-        should_stop=should_stop, is_dead=dead_on_this_host,
+        should_stop=should_stop, is_dead=dead_on_this_host, on_progress=_log_progress,
         **(_ONE_WRITER_AT_A_TIME if sqlite_path(runtime.settings.database_url) else {}),
     )
 
