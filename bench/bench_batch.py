@@ -609,7 +609,7 @@ def file_path(args, url: str, workdir: Path, rng: random.Random, fresh: FreshLea
     for what, ok in checks.items():
         say(f"    {'ok      ' if ok else 'MISMATCH'}  {what}")
     say(f"    `batch status {job_id}` counts: {status}")
-    say(f"    return codes: " + ", ".join(f"{code} {n:,} ({100 * n / m:.1f}%)" for code, n in sorted(codes.items())))
+    say("    return codes: " + ", ".join(f"{code} {n:,} ({100 * n / m:.1f}%)" for code, n in sorted(codes.items())))
     print_crosstab("return codes by the kind of row sent:", by_category, FILE_MIX)
     results["file"].update(
         job_id=job_id, rows_flagged_by_validate=rows_flagged, return_codes=dict(codes), job_counts=status,

@@ -21,7 +21,7 @@ from typing import Callable
 
 from lrs_ws.adapters.unit_of_work import sqlite_path
 from lrs_ws.config import Settings
-from lrs_ws.runtime import Runtime, london_now
+from lrs_ws.runtime import Runtime
 from lrs_ws.services.batch import BatchRules, JobRunner
 from lrs_ws.services.ports import DatabaseUnavailable
 
