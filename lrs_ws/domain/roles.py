@@ -10,6 +10,7 @@ class Role(str, Enum):
     ONLINE_USER = "online_user"  # find, register, update
     VIEW_ONLY = "view_only"  # find only
     LEARNER_RECORD = "learner_record"  # read Personal Learning Records
+    VLD_LEARNING_PROVIDER = "vld_learning_provider"  # verify learners' ULNs and details
 
 
 class Operation(str, Enum):
@@ -18,6 +19,7 @@ class Operation(str, Enum):
     UPDATE = "update"
     BATCH = "batch"
     READ_PLR = "read_plr"
+    VERIFY = "verify"
 
 
 ALLOWED_ROLES: dict[Operation, frozenset[Role]] = {
@@ -26,6 +28,7 @@ ALLOWED_ROLES: dict[Operation, frozenset[Role]] = {
     Operation.UPDATE: frozenset({Role.ONLINE_USER}),
     Operation.BATCH: frozenset({Role.BATCH_USER}),
     Operation.READ_PLR: frozenset({Role.LEARNER_RECORD}),
+    Operation.VERIFY: frozenset({Role.VLD_LEARNING_PROVIDER}),
 }
 
 

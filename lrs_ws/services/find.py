@@ -129,3 +129,35 @@ def _resolve(
         return FindResult(code, found[:1])
     return FindResult(ResponseCode.POSSIBLE_MATCHES, found)
 
+
+
+@dataclass(frozen=True)
+class RetrievedUln:
+    """What the register says of one ULN an MIS holds: current (WSRC0004, the learner), merged
+    (WSRC0022, its master) or unknown (WSRC0001)."""
+
+    uln: str
+    code: ResponseCode
+    learner: Learner | None = None  # the learner, or the master of a merged ULN
+
+
+def retrieve_ulns(uow: UnitOfWork, caller: Caller, ulns: list[str], now: datetime) -> list[RetrievedUln]:
+    """retrieveULNs: one answer per ULN sent, in the order sent (duplicates answered twice)."""
+    known = {learner.uln: learner for learner in uow.learners.get_many(uln for uln in ulns if is_valid_uln(uln))}
+    masters = {m.uln: m for m in uow.learners.get_many({l.master_uln for l in known.values() if l.master_uln})}
+    answers = []
+    for uln in ulns:
+        learner = known.get(uln)
+        if learner is None:
+            answers.append(RetrievedUln(uln, ResponseCode.NO_MATCH))
+        elif learner.is_retired:
+            master = masters.get(learner.master_uln or "")
+            code = ResponseCode.NO_MATCH if master is None else ResponseCode.MASTER_SUBSTITUTED
+            answers.append(RetrievedUln(uln, code, master))
+        else:
+            answers.append(RetrievedUln(uln, ResponseCode.EXACT_MATCH, learner))
+    counts = {code: sum(a.code is code for a in answers) for code in {a.code for a in answers}}
+    outcome = ", ".join(f"{code.value} x{n}" for code, n in sorted(counts.items(), key=lambda item: item[0].value))
+    audit(uow, caller, "retrieveULNs", ulns[0] if len(ulns) == 1 else None, outcome, now)
+    uow.commit()
+    return answers

@@ -12,11 +12,11 @@ from spyne import ServiceBase, rpc
 
 from lrs_ws.domain.roles import Operation
 from lrs_ws.runtime import Runtime
-from lrs_ws.services import batch, find, register, update
+from lrs_ws.services import batch, find, register, update, verify
 from lrs_ws.services.auth import Credentials
 from lrs_ws.services.ports import Caller, UnitOfWork
 from lrs_ws.soap import calls, mapping, models
-from lrs_ws.soap.namespaces import BATCHMSG, FINDMSG, REGMSG
+from lrs_ws.soap.namespaces import BATCHMSG, FINDMSG, REGMSG, REPORTMSG
 
 T = TypeVar("T")
 
@@ -184,3 +184,38 @@ class LearnerService(ServiceBase):
             ),
         )
         return mapping.batch_output_to_wire(output)
+
+    @rpc(
+        models.RetrieveULNs,
+        _returns=models.RetrieveULNsResponse,
+        _body_style="bare",
+        _operation_name="retrieveULNs",
+        _in_message_name=f"{{{REPORTMSG}}}RetrieveULNs",
+        _out_message_name=f"{{{REPORTMSG}}}RetrieveULNsResponse",
+    )
+    def retrieveULNs(ctx, request):
+        ulns = [uln for uln in request.ULNsToRetrieve.ULN]
+        answers = _call(
+            ctx, Operation.FIND, request, lambda uow, caller, rt: find.retrieve_ulns(uow, caller, ulns, rt.clock())
+        )
+        return mapping.retrieved_to_wire(answers)
+
+    @rpc(
+        models.VerifyLearner,
+        _returns=models.VerifyLearnerResponse,
+        _body_style="bare",
+        _operation_name="verifyLearner",
+        _in_message_name=f"{{{REPORTMSG}}}VerifyLearner",
+        _out_message_name=f"{{{REPORTMSG}}}VerifyLearnerResponse",
+    )
+    def verifyLearner(ctx, request):
+        wire = request.LearnerToVerify
+        result = _call(
+            ctx,
+            Operation.VERIFY,
+            request,
+            lambda uow, caller, rt: verify.verify_learner(
+                uow, caller, wire.ULN, mapping.to_verify_from_wire(wire), rt.clock()
+            ),
+        )
+        return mapping.verified_to_wire(wire, result)

@@ -12,7 +12,9 @@ from lrs_ws.domain.learner import DATE_FIELDS, DETAIL_FIELDS, WIRE_NAMES, Learne
 from lrs_ws.domain.matching import SearchKey
 from lrs_ws.runtime import uk_date_time
 from lrs_ws.services.batch import JobOutput
-from lrs_ws.services.find import FoundLearner
+from lrs_ws.domain.verification import DetailsToVerify, VerificationCode
+from lrs_ws.services.find import FoundLearner, RetrievedUln
+from lrs_ws.services.verify import VerifyResult
 from lrs_ws.soap import models
 
 _MANDATORY_DEFAULTS = {"verification_type": "0", "ability_to_share": "0"}
@@ -126,3 +128,42 @@ def batch_output_to_wire(output: JobOutput) -> models.GetSubmitBatchOutputRespon
             setattr(response, count.value, job.counts.get(count, 0))
         response.Learner = [output_learner_to_wire(learner) for learner in output.learners]
     return response
+
+
+def retrieved_to_wire(answers: list[RetrievedUln]) -> models.RetrieveULNsResponse:
+    items = []
+    for answer in answers:
+        item = models.RetrievedULN(ULN=answer.uln, ResponseCode=answer.code.value)
+        learner = answer.learner
+        if learner is not None:
+            if answer.code is ResponseCode.MASTER_SUBSTITUTED:
+                item.MasterULN = learner.uln
+            item.FamilyName, item.GivenName = learner.family_name, learner.given_name
+            item.DateOfBirth, item.Gender = learner.date_of_birth.isoformat(), learner.gender
+        items.append(item)
+    return models.RetrieveULNsResponse(RetrievedULNs=models.RetrievedULNs(VerifiedULN=items))
+
+
+def to_verify_from_wire(wire: models.LearnerToVerify) -> DetailsToVerify:
+    """Date of birth and gender absent, nil or empty: not compared."""
+    born = parse_date("LearnerToVerify/DateOfBirth", wire.DateOfBirth) if wire.DateOfBirth else None
+    return DetailsToVerify(wire.GivenName, wire.FamilyName, born, wire.Gender or None)
+
+
+def verified_to_wire(wire: models.LearnerToVerify, result: VerifyResult) -> models.VerifyLearnerResponse:
+    verified = models.VerifiedLearner(
+        SearchedULN=wire.ULN,
+        SearchedFamilyName=wire.FamilyName,
+        SearchedGivenName=wire.GivenName,
+        SearchedDateOfBirth=wire.DateOfBirth or None,
+        SearchedGender=wire.Gender or None,
+        ResponseCode=result.verification.code.value,
+        FailureFlag=[flag.value for flag in result.verification.flags],
+    )
+    if result.verification.code is not VerificationCode.ULN_NOT_FOUND:
+        verified.ULN = result.uln
+    learner = result.learner  # only when the code may disclose the learner's details
+    if learner is not None:
+        verified.FamilyName, verified.GivenName = learner.family_name, learner.given_name
+        verified.DateOfBirth, verified.Gender = learner.date_of_birth.isoformat(), learner.gender
+    return models.VerifyLearnerResponse(VerifiedLearner=verified)

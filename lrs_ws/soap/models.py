@@ -9,7 +9,7 @@ from __future__ import annotations
 from spyne import ComplexModel, Integer, Integer64, Unicode
 
 from lrs_ws.domain.batch import BATCH_FIELDS
-from lrs_ws.soap.namespaces import BATCHMSG, FINDMSG, LEARNER, REGMSG
+from lrs_ws.soap.namespaces import BATCHMSG, FINDMSG, LEARNER, REGMSG, REPORTMSG
 
 _UNQUALIFIED = ""
 
@@ -152,3 +152,54 @@ class GetSubmitBatchOutputResponse(ComplexModel):
         *_fields("JobStartedDateTime JobFinishedDateTime"),
         ("Learner", OutputBatchLearner.customize(sub_ns=_UNQUALIFIED, max_occurs="unbounded")),
     ]
+
+
+class ULNsToRetrieve(ComplexModel):
+    __namespace__ = LEARNER
+    _type_info = [("ULN", Unicode.customize(sub_ns=_UNQUALIFIED, max_occurs="unbounded"))]
+
+
+class RetrieveULNs(ComplexModel):
+    __namespace__ = REPORTMSG
+    _type_info = [*_fields(CREDENTIALS), ("ULNsToRetrieve", ULNsToRetrieve.customize(sub_ns=_UNQUALIFIED))]
+
+
+class RetrievedULN(ComplexModel):
+    __namespace__ = LEARNER
+    _type_info = _fields("ULN MasterULN ResponseCode FamilyName GivenName DateOfBirth Gender")
+
+
+class RetrievedULNs(ComplexModel):
+    __namespace__ = LEARNER
+    _type_info = [("VerifiedULN", RetrievedULN.customize(sub_ns=_UNQUALIFIED, max_occurs="unbounded"))]
+
+
+class RetrieveULNsResponse(ComplexModel):
+    __namespace__ = REPORTMSG
+    _type_info = [("RetrievedULNs", RetrievedULNs.customize(sub_ns=_UNQUALIFIED, min_occurs=1))]
+
+
+class LearnerToVerify(ComplexModel):
+    __namespace__ = LEARNER
+    _type_info = _fields("ULN FamilyName GivenName DateOfBirth Gender")
+
+
+class VerifyLearner(ComplexModel):
+    __namespace__ = REPORTMSG
+    _type_info = [*_fields(CREDENTIALS), ("LearnerToVerify", LearnerToVerify.customize(sub_ns=_UNQUALIFIED))]
+
+
+class VerifiedLearner(ComplexModel):
+    __namespace__ = LEARNER
+    _type_info = [
+        *_fields(
+            "SearchedULN SearchedFamilyName SearchedGivenName SearchedDateOfBirth SearchedGender "
+            "ResponseCode ULN FamilyName GivenName DateOfBirth Gender"
+        ),
+        ("FailureFlag", Unicode.customize(sub_ns=_UNQUALIFIED, max_occurs="unbounded")),
+    ]
+
+
+class VerifyLearnerResponse(ComplexModel):
+    __namespace__ = REPORTMSG
+    _type_info = [("VerifiedLearner", VerifiedLearner.customize(sub_ns=_UNQUALIFIED, min_occurs=1))]

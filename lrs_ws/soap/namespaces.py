@@ -9,6 +9,7 @@ LEARNER = "http://api.lrs.miap.gov.uk/learner"
 FINDMSG = "http://api.lrs.miap.gov.uk/findmsg"
 REGMSG = "http://api.lrs.miap.gov.uk/regmsg"
 BATCHMSG = "http://api.lrs.miap.gov.uk/batchmsg"
+REPORTMSG = "http://api.lrs.miap.gov.uk/reportmsg"
 EXCEPTIONS = "http://api.lrs.miap.gov.uk/exceptions"
 
 # Learning records (/LearnerServiceR9.svc): wrappers and parameters in TEMPURI

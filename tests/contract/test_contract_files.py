@@ -15,7 +15,7 @@ from zeep.transports import Transport
 import lrs_ws.wsdl
 import lrs_ws.xsd
 from lrs_ws.soap import contract
-from lrs_ws.soap.namespaces import BATCHMSG, EXCEPTIONS, FINDMSG, LEARNER, REGMSG
+from lrs_ws.soap.namespaces import BATCHMSG, REPORTMSG, EXCEPTIONS, FINDMSG, LEARNER, REGMSG
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 XS = "http://www.w3.org/2001/XMLSchema"
@@ -29,7 +29,11 @@ OPERATIONS = {
     "updateSingleLearner": ("UpdateLearner", "UpdateLearnerResponse"),
     "submitBatchRegistration": ("SubmitBatch", "SubmitBatchResponse"),
     "getBatchRegistrationOutput": ("GetSubmitBatchOutput", "GetSubmitBatchOutputResponse"),
+    "retrieveULNs": ("RetrieveULNs", "RetrieveULNsResponse"),
+    "verifyLearner": ("VerifyLearner", "VerifyLearnerResponse"),
 }
+# Every operation's SOAPAction is empty but verifyLearner's, as in the live WSDL (dispatch ignores it).
+SOAP_ACTIONS = {"verifyLearner": "http://tempuri.org/LearnerPortType/verifyLearner"}
 PASSWORD = "Tr0ub4dor.3xampl"  # 16 characters
 
 
@@ -244,7 +248,7 @@ def test_wsdl_loads_in_zeep_offline_with_its_operations(zeep_client):
     assert set(binding._operations) == set(OPERATIONS)
     for name, (request, response) in OPERATIONS.items():
         operation = binding._operations[name]
-        assert operation.soapaction == ""
+        assert operation.soapaction == SOAP_ACTIONS.get(name, "")
         assert operation.input.body.qname.localname == request
         assert operation.output.body.qname.localname == response
         assert set(operation.faults) == {"MIAPAPIExceptionFault"}
@@ -262,6 +266,7 @@ def test_wsdl_imports_our_schemas_by_relative_location():
         "../xsd/find-messages.xsd",
         "../xsd/registration-messages.xsd",
         "../xsd/batch-messages.xsd",
+        "../xsd/report-messages.xsd",
     }
 
 
@@ -285,6 +290,8 @@ def test_what_a_client_of_our_wsdl_sends_validates(zeep_client, operation):
             Learner=[dict(learner, ULN="", MISIdentifier="S1"), dict(learner, GivenName="Bo")],
         ),
         "getBatchRegistrationOutput": dict(**credentials, JobID=12),
+        "retrieveULNs": dict(**credentials, ULNsToRetrieve={"ULN": ["9990000013", "9105106906"]}),
+        "verifyLearner": dict(**credentials, LearnerToVerify={"ULN": "9990000013", "FamilyName": "Okafor", "GivenName": "Amelia"}),
     }[operation]
     message = zeep_client.create_message(zeep_client.service, operation, **arguments)
     request = message.find(f"{{{SOAP_ENV}}}Body")[0]
@@ -300,7 +307,7 @@ def test_single_wsdl_inlines_every_schema_and_carries_the_address(tmp_path):
     assert not [el for el in root.iter(f"{{{XS}}}import", f"{{{XS}}}include") if el.get("schemaLocation")]
     schemas = root.findall(f"{{{WSDL}}}types/{{{XS}}}schema")
     assert {s.get("targetNamespace") for s in schemas} == {
-        LEARNER, FINDMSG, REGMSG, BATCHMSG, EXCEPTIONS,
+        LEARNER, FINDMSG, REGMSG, BATCHMSG, REPORTMSG, EXCEPTIONS,
     }
     addresses = [a.get("location") for a in root.iter(f"{{{SOAP_BINDING}}}address")]
     assert addresses == [url]
