@@ -127,18 +127,14 @@ def serve(**values) -> None:
 
     supervisor = None
     if not values["no_worker"]:
-        from lrs_ws.server import configure_logging
-        from lrs_ws.worker import Supervisor, worker_arguments
+        from lrs_ws.worker import start_supervised, stop_supervised, worker_arguments
 
-        configure_logging(server.log_level)  # the supervisor's lines, like the workers'
-
-        supervisor = Supervisor(worker_arguments(settings, server.log_level), settings.database_url)
-        supervisor.start()
+        supervisor = start_supervised(worker_arguments(settings, server.log_level), settings.database_url)
     try:
         run(app_factory, listener, server)
     finally:
         if supervisor is not None:
-            supervisor.stop()
+            stop_supervised(supervisor)
 
 
 # --- worker -----------------------------------------------------------------------------------
@@ -147,7 +143,8 @@ def serve(**values) -> None:
 @main.command()
 @options("database_url", "possible_match_limit", "prohibited_words", "batch_retention_days", "batch_chunk", "log_level")
 @click.option("--until-idle", is_flag=True, help="Exit once no job is waiting (scripts, tests).")
-def worker(until_idle: bool, **values) -> None:
+@click.option("--supervise", is_flag=True, help="Keep a worker running: start it again whenever it ends (what serve does).")
+def worker(until_idle: bool, supervise: bool, **values) -> None:
     """Run batch jobs (submitBatchRegistration, LRB files) until stopped (SIGTERM or Ctrl-C: after
     the current chunk of learners). Several may run at once on PostgreSQL."""
     import threading
@@ -155,9 +152,15 @@ def worker(until_idle: bool, **values) -> None:
     from lrs_ws.bootstrap import DatabaseNotReady, build_runtime, open_database
     from lrs_ws.server import configure_logging
     from lrs_ws.worker import run as run_worker
-    from lrs_ws.worker import stop_on_signals
+    from lrs_ws.worker import stop_on_signals, worker_arguments
 
     settings = Settings.from_options(values)
+    if supervise:
+        from lrs_ws.worker import supervise as keep_running
+
+        configure_logging(values["log_level"])
+        keep_running(worker_arguments(settings, values["log_level"]) + (["--until-idle"] if until_idle else []))
+        return
     try:
         open_database(settings.database_url).dispose()  # the schema must be there and current
     except DatabaseNotReady as error:

@@ -156,51 +156,60 @@ def orphaned() -> bool:
     return parent is not None and str(os.getppid()) != parent
 
 
-class Supervisor:
-    """Keeps one `lrs-ws worker` process running beside the service, until `stop()`."""
+def _spawn(arguments: list[str], env: dict[str, str]) -> subprocess.Popen:
+    """`python -m lrs_ws ARGUMENTS`, a child that dies with this process."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "lrs_ws", *arguments],
+        preexec_fn=functools.partial(_die_with_parent, os.getpid()),
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, **env, SUPERVISOR_ENV: str(os.getpid())},
+    )
 
-    def __init__(self, arguments: list[str], database_url: str) -> None:
-        self.command = [sys.executable, "-m", "lrs_ws", *arguments]
-        self.database_url = database_url
-        self._process: subprocess.Popen | None = None
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._keep_running, name="batch-worker-supervisor", daemon=True)
 
-    @property
-    def pid(self) -> int | None:
-        return None if self._process is None else self._process.pid
+def start_supervised(arguments: list[str], database_url: str) -> subprocess.Popen:
+    """What `serve` starts beside its server: `lrs-ws worker --supervise`, a process that keeps
+    one worker running (gunicorn's arbiter, which forks, must stay a process of one thread). The
+    database URL goes by environment: a command line is anyone's to read."""
+    return _spawn([*arguments, "--supervise"], {"LRS_WS_DATABASE_URL": database_url})
 
-    def start(self) -> None:
-        self._thread.start()
 
-    def _keep_running(self) -> None:
-        pause = RESTART_PAUSE_SECONDS
-        while not self._stopping.is_set():
-            started = time.monotonic()
-            self._process = subprocess.Popen(
-                self.command, preexec_fn=functools.partial(_die_with_parent, os.getpid()),
-                stdin=subprocess.DEVNULL,
-                env={**os.environ, SUPERVISOR_ENV: str(os.getpid()), "LRS_WS_DATABASE_URL": self.database_url},
-            )
-            if self._stopping.is_set():  # stop() came while it was starting
-                self._process.terminate()
-            # The gunicorn arbiter may reap the process first; wait() then returns at once all the same.
-            code = self._process.wait()
-            if self._stopping.is_set():
-                return
-            # One that keeps failing at once (database down, say) is retried less and less often.
-            pause = RESTART_PAUSE_SECONDS if time.monotonic() - started > 60 else min(pause * 2, 60.0)
-            log.warning("batch worker (pid %s) ended (exit status %s); another in %.0f s", self._process.pid, code, pause)
-            self._stopping.wait(pause)
+def stop_supervised(supervisor: subprocess.Popen, timeout: float = 15.0) -> None:
+    if supervisor.poll() is not None:
+        return
+    supervisor.terminate()
+    try:
+        supervisor.wait(timeout)
+    except subprocess.TimeoutExpired:
+        supervisor.kill()
 
-    def stop(self, timeout: float = 15.0) -> None:
-        self._stopping.set()
-        process = self._process
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
+
+def supervise(arguments: list[str]) -> None:
+    """Run `lrs-ws worker ARGUMENTS` and start it again whenever it ends (a kill -9 included),
+    until SIGTERM or SIGINT, which it passes on. One that keeps failing at once (the database
+    down, say) is restarted less and less often."""
+    stopping = threading.Event()
+    worker: subprocess.Popen | None = None
+
+    def stop(*_: object) -> None:
+        stopping.set()
+        if worker is not None and worker.poll() is None:
+            worker.terminate()
+
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, stop)
+    pause = RESTART_PAUSE_SECONDS
+    while not stopping.is_set() and not orphaned():
+        started = time.monotonic()
+        worker = _spawn(arguments, {})
+        code = worker.wait()
+        if stopping.is_set():
+            break
+        pause = RESTART_PAUSE_SECONDS if time.monotonic() - started > 60 else min(pause * 2, 60.0)
+        log.warning("batch worker (pid %s) ended (exit status %s); another in %.0f s", worker.pid, code, pause)
+        stopping.wait(pause)
+    if worker is not None and worker.poll() is None:
+        worker.terminate()
         try:
-            process.wait(timeout)
+            worker.wait(15)
         except subprocess.TimeoutExpired:
-            process.kill()
-        self._thread.join(timeout)
+            worker.kill()

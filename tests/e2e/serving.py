@@ -146,11 +146,14 @@ class Served:
         return {pid for pid in children(self.process.pid) if not is_batch_worker(pid)}
 
     def batch_worker_pid(self, timeout: float = 30.0) -> int:
-        """The batch worker that serve runs beside the server workers."""
-        return eventually(
-            lambda: next((pid for pid in children(self.process.pid) if is_batch_worker(pid)), None),
-            timeout, what="a batch worker process",
-        )
+        """The batch worker that serve runs beside the server workers (a child of the process
+        that supervises it, `lrs-ws worker --supervise`)."""
+
+        def find() -> int | None:
+            supervisors = [pid for pid in children(self.process.pid) if is_batch_worker(pid)]
+            return next((pid for sup in supervisors for pid in children(sup) if is_batch_worker(pid)), None)
+
+        return eventually(find, timeout, what="a batch worker process")
 
     def wait_for_workers(self, count: int, *, not_in: set[int] = frozenset(), timeout: float = 30.0) -> set[int]:
         """Wait until `count` workers run, none of them in `not_in`; their pids."""
@@ -169,7 +172,7 @@ def is_batch_worker(pid: int) -> bool:
         arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except FileNotFoundError:
         return False
-    return arguments[1:4] == [b"-m", b"lrs_ws", b"worker"]
+    return arguments[1:4] == [b"-m", b"lrs_ws", b"worker"]  # the supervisor (`--supervise`) too
 
 
 def children(pid: int) -> set[int]:
