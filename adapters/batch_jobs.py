@@ -16,10 +16,16 @@ from sqlalchemy.orm import Session
 
 from lrs_ws.adapters import mapping
 from lrs_ws.adapters.orm import NO_OP_WRITE, batch_job_learners, batch_jobs
-from lrs_ws.domain.batch import BatchJob, JobLearner, JobStatus, LearnerOutcome
+from lrs_ws.domain.batch import BatchJob, JobLearner, JobStatus, LearnerOutcome, ReturnCode
 
 _INSERT_CHUNK = 1000
 _WAITING = (JobStatus.SUBMITTED.value, JobStatus.RUNNING.value)
+
+
+def _count_column(outcome: LearnerOutcome) -> str:
+    """The batch_jobs counter a processed learner adds to; a verification counts as processed only."""
+    code = outcome.code
+    return mapping.COUNT_COLUMNS[code.count] if isinstance(code, ReturnCode) else "processed_count"
 
 
 class SqlBatchJobRepository:
@@ -40,7 +46,7 @@ class SqlBatchJobRepository:
         for learner in learners:
             rows.append(mapping.job_learner_to_row(job_id, learner))
             if learner.outcome is not None:
-                column = mapping.COUNT_COLUMNS[learner.outcome.code.count]
+                column = _count_column(learner.outcome)
                 processed[column] = processed.get(column, 0) + 1
             if len(rows) >= _INSERT_CHUNK:
                 self.session.execute(insert(batch_job_learners), rows)
@@ -51,7 +57,7 @@ class SqlBatchJobRepository:
             self._add_counts(job_id, processed)
 
     def _add_counts(self, job_id: int, by_column: dict[str, int]) -> None:
-        values = {column: batch_jobs.c[column] + n for column, n in by_column.items()}
+        values = {column: batch_jobs.c[column] + n for column, n in by_column.items() if column != "processed_count"}
         values["processed_count"] = batch_jobs.c.processed_count + sum(by_column.values())
         self.session.execute(update(batch_jobs).where(batch_jobs.c.id == job_id).values(**values))
 
@@ -155,18 +161,17 @@ class SqlBatchJobRepository:
                 batch_job_learners.c.job_id == bindparam("b_job_id"),
                 batch_job_learners.c.position == bindparam("b_position"),
             )
-            .values(return_code=bindparam("b_code"), uln=bindparam("b_uln"))
+            .values(return_code=bindparam("b_code"), uln=bindparam("b_uln"), outcome=bindparam("b_outcome"))
         )
-        self.session.connection().execute(
-            statement,
-            [
-                {"b_job_id": job_id, "b_position": position, "b_code": outcome.code.value, "b_uln": outcome.uln}
-                for position, outcome in outcomes.items()
-            ],
-        )
+        rows = []
+        for position, outcome in outcomes.items():
+            row = mapping.job_learner_to_row(job_id, JobLearner(position, {}, outcome))
+            rows.append({"b_job_id": job_id, "b_position": position, "b_code": row["return_code"],
+                         "b_uln": row["uln"], "b_outcome": row["outcome"]})
+        self.session.connection().execute(statement, rows)
         by_column: dict[str, int] = {}
         for outcome in outcomes.values():
-            column = mapping.COUNT_COLUMNS[outcome.code.count]
+            column = _count_column(outcome)
             by_column[column] = by_column.get(column, 0) + 1
         self._add_counts(job_id, by_column)
 

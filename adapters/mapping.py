@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
 from lrs_ws.domain.batch import BatchJob, Count, JobLearner, JobSource, JobStatus, JobType, LearnerOutcome, ReturnCode, processing_key
+from lrs_ws.domain.verification import VerificationCode
 from lrs_ws.domain.learner import DETAIL_FIELDS, Learner, LearnerStatus
 from lrs_ws.domain.learning_event import EVENT_FIELDS, LearningEvent
 from lrs_ws.domain.matching import MatchCandidate
@@ -166,6 +167,7 @@ def job_to_row(job: BatchJob) -> dict[str, Any]:
         "finished_at": None if job.finished_at is None else to_naive_utc(job.finished_at),
         "file_name": job.file_name,
         "file_reference": job.file_reference,
+        "contact_email": job.contact_email,
         "failure": job.failure,
     }
 
@@ -186,6 +188,7 @@ def row_to_job(row: Mapping[str, Any]) -> BatchJob:
         finished_at=from_naive_utc(row["finished_at"]),
         file_name=row["file_name"],
         file_reference=row["file_reference"],
+        contact_email=row["contact_email"],
         failure=row["failure"],
     )
 
@@ -196,12 +199,24 @@ def job_learner_to_row(job_id: int, learner: JobLearner) -> dict[str, Any]:
         "job_id": job_id,
         "position": learner.position,
         "sort_key": processing_key(learner)[0],
-        "fields": json.dumps(learner.fields, ensure_ascii=False, separators=(",", ":")),
+        "fields": _json(learner.fields),
         "return_code": None if outcome is None else outcome.code.value,
         "uln": None if outcome is None else outcome.uln,
+        "outcome": None if outcome is None or outcome.detail is None else _json(outcome.detail),
     }
 
 
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def outcome_code(text: str) -> ReturnCode | VerificationCode:
+    return VerificationCode(text) if text.startswith("WSVRC") else ReturnCode(text)
+
+
 def row_to_job_learner(row: Any) -> JobLearner:
-    outcome = None if row.return_code is None else LearnerOutcome(ReturnCode(row.return_code), row.uln)
+    outcome = None
+    if row.return_code is not None:
+        detail = None if row.outcome is None else json.loads(row.outcome)
+        outcome = LearnerOutcome(outcome_code(row.return_code), row.uln, detail)
     return JobLearner(position=row.position, fields=json.loads(row.fields), outcome=outcome)

@@ -251,6 +251,7 @@ class BatchJobRow(Base):
     lease_until: Mapped[datetime | None] = mapped_column(DateTime)
     file_name: Mapped[str | None] = mapped_column(String(255))
     file_reference: Mapped[str | None] = mapped_column(String(255))
+    contact_email: Mapped[str | None] = mapped_column(String(254))  # SubmitVerifyBatch's OrgEmail
     failure: Mapped[str | None] = mapped_column(String(255))
 
 
@@ -269,8 +270,9 @@ class BatchJobLearnerRow(Base):
     position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     sort_key: Mapped[str] = mapped_column(String(10))  # DateOfBirth as sent ("" when none)
     fields: Mapped[str] = mapped_column(Text)
-    return_code: Mapped[str | None] = mapped_column(String(5))
+    return_code: Mapped[str | None] = mapped_column(String(8))  # RC001-RC013, WSVRC001-006
     uln: Mapped[str | None] = mapped_column(String(ULN_LENGTH))
+    outcome: Mapped[str | None] = mapped_column(Text)  # JSON: a verification's flags and details
 
 
 organisations = OrganisationRow.__table__

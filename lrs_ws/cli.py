@@ -445,6 +445,8 @@ def batch_output(database_url, job_id, out) -> None:
         job = uow.jobs.get(job_id)
         if job is None:
             raise click.ClickException(f"there is no batch job {job_id} (jobs are deleted after their retention period)")
+        if not job.job_type.registers:
+            raise click.ClickException(f"job {job_id} is a verification job: its output is read with getVerifyBatchOutput")
         if job.status is JobStatus.FAILED:
             raise click.ClickException(f"job {job_id} failed: {job.failure}")
         if not job.finished:

@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 from lrs_ws.domain.learner import FIELD_NAMES
+from lrs_ws.domain.verification import VerificationCode
 
 # The MIAP BatchLearner fields in wire order; not the LearnerToRegister order.
 BATCH_FIELDS: tuple[str, ...] = (
@@ -53,6 +55,12 @@ BatchLearnerFields = dict[str, str]  # wire name -> text as sent; absent element
 class JobType(str, Enum):
     FULL = "FUL"  # find, then register or update
     CHECK = "CHK"  # find only; nothing is written
+    VERIFY = "VLD"  # submitVerifyBatch: verify each learner's ULN and details; nothing is written
+
+    @property
+    def registers(self) -> bool:
+        """A registration batch (submitBatchRegistration, LRB files), not a verification one."""
+        return self is not JobType.VERIFY
 
 
 class JobSource(str, Enum):
@@ -156,6 +164,7 @@ class BatchJob:
     finished_at: datetime | None = None
     file_name: str | None = None  # LRB files: the name of the file submitted
     file_reference: str | None = None  # LRB files: the header's FileName
+    contact_email: str | None = None  # SubmitVerifyBatch's OrgEmail: kept, nothing sent to it yet
     failure: str | None = None
 
     @property
@@ -165,10 +174,13 @@ class BatchJob:
 
 @dataclass(frozen=True)
 class LearnerOutcome:
-    """What a job did with one learner: its return code and the ULN found or issued."""
+    """What a job did with one learner: its return code and the ULN found or issued; for a
+    verification, its WSVRC code, the ULN returned and in `detail` the failed checks and the
+    details disclosed (kept as they were when the job ran)."""
 
-    code: ReturnCode
+    code: ReturnCode | VerificationCode
     uln: str | None = None
+    detail: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

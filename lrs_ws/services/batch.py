@@ -48,6 +48,7 @@ from lrs_ws.services import find
 from lrs_ws.services.audit import record as audit
 from lrs_ws.services.ports import Caller, DatabaseUnavailable, UnitOfWork
 from lrs_ws.services.register import issue_uln, lock_registration, registered_with
+from lrs_ws.services.verify import verify_batch_learner
 
 log = logging.getLogger(__name__)
 
@@ -218,6 +219,7 @@ def submit(
     file_name: str | None = None,
     file_reference: str | None = None,
     per_transaction: int | None = None,
+    contact_email: str | None = None,
 ) -> int:
     """Store a job and its learners; the new JobID. Learners that already carry an outcome
     (rows refused when an LRB file was read) are not processed again.
@@ -244,10 +246,11 @@ def submit(
         submitted_at=now,
         file_name=file_name,
         file_reference=file_reference,
+        contact_email=contact_email,
     )
     job_id = uow.jobs.add(job)
     uow.jobs.add_learners(job_id, learners)
-    audit(uow, caller, "submitBatchRegistration", None, f"{ResponseCode.BATCH_SUBMITTED.value} job {job_id}", now)
+    audit(uow, caller, _operation(job_type, "submit"), None, f"{ResponseCode.BATCH_SUBMITTED.value} job {job_id}", now)
     uow.commit()
     return job_id
 
@@ -284,29 +287,54 @@ def _submit_in_steps(
 
 
 def submit_from_web_service(
-    uow: UnitOfWork, caller: Caller, job_type: str, learner_count: int, learners: list[BatchLearnerFields], *, now: datetime
+    uow: UnitOfWork,
+    caller: Caller,
+    job_type: str,
+    learner_count: int,
+    learners: list[BatchLearnerFields],
+    *,
+    now: datetime,
+    contact_email: str | None = None,
 ) -> tuple[ResponseCode, int]:
-    """submitBatchRegistration: WSRC0007 and the new JobID, or WSRC0017 and 0 when the count
-    differs from the learners sent (no job is stored then)."""
+    """submitBatchRegistration (FUL, CHK) and submitVerifyBatch (VLD): WSRC0007 and the new
+    JobID, or WSRC0017 and 0 when the count differs from the learners sent (nothing stored)."""
+    kind = JobType(job_type)
     if learner_count != len(learners):
-        audit(uow, caller, "submitBatchRegistration", None, ResponseCode.RECORD_COUNT_MISMATCH.value, now)
+        audit(uow, caller, _operation(kind, "submit"), None, ResponseCode.RECORD_COUNT_MISMATCH.value, now)
         uow.commit()
         return ResponseCode.RECORD_COUNT_MISMATCH, 0
     job_learners = (JobLearner(position, fields) for position, fields in enumerate(learners, 1))
-    job_id = submit(uow, caller, JobType(job_type), job_learners, learner_count, now=now)
+    job_id = submit(uow, caller, kind, job_learners, learner_count, now=now, contact_email=contact_email)
     return ResponseCode.BATCH_SUBMITTED, job_id
 
 
+def _operation(kind: JobType, action: str) -> str:
+    """The operation name of the audit rows of a kind of job."""
+    names = {
+        ("submit", True): "submitBatchRegistration", ("output", True): "getBatchRegistrationOutput",
+        ("submit", False): "submitVerifyBatch", ("output", False): "getVerifyBatchOutput",
+    }
+    return names[action, kind.registers]
+
+
 def job_of(
-    uow: UnitOfWork, caller: Caller, job_id: int, *, now: datetime, retention: timedelta, source: JobSource
+    uow: UnitOfWork,
+    caller: Caller,
+    job_id: int,
+    *,
+    now: datetime,
+    retention: timedelta,
+    source: JobSource,
+    registers: bool = True,
 ) -> BatchJob | None:
-    """The caller's organisation's job, if it is still kept; None for any other (WSRC0018: never
-    say that another organisation's job exists)."""
+    """The caller's organisation's job of this kind (registration or verification), if it is
+    still kept; None for any other (WSRC0018: never say that another organisation's job exists)."""
     job = uow.jobs.get(job_id)
     if (
         job is None
         or job.organisation_id != caller.organisation_id
         or job.source is not source
+        or job.job_type.registers is not registers
         or job.submitted_at < _utc(now) - retention
     ):
         return None
@@ -331,15 +359,17 @@ class JobOutput:
 
 
 def web_service_output(
-    uow: UnitOfWork, caller: Caller, job_id: int, *, now: datetime, retention: timedelta
+    uow: UnitOfWork, caller: Caller, job_id: int, *, now: datetime, retention: timedelta, registers: bool = True
 ) -> JobOutput:
-    """getBatchRegistrationOutput: the state, and once finished every learner in order."""
-    job = job_of(uow, caller, job_id, now=now, retention=retention, source=JobSource.WEB_SERVICE)
+    """getBatchRegistrationOutput (or, not `registers`, getVerifyBatchOutput): the state, and
+    once finished every learner in order."""
+    job = job_of(uow, caller, job_id, now=now, retention=retention, source=JobSource.WEB_SERVICE, registers=registers)
     code = response_code(job)
     learners: tuple[JobLearner, ...] = ()
     if job is not None and code is ResponseCode.BATCH_FINISHED:
         learners = tuple(uow.jobs.learners(job.id, 0, job.learner_count))
-    audit(uow, caller, "getBatchRegistrationOutput", None, f"{code.value} job {job_id}", now)
+    operation = _operation(JobType.FULL if registers else JobType.VERIFY, "output")
+    audit(uow, caller, operation, None, f"{code.value} job {job_id}", now)
     uow.commit()
     return JobOutput(code, job, learners)
 
@@ -476,7 +506,11 @@ class JobRunner:
             deadline = None if self.chunk_seconds is None else time.monotonic() + self.chunk_seconds
             outcomes: dict[int, LearnerOutcome] = {}
             for learner in pending:
-                outcomes[learner.position] = process_learner(uow, job.job_type, learner.fields, now=now, rules=self.rules)
+                outcomes[learner.position] = (
+                    process_learner(uow, job.job_type, learner.fields, now=now, rules=self.rules)
+                    if job.job_type.registers
+                    else verify_batch_learner(uow, learner.fields)
+                )
                 if deadline is not None and time.monotonic() > deadline:
                     break
             pending = pending[: len(outcomes)]

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
+from lrs_ws.domain.batch import LearnerOutcome
 from lrs_ws.domain.learner import Learner
 from lrs_ws.domain.uln import is_valid_uln
 from lrs_ws.domain.verification import DetailsToVerify, Verification, VerificationCode, best, verify
@@ -39,3 +40,26 @@ def _verify(uow: UnitOfWork, uln: str, sent: DetailsToVerify) -> VerifyResult:
         return VerifyResult(Verification(VerificationCode.ULN_NOT_FOUND))
     verification = best(verify(sent, learner, linked=True), verify(sent, master, linked=True))
     return VerifyResult(verification, master.uln, master if verification.code.discloses_details else None)
+
+
+def verify_batch_learner(uow: UnitOfWork, fields: dict[str, str]) -> LearnerOutcome:
+    """One learner of a verification batch (submitVerifyBatch): the same check as verifyLearner;
+    the failed checks and the details disclosed are kept with the outcome, as they were then."""
+    born = fields.get("DateOfBirth") or None
+    try:
+        sent = DetailsToVerify(
+            fields.get("GivenName", ""), fields.get("FamilyName", ""),
+            date.fromisoformat(born) if born else None, fields.get("Gender") or None,
+        )
+    except ValueError:  # a date the pattern admits but the calendar does not: no such learner
+        return LearnerOutcome(VerificationCode.ULN_NOT_FOUND)
+    result = _verify(uow, fields.get("ULN", ""), sent)
+    learner = result.learner
+    detail = {
+        "flags": [flag.value for flag in result.verification.flags],
+        "learner": None if learner is None else {
+            "FamilyName": learner.family_name, "GivenName": learner.given_name,
+            "DateOfBirth": learner.date_of_birth.isoformat(), "Gender": learner.gender,
+        },
+    }
+    return LearnerOutcome(result.verification.code, result.uln, detail)

@@ -34,7 +34,7 @@ from lrs_ws.services.ports import DatabaseUnavailable
 from lrs_ws.soap import contract
 from lrs_ws.soap.faults import DOMAIN, MIAP, FaultKind
 from lrs_ws.soap.learner_service import LearnerService
-from lrs_ws.soap.namespaces import BATCHMSG, REPORTMSG, FINDMSG, REGMSG, SOAP_ENV, TEMPURI
+from lrs_ws.soap.namespaces import BATCHMSG, REPORTMSG, VLDMSG, FINDMSG, REGMSG, SOAP_ENV, TEMPURI
 from lrs_ws.soap.r9_service import LearnerServiceR9
 
 log = logging.getLogger(__name__)
@@ -128,6 +128,8 @@ def _learner_service_endpoint(runtime: Runtime) -> Endpoint:
             f"{{{BATCHMSG}}}GetSubmitBatchOutput",
             f"{{{REPORTMSG}}}RetrieveULNs",
             f"{{{REPORTMSG}}}VerifyLearner",
+            f"{{{VLDMSG}}}SubmitVerifyBatch",
+            f"{{{VLDMSG}}}GetVerifyBatchOutput",
         ),
         faults=MIAP,
     )

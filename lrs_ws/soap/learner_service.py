@@ -10,13 +10,14 @@ from typing import Callable, TypeVar
 
 from spyne import ServiceBase, rpc
 
+from lrs_ws.domain.batch import JobType
 from lrs_ws.domain.roles import Operation
 from lrs_ws.runtime import Runtime
 from lrs_ws.services import batch, find, register, update, verify
 from lrs_ws.services.auth import Credentials
 from lrs_ws.services.ports import Caller, UnitOfWork
 from lrs_ws.soap import calls, mapping, models
-from lrs_ws.soap.namespaces import BATCHMSG, FINDMSG, REGMSG, REPORTMSG
+from lrs_ws.soap.namespaces import BATCHMSG, FINDMSG, REGMSG, REPORTMSG, VLDMSG
 
 T = TypeVar("T")
 
@@ -219,3 +220,43 @@ class LearnerService(ServiceBase):
             ),
         )
         return mapping.verified_to_wire(wire, result)
+
+    @rpc(
+        models.SubmitVerifyBatch,
+        _returns=models.SubmitVerifyBatchResponse,
+        _body_style="bare",
+        _operation_name="submitVerifyBatch",
+        _in_message_name=f"{{{VLDMSG}}}SubmitVerifyBatch",
+        _out_message_name=f"{{{VLDMSG}}}SubmitVerifyBatchResponse",
+    )
+    def submitVerifyBatch(ctx, request):
+        learners = mapping.verify_batch_learners_from_body(ctx.in_body_doc)
+        code, job_id = _call(
+            ctx,
+            Operation.VERIFY,
+            request,
+            lambda uow, caller, rt: batch.submit_from_web_service(
+                uow, caller, JobType.VERIFY.value, int(request.LearnerRecordCount), learners,
+                now=rt.clock(), contact_email=request.OrgEmail or None,
+            ),
+        )
+        return models.SubmitVerifyBatchResponse(ResponseCode=code.value, JobID=job_id)
+
+    @rpc(
+        models.GetVerifyBatchOutput,
+        _returns=models.GetVerifyBatchOutputResponse,
+        _body_style="bare",
+        _operation_name="getVerifyBatchOutput",
+        _in_message_name=f"{{{VLDMSG}}}GetVerifyBatchOutput",
+        _out_message_name=f"{{{VLDMSG}}}GetVerifyBatchOutputResponse",
+    )
+    def getVerifyBatchOutput(ctx, request):
+        output = _call(
+            ctx,
+            Operation.VERIFY,
+            request,
+            lambda uow, caller, rt: batch.web_service_output(
+                uow, caller, int(request.JobID), now=rt.clock(), retention=rt.batch_retention, registers=False
+            ),
+        )
+        return mapping.verify_output_to_wire(output)

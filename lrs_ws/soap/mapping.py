@@ -167,3 +167,45 @@ def verified_to_wire(wire: models.LearnerToVerify, result: VerifyResult) -> mode
         verified.FamilyName, verified.GivenName = learner.family_name, learner.given_name
         verified.DateOfBirth, verified.Gender = learner.date_of_birth.isoformat(), learner.gender
     return models.VerifyLearnerResponse(VerifiedLearner=verified)
+
+
+def verify_batch_learners_from_body(body: etree._Element) -> list[BatchLearnerFields]:
+    """Each `Learner` of a SubmitVerifyBatch as sent; nil (xsi:nil) and empty are "not sent"."""
+    return [
+        {child.tag: child.text or "" for child in learner if isinstance(child.tag, str) and child.text}
+        for learner in body.iterfind("Learner")
+    ]
+
+
+def verify_output_to_wire(output: JobOutput) -> models.GetVerifyBatchOutputResponse:
+    response = models.GetVerifyBatchOutputResponse(ResponseCode=output.code.value)
+    job = output.job
+    if job is None:
+        return response
+    response.JobStatus = job.status.value
+    response.JobStartedDateTime = _date_time(job.started_at)
+    if job.finished:
+        response.JobFinishedDateTime = _date_time(job.finished_at)
+    if output.code is ResponseCode.BATCH_FINISHED:
+        response.VerifiedLearner = [_verified_batch_learner(learner) for learner in output.learners]
+    return response
+
+
+def _verified_batch_learner(learner: JobLearner) -> models.VerifiedBatchLearner:
+    fields, outcome = learner.fields, learner.outcome
+    assert outcome is not None, "a finished job has an outcome for every learner"
+    detail = outcome.detail or {}
+    verified = models.VerifiedBatchLearner(
+        MISIdentifier=fields.get("MISIdentifier"),
+        SearchedULN=fields.get("ULN"),
+        SearchedFamilyName=fields.get("FamilyName"),
+        SearchedGivenName=fields.get("GivenName"),
+        SearchedDateOfBirth=fields.get("DateOfBirth") or None,
+        SearchedGender=fields.get("Gender") or None,
+        ResponseCode=outcome.code.value,
+        ULN=outcome.uln,
+        FailureFlag=list(detail.get("flags") or []),
+    )
+    for name, value in (detail.get("learner") or {}).items():  # only for WSVRC001-004
+        setattr(verified, name, value)
+    return verified

@@ -9,7 +9,7 @@ from __future__ import annotations
 from spyne import ComplexModel, Integer, Integer64, Unicode
 
 from lrs_ws.domain.batch import BATCH_FIELDS
-from lrs_ws.soap.namespaces import BATCHMSG, FINDMSG, LEARNER, REGMSG, REPORTMSG
+from lrs_ws.soap.namespaces import BATCHMSG, FINDMSG, LEARNER, REGMSG, REPORTMSG, VLDMSG
 
 _UNQUALIFIED = ""
 
@@ -179,6 +179,11 @@ class RetrieveULNsResponse(ComplexModel):
     _type_info = [("RetrievedULNs", RetrievedULNs.customize(sub_ns=_UNQUALIFIED, min_occurs=1))]
 
 
+VERIFIED = (
+    "SearchedULN SearchedFamilyName SearchedGivenName SearchedDateOfBirth SearchedGender "
+    "ResponseCode ULN FamilyName GivenName DateOfBirth Gender"
+)
+
 class LearnerToVerify(ComplexModel):
     __namespace__ = LEARNER
     _type_info = _fields("ULN FamilyName GivenName DateOfBirth Gender")
@@ -192,10 +197,7 @@ class VerifyLearner(ComplexModel):
 class VerifiedLearner(ComplexModel):
     __namespace__ = LEARNER
     _type_info = [
-        *_fields(
-            "SearchedULN SearchedFamilyName SearchedGivenName SearchedDateOfBirth SearchedGender "
-            "ResponseCode ULN FamilyName GivenName DateOfBirth Gender"
-        ),
+        *_fields(VERIFIED),
         ("FailureFlag", Unicode.customize(sub_ns=_UNQUALIFIED, max_occurs="unbounded")),
     ]
 
@@ -203,3 +205,45 @@ class VerifiedLearner(ComplexModel):
 class VerifyLearnerResponse(ComplexModel):
     __namespace__ = REPORTMSG
     _type_info = [("VerifiedLearner", VerifiedLearner.customize(sub_ns=_UNQUALIFIED, min_occurs=1))]
+
+
+
+class BatchLearnerToVerify(ComplexModel):
+    __namespace__ = LEARNER
+    _type_info = _fields("MISIdentifier ULN FamilyName GivenName DateOfBirth Gender")
+
+
+class SubmitVerifyBatch(ComplexModel):
+    __namespace__ = VLDMSG
+    _type_info = [
+        *_fields(CREDENTIALS),
+        ("LearnerRecordCount", Integer.customize(sub_ns=_UNQUALIFIED, min_occurs=1)),
+        *_fields("OrgEmail"),
+        ("Learner", BatchLearnerToVerify.customize(sub_ns=_UNQUALIFIED, max_occurs="unbounded")),
+    ]
+
+
+class SubmitVerifyBatchResponse(ComplexModel):
+    __namespace__ = VLDMSG
+    _type_info = [*_fields("ResponseCode", min_occurs=1), ("JobID", Integer64.customize(sub_ns=_UNQUALIFIED, min_occurs=1))]
+
+
+class GetVerifyBatchOutput(ComplexModel):
+    __namespace__ = VLDMSG
+    _type_info = [*_fields(CREDENTIALS), ("JobID", Integer64.customize(sub_ns=_UNQUALIFIED, min_occurs=1))]
+
+
+class VerifiedBatchLearner(ComplexModel):
+    __namespace__ = LEARNER
+    _type_info = [
+        *_fields("MISIdentifier " + VERIFIED),
+        ("FailureFlag", Unicode.customize(sub_ns=_UNQUALIFIED, max_occurs="unbounded")),
+    ]
+
+
+class GetVerifyBatchOutputResponse(ComplexModel):
+    __namespace__ = VLDMSG
+    _type_info = [
+        *_fields("ResponseCode JobStatus JobStartedDateTime JobFinishedDateTime"),
+        ("VerifiedLearner", VerifiedBatchLearner.customize(sub_ns=_UNQUALIFIED, max_occurs="unbounded")),
+    ]

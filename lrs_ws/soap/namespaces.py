@@ -10,6 +10,7 @@ FINDMSG = "http://api.lrs.miap.gov.uk/findmsg"
 REGMSG = "http://api.lrs.miap.gov.uk/regmsg"
 BATCHMSG = "http://api.lrs.miap.gov.uk/batchmsg"
 REPORTMSG = "http://api.lrs.miap.gov.uk/reportmsg"
+VLDMSG = "http://api.lrs.miap.gov.uk/vldmsg"
 EXCEPTIONS = "http://api.lrs.miap.gov.uk/exceptions"
 
 # Learning records (/LearnerServiceR9.svc): wrappers and parameters in TEMPURI

@@ -15,7 +15,7 @@ from zeep.transports import Transport
 import lrs_ws.wsdl
 import lrs_ws.xsd
 from lrs_ws.soap import contract
-from lrs_ws.soap.namespaces import BATCHMSG, REPORTMSG, EXCEPTIONS, FINDMSG, LEARNER, REGMSG
+from lrs_ws.soap.namespaces import BATCHMSG, REPORTMSG, VLDMSG, EXCEPTIONS, FINDMSG, LEARNER, REGMSG
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 XS = "http://www.w3.org/2001/XMLSchema"
@@ -31,6 +31,8 @@ OPERATIONS = {
     "getBatchRegistrationOutput": ("GetSubmitBatchOutput", "GetSubmitBatchOutputResponse"),
     "retrieveULNs": ("RetrieveULNs", "RetrieveULNsResponse"),
     "verifyLearner": ("VerifyLearner", "VerifyLearnerResponse"),
+    "submitVerifyBatch": ("SubmitVerifyBatch", "SubmitVerifyBatchResponse"),
+    "getVerifyBatchOutput": ("GetVerifyBatchOutput", "GetVerifyBatchOutputResponse"),
 }
 # Every operation's SOAPAction is empty but verifyLearner's, as in the live WSDL (dispatch ignores it).
 SOAP_ACTIONS = {"verifyLearner": "http://tempuri.org/LearnerPortType/verifyLearner"}
@@ -267,6 +269,7 @@ def test_wsdl_imports_our_schemas_by_relative_location():
         "../xsd/registration-messages.xsd",
         "../xsd/batch-messages.xsd",
         "../xsd/report-messages.xsd",
+        "../xsd/verify-messages.xsd",
     }
 
 
@@ -292,6 +295,11 @@ def test_what_a_client_of_our_wsdl_sends_validates(zeep_client, operation):
         "getBatchRegistrationOutput": dict(**credentials, JobID=12),
         "retrieveULNs": dict(**credentials, ULNsToRetrieve={"ULN": ["9990000013", "9105106906"]}),
         "verifyLearner": dict(**credentials, LearnerToVerify={"ULN": "9990000013", "FamilyName": "Okafor", "GivenName": "Amelia"}),
+        "submitVerifyBatch": dict(
+            **credentials, LearnerRecordCount=1, OrgEmail=None,
+            Learner=[{"MISIdentifier": "S1", "ULN": "9990000013", "FamilyName": "Okafor", "GivenName": "Amelia"}],
+        ),
+        "getVerifyBatchOutput": dict(**credentials, JobID=12),
     }[operation]
     message = zeep_client.create_message(zeep_client.service, operation, **arguments)
     request = message.find(f"{{{SOAP_ENV}}}Body")[0]
@@ -307,7 +315,7 @@ def test_single_wsdl_inlines_every_schema_and_carries_the_address(tmp_path):
     assert not [el for el in root.iter(f"{{{XS}}}import", f"{{{XS}}}include") if el.get("schemaLocation")]
     schemas = root.findall(f"{{{WSDL}}}types/{{{XS}}}schema")
     assert {s.get("targetNamespace") for s in schemas} == {
-        LEARNER, FINDMSG, REGMSG, BATCHMSG, REPORTMSG, EXCEPTIONS,
+        LEARNER, FINDMSG, REGMSG, BATCHMSG, REPORTMSG, VLDMSG, EXCEPTIONS,
     }
     addresses = [a.get("location") for a in root.iter(f"{{{SOAP_BINDING}}}address")]
     assert addresses == [url]

@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.Column("lease_until", sa.DateTime(), nullable=True),
         sa.Column("file_name", sa.String(255), nullable=True),
         sa.Column("file_reference", sa.String(255), nullable=True),
+        sa.Column("contact_email", sa.String(254), nullable=True),
         sa.Column("failure", sa.String(255), nullable=True),
         sa.ForeignKeyConstraint(
             ["organisation_id"], ["organisations.id"], name="fk_batch_jobs_organisation_id_organisations"
@@ -57,8 +58,9 @@ def upgrade() -> None:
         sa.Column("position", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("sort_key", sa.String(10), nullable=False),
         sa.Column("fields", sa.Text(), nullable=False),
-        sa.Column("return_code", sa.String(5), nullable=True),
+        sa.Column("return_code", sa.String(8), nullable=True),
         sa.Column("uln", sa.String(10), nullable=True),
+        sa.Column("outcome", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
             ["job_id"], ["batch_jobs.id"], name="fk_batch_job_learners_job_id_batch_jobs", ondelete="CASCADE"
         ),
