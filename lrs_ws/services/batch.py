@@ -1,9 +1,10 @@
-"""Batch registration: submit a job, run it learner by learner, read its output.
+"""Batch jobs: submit a job, run it learner by learner, read its output.
 
-One job machinery for the web service (`submitBatchRegistration`) and for LRB files. Each
-learner goes through the same code as the single operations: find by ULN's and by demographics'
-lookups, the learner rules, registration's ULN issue and lock, update's change rules. Only the
-answer differs: a per-learner ReturnCode (lrs_ws.domain.batch) instead of a response code.
+One job machinery for registration batches (`submitBatchRegistration`, LRB files) and
+verification batches (`submitVerifyBatch`). Each learner goes through the same code as the single
+operations: find by ULN's and by demographics' lookups, the learner rules, registration's ULN
+issue and lock, update's change rules, or verifyLearner's checks. Only the answer differs: a
+per-learner code (lrs_ws.domain.batch) instead of a response.
 """
 from __future__ import annotations
 

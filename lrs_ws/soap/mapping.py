@@ -114,15 +114,20 @@ def output_learner_to_wire(learner: JobLearner) -> models.OutputBatchLearner:
     return models.OutputBatchLearner(ReturnCode=learner.outcome.code.for_web_service().value, **values)
 
 
+def _job_state(response, job) -> None:
+    """What every answer about a known job carries: its status, and its times once known."""
+    response.JobStatus = job.status.value
+    response.JobStartedDateTime = _date_time(job.started_at)
+    if job.finished:
+        response.JobFinishedDateTime = _date_time(job.finished_at)
+
+
 def batch_output_to_wire(output: JobOutput) -> models.GetSubmitBatchOutputResponse:
     response = models.GetSubmitBatchOutputResponse(ResponseCode=output.code.value)
     job = output.job
     if job is None:
         return response
-    response.JobStatus = job.status.value
-    response.JobStartedDateTime = _date_time(job.started_at)
-    if job.finished:
-        response.JobFinishedDateTime = _date_time(job.finished_at)
+    _job_state(response, job)
     if output.code is ResponseCode.BATCH_FINISHED:
         for count in Count:
             setattr(response, count.value, job.counts.get(count, 0))
@@ -182,10 +187,7 @@ def verify_output_to_wire(output: JobOutput) -> models.GetVerifyBatchOutputRespo
     job = output.job
     if job is None:
         return response
-    response.JobStatus = job.status.value
-    response.JobStartedDateTime = _date_time(job.started_at)
-    if job.finished:
-        response.JobFinishedDateTime = _date_time(job.finished_at)
+    _job_state(response, job)
     if output.code is ResponseCode.BATCH_FINISHED:
         response.VerifiedLearner = [_verified_batch_learner(learner) for learner in output.learners]
     return response
