@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 import zeep.exceptions
 
+from tests.conftest import DEMO
 from tests.contract.conftest import credentials
 from tests.contract.test_learner_service import miap
 from tests.contract.test_raw_envelopes import fault_of, post
@@ -67,3 +68,9 @@ def _raw(ulns: str) -> str:
 def test_outside_the_schema_is_wsec0001(http, ulns, field):
     code, detail = fault_of(post(http, _raw(ulns)))
     assert code == "WSEC0001" and field in detail
+
+
+@pytest.mark.parametrize("scenario", DEMO["retrieve_uln_scenarios"], ids=lambda s: s["name"])
+def test_demo_retrieve_scenarios_give_their_documented_outcome(lrs, scenario):
+    answers = retrieve(lrs, scenario["request"])
+    assert [{"ULN": a.ULN, "ResponseCode": a.ResponseCode, "MasterULN": a.MasterULN} for a in answers] == scenario["answers"]

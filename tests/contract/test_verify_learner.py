@@ -80,3 +80,10 @@ def test_wcf_sends_nil_for_no_date_of_birth_and_the_soapaction(http):
     verified = validate_envelope(etree.fromstring(response.content)).find("VerifiedLearner")
     assert verified.findtext("ResponseCode") == "WSVRC001"
     assert verified.find("SearchedDateOfBirth") is None and verified.find("SearchedGender") is None
+
+
+@pytest.mark.parametrize("scenario", DEMO["verification_scenarios"], ids=lambda s: s["name"])
+def test_demo_verification_scenarios_give_their_documented_outcome(lrs, scenario):
+    verified = verify(lrs, **scenario["request"])
+    assert (verified.ResponseCode, verified.ULN, list(verified.FailureFlag)) == (
+        scenario["ResponseCode"], scenario["ULN"], scenario["FailureFlags"])
