@@ -20,6 +20,7 @@ class Operation(str, Enum):
     BATCH = "batch"
     READ_PLR = "read_plr"
     VERIFY = "verify"
+    LOOK_UP_ORGANISATION = "look_up_organisation"
 
 
 ALLOWED_ROLES: dict[Operation, frozenset[Role]] = {
@@ -29,6 +30,7 @@ ALLOWED_ROLES: dict[Operation, frozenset[Role]] = {
     Operation.BATCH: frozenset({Role.BATCH_USER}),
     Operation.READ_PLR: frozenset({Role.LEARNER_RECORD}),
     Operation.VERIFY: frozenset({Role.VLD_LEARNING_PROVIDER}),
+    Operation.LOOK_UP_ORGANISATION: frozenset(Role),  # any user: it discloses no learner
 }
 
 

@@ -1,13 +1,15 @@
-"""Administration use cases behind the CLI: organisations, users, merging ULNs."""
+"""Administration use cases: organisations (and looking one up, R9 GetOrganisation), users, merging ULNs."""
 from __future__ import annotations
 
 import re
 from datetime import date, datetime, timezone
 
+from lrs_ws.domain.errors import InvalidField
 from lrs_ws.domain.passwords import hash_password
 from lrs_ws.domain.roles import Role
 from lrs_ws.domain.uln import is_valid_uln
-from lrs_ws.services.ports import Organisation, UnitOfWork, User
+from lrs_ws.services.audit import record as audit
+from lrs_ws.services.ports import Caller, Organisation, UnitOfWork, User
 
 
 class AdminError(Exception):
@@ -70,3 +72,15 @@ def merge_learners(uow: UnitOfWork, *, master_uln: str, retired_uln: str, today:
         outcome=f"merged into {master_uln}",
     )
     uow.commit()
+
+
+def look_up_organisation(
+    uow: UnitOfWork, caller: Caller, *, ukprn: str | None, organisation_ref: str | None, now: datetime
+) -> Organisation | None:
+    """GetOrganisation: by UKPRN when given, else by OrganisationRef; InvalidField when neither is."""
+    if not ukprn and not organisation_ref:
+        raise InvalidField("ukPrn", "give ukPrn or orgRef")
+    found = uow.organisations.by_ukprn(ukprn) if ukprn else uow.organisations.by_reference(organisation_ref or "")
+    audit(uow, caller, "GetOrganisation", None, f"{'WSRC0004' if found else 'WSRC0001'} {ukprn or organisation_ref}", now)
+    uow.commit()
+    return found

@@ -17,3 +17,4 @@ EXCEPTIONS = "http://api.lrs.miap.gov.uk/exceptions"
 QCF_MODEL = "http://api.lrs.qcf.gov.uk/model"
 QCF_FAULTS = "http://api.lrs.qcf.gov.uk/faults"
 QCF_INTERFACE = "http://schemas.datacontract.org/2004/07/Amor.Qcf.Service.Interface"
+QCF_COMMON = "http://schemas.datacontract.org/2004/07/Amor.Qcf.Common"  # the other operations' credentials

@@ -15,7 +15,7 @@ from spyne import ComplexModel, Integer, Unicode
 
 from lrs_ws.domain.learner import wire_name
 from lrs_ws.domain.learning_event import EVENT_FIELDS
-from lrs_ws.soap.namespaces import QCF_INTERFACE, QCF_MODEL
+from lrs_ws.soap.namespaces import QCF_COMMON, QCF_INTERFACE, QCF_MODEL
 
 _ALWAYS = Unicode.customize(min_occurs=1, nillable=True)
 _OPTIONAL = Unicode.customize(min_occurs=0, nillable=False)
@@ -68,4 +68,33 @@ class LearningEventsResult(ComplexModel):
         ("FoundULN", Unicode.customize(min_occurs=1)),
         ("IncomingULN", Unicode.customize(min_occurs=1)),
         ("LearnerRecord", ArrayOfLearningEvent.customize(min_occurs=1)),
+    ]
+
+
+class InvokingOrganisation(ComplexModel):
+    """The credentials of LearnerByUln, UpdateLearnerSubsetFields, ViewAudit and GetOrganisation."""
+
+    __namespace__ = QCF_COMMON
+    _type_info = [
+        ("ChannelCode", Unicode),
+        ("Estab", Integer),
+        ("LaNumber", Integer),
+        ("Password", Unicode),
+        ("Reference", Unicode),
+        ("Ukprn", Unicode),
+        ("Username", Unicode),
+    ]
+
+
+class OrganisationResult(ComplexModel):
+    """model:GetOrganisationResponse (the type of GetOrganisationResult)."""
+
+    __namespace__ = QCF_MODEL
+    __type_name__ = "GetOrganisationResponse"
+    _type_info = [
+        ("ResponseCode", _OPTIONAL),
+        ("DisplayName", _OPTIONAL),
+        ("OrgRef", _OPTIONAL),
+        ("Status", _OPTIONAL),
+        ("Ukprn", _OPTIONAL),
     ]

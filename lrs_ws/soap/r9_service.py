@@ -15,6 +15,7 @@ from lrs_ws.domain.learner import wire_name
 from lrs_ws.domain.learning_event import EVENT_FIELDS, LearningEvent
 from lrs_ws.domain.roles import Operation
 from lrs_ws.services.auth import Credentials
+from lrs_ws.services.admin import look_up_organisation
 from lrs_ws.services.plr import PlrQuery, PlrResult, get_learning_events
 from lrs_ws.soap import calls, r9_models
 from lrs_ws.soap.mapping import parse_date
@@ -61,6 +62,16 @@ def result_to_wire(result: PlrResult) -> r9_models.LearningEventsResult:
     )
 
 
+def common_credentials(organisation) -> Credentials:
+    """The other operations' InvokingOrganisation: Ukprn, else Reference (the OrganisationRef)."""
+    return Credentials(
+        ukprn=_blank(organisation.Ukprn) if organisation is not None else None,
+        organisation_ref=_blank(organisation.Reference) if organisation is not None else None,
+        password=(organisation.Password or "") if organisation is not None else "",
+        username=(organisation.Username or "") if organisation is not None else "",
+    )
+
+
 class LearnerServiceR9(ServiceBase):
     @rpc(
         r9_models.InvokingOrganisationR10,
@@ -96,3 +107,30 @@ class LearnerServiceR9(ServiceBase):
             ),
         )
         return result_to_wire(result)
+
+    @rpc(
+        r9_models.InvokingOrganisation,
+        Unicode,
+        Integer,
+        Unicode,
+        Unicode,
+        Unicode,
+        _returns=r9_models.OrganisationResult,
+        _operation_name="GetOrganisation",
+        _out_variable_name="GetOrganisationResult",
+    )
+    def GetOrganisation(ctx, invokingOrganisation, userType, vendorId, language, ukPrn, orgRef):  # noqa: N802
+        found = calls.call(
+            ctx,
+            Operation.LOOK_UP_ORGANISATION,
+            common_credentials(invokingOrganisation),
+            lambda uow, caller, rt: look_up_organisation(
+                uow, caller, ukprn=_blank(ukPrn), organisation_ref=_blank(orgRef), now=rt.clock()
+            ),
+        )
+        if found is None:
+            return r9_models.OrganisationResult(ResponseCode="WSRC0001")
+        return r9_models.OrganisationResult(
+            ResponseCode="WSRC0004", DisplayName=found.name, OrgRef=found.organisation_ref, Status="Active",
+            Ukprn=found.ukprn,
+        )

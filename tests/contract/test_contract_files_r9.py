@@ -7,7 +7,7 @@ import zeep
 from lxml import etree
 
 from lrs_ws.soap import contract
-from lrs_ws.soap.namespaces import QCF_FAULTS, QCF_INTERFACE, QCF_MODEL, TEMPURI
+from lrs_ws.soap.namespaces import QCF_COMMON, QCF_FAULTS, QCF_INTERFACE, QCF_MODEL, TEMPURI
 from tests.contract.test_contract_files import SOAP_BINDING, SOAP_ENV, WSDL, XS, OfflineTransport
 
 BINDING = "{http://tempuri.org/}BasicHttpBinding_ILearnerServiceR9"
@@ -31,15 +31,14 @@ def zeep_client() -> zeep.Client:
     return zeep.Client(wsdl=str(contract.wsdl_path(WSDL_NAME)), transport=OfflineTransport())
 
 
-def test_wsdl_loads_offline_with_the_one_operation(zeep_client):
+def test_wsdl_loads_offline_with_its_operations(zeep_client):
     binding = zeep_client.wsdl.bindings[BINDING]
-    (name,) = binding._operations
-    operation = binding._operations[name]
-    assert name == "GetLearnerLearningEvents"
-    assert operation.soapaction == "http://tempuri.org/ILearnerServiceR9/GetLearnerLearningEvents"
-    assert operation.input.body.qname == etree.QName(TEMPURI, "GetLearnerLearningEvents")
-    assert operation.output.body.qname == etree.QName(TEMPURI, "GetLearnerLearningEventsResponse")
-    assert set(operation.faults) == {"DomainFaultFault"}
+    assert set(binding._operations) == {"GetLearnerLearningEvents", "GetOrganisation"}
+    for name, operation in binding._operations.items():
+        assert operation.soapaction == f"http://tempuri.org/ILearnerServiceR9/{name}"
+        assert operation.input.body.qname == etree.QName(TEMPURI, name)
+        assert operation.output.body.qname == etree.QName(TEMPURI, f"{name}Response")
+        assert set(operation.faults) == {"DomainFaultFault"}
     port = zeep_client.wsdl.services["LearnerServiceR9Proxy"].ports["BasicHttpBinding_ILearnerServiceR9"]
     assert port.binding_options["address"] == "http://localhost:8000/LearnerServiceR9.svc"
 
@@ -54,11 +53,11 @@ def test_what_a_client_of_our_wsdl_sends_is_wrapped_qualified_and_valid(zeep_cli
     contract.validate_body_element(request)
 
 
-def test_single_wsdl_inlines_the_four_r9_schemas():
+def test_single_wsdl_inlines_the_five_r9_schemas():
     url = "https://lrs.example.ac.uk/LearnerServiceR9.svc"
     root = etree.fromstring(contract.single_wsdl(url, WSDL_NAME))
     schemas = root.findall(f"{{{WSDL}}}types/{{{XS}}}schema")
-    assert {s.get("targetNamespace") for s in schemas} == {TEMPURI, QCF_MODEL, QCF_INTERFACE, QCF_FAULTS}
+    assert {s.get("targetNamespace") for s in schemas} == {TEMPURI, QCF_MODEL, QCF_INTERFACE, QCF_COMMON, QCF_FAULTS}
     assert not [el for el in root.iter(f"{{{XS}}}import") if el.get("schemaLocation")]
     assert [a.get("location") for a in root.iter(f"{{{SOAP_BINDING}}}address")] == [url]
 
