@@ -26,7 +26,7 @@ from lrs_ws.domain.learner import Learner, LearnerStatus
 from lrs_ws.domain.learning_event import LearningEvent, event_order
 from lrs_ws.domain.matching import MatchCandidate
 from lrs_ws.domain.sign_in import FailedSignIns
-from lrs_ws.services.ports import Organisation, User
+from lrs_ws.services.ports import AuditEntry, Organisation, User
 
 # Well under SQLite's bound-parameter limit and PostgreSQL's comfortable IN-list size.
 _IN_CHUNK = 500
@@ -398,6 +398,24 @@ class SqlAuditLog:
                 address=address,
             )
         )
+
+
+    def entries(self, ulns: Iterable[str], operations: Iterable[str], offset: int, limit: int) -> tuple[int, list[AuditEntry]]:
+        condition = and_(audit_events.c.uln.in_(list(ulns)), audit_events.c.operation.in_(list(operations)))
+        total = self.session.execute(select(func.count()).select_from(audit_events).where(condition)).scalar_one()
+        query = (
+            select(audit_events.c.at, audit_events.c.operation, organisations.c.name, audit_events.c.username)
+            .select_from(audit_events.outerjoin(organisations, organisations.c.id == audit_events.c.organisation_id))
+            .where(condition)
+            .order_by(audit_events.c.at.desc(), audit_events.c.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        page = [
+            AuditEntry(mapping.from_naive_utc(at), operation, name, username)  # type: ignore[arg-type]
+            for at, operation, name, username in self.session.execute(query)
+        ]
+        return int(total), page
 
 
 class SqlLearningEventRepository:

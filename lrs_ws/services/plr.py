@@ -29,7 +29,7 @@ from lrs_ws.domain.learning_event import EVENT_FIELDS, LearningEvent
 from lrs_ws.domain.matching import MatchRule, match_names
 from lrs_ws.domain.uln import is_valid_uln
 from lrs_ws.services.audit import record as audit
-from lrs_ws.services.ports import Caller, UnitOfWork
+from lrs_ws.services.ports import AuditEntry, Caller, UnitOfWork
 
 OPERATION = "GetLearnerLearningEvents"
 
@@ -79,24 +79,32 @@ def get_learning_events(uow: UnitOfWork, caller: Caller, query: PlrQuery, now: d
     return result
 
 
-def _read(uow: UnitOfWork, query: PlrQuery) -> PlrResult:
-    incoming = query.uln
-    if not is_valid_uln(incoming):
-        return PlrResult(ResponseCode.INVALID_ULN, incoming)
-    learner = uow.learners.get(incoming)
-    not_verified = PlrResult(ResponseCode.LEARNER_NOT_VERIFIED, incoming)
+def _verified(uow: UnitOfWork, query: PlrQuery) -> tuple[ResponseCode, Learner | None]:
+    """The learner (the master of a retired ULN) whose record the query may reach, with the code
+    to answer; None with WSEC0136 or WSEC0208 when the ULN and names do not verify."""
+    if not is_valid_uln(query.uln):
+        return ResponseCode.INVALID_ULN, None
+    learner = uow.learners.get(query.uln)
     if learner is None:
-        return not_verified
+        return ResponseCode.LEARNER_NOT_VERIFIED, None
     if learner.is_retired:
         master = uow.learners.get(learner.master_uln) if learner.master_uln else None
         if master is None or master.is_retired:
-            return not_verified
+            return ResponseCode.LEARNER_NOT_VERIFIED, None
         records: tuple[Learner, ...] = (learner, master)
         code = ResponseCode.MASTER_SUBSTITUTED
     else:
         master, records, code = learner, (learner,), ResponseCode.EXACT_MATCH
     if not any(verifies(query, record) for record in records):
-        return not_verified
+        return ResponseCode.LEARNER_NOT_VERIFIED, None
+    return code, master
+
+
+def _read(uow: UnitOfWork, query: PlrQuery) -> PlrResult:
+    incoming = query.uln
+    code, master = _verified(uow, query)
+    if master is None:
+        return PlrResult(code, incoming)
     if (master.ability_to_share or "").strip() != "1":
         return PlrResult(ResponseCode.NOT_SHARED, incoming, master.uln)
     ulns = [master.uln, *master.linked_ulns]
@@ -128,3 +136,36 @@ def _audited_uln(query: PlrQuery, result: PlrResult) -> str | None:
         return result.found_uln
     uln = (query.uln or "").strip()
     return uln if len(uln) == 10 else None
+
+
+# What a learner's access log (R9 ViewAudit) lists: reads of the record and changes to it.
+ACCESS_LOG_OPERATIONS = (
+    OPERATION, "ViewAudit", "registerSingleLearner", "updateSingleLearner", "UpdateLearnerSubsetFields", "mergeLearners",
+)
+AUDIT_PAGE_SIZE = 10
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    total: int
+    page: int  # 1-based, the page returned
+    entries: tuple[AuditEntry, ...] = ()
+
+    @property
+    def page_count(self) -> int:
+        return -(-self.total // AUDIT_PAGE_SIZE)
+
+
+def view_audit(uow: UnitOfWork, caller: Caller, query: PlrQuery, page: int, now: datetime) -> AuditPage:
+    """The learner's access log, newest first, a page of 10 (page 1-based; 0 or less is 1). A ULN
+    and names that do not verify (as for a PLR read) give an empty list. The read is audited."""
+    page = max(1, page)
+    code, master = _verified(uow, query)
+    result = AuditPage(0, page)
+    if master is not None:
+        ulns = [master.uln, *master.linked_ulns]
+        total, entries = uow.audit.entries(ulns, ACCESS_LOG_OPERATIONS, (page - 1) * AUDIT_PAGE_SIZE, AUDIT_PAGE_SIZE)
+        result = AuditPage(total, page, tuple(entries))
+    audit(uow, caller, "ViewAudit", master.uln if master else None, f"{code.value} page {page}", now)
+    uow.commit()
+    return result

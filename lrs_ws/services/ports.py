@@ -107,7 +107,19 @@ class SignInLog(Protocol):
     def clear(self, organisation_id: int, address: str) -> None: ...
 
 
+@dataclass(frozen=True)
+class AuditEntry:
+    """One row of a learner's access log (R9 ViewAudit)."""
+
+    at: datetime  # aware UTC
+    operation: str
+    organisation_name: str | None
+    username: str | None
+
+
 class AuditLog(Protocol):
+    def entries(self, ulns: Iterable[str], operations: Iterable[str], offset: int, limit: int) -> tuple[int, list[AuditEntry]]:
+        """How many rows these ULNs have for these operations, and a page of them, newest first."""
     def record(
         self,
         *,

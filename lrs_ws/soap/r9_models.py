@@ -98,3 +98,27 @@ class OrganisationResult(ComplexModel):
         ("Status", _OPTIONAL),
         ("Ukprn", _OPTIONAL),
     ]
+
+
+class PlrAccessEntry(ComplexModel):
+    __namespace__ = QCF_MODEL
+    __type_name__ = "PlrAccessEntryResponse"
+    _type_info = [("Action", _OPTIONAL), ("DateTime", _OPTIONAL), ("Organisation", _OPTIONAL), ("User", _OPTIONAL)]
+
+
+class ArrayOfPlrAccessEntry(ComplexModel):
+    __namespace__ = QCF_MODEL
+    __type_name__ = "ArrayOfPlrAccessEntryResponse"
+    _type_info = [("PlrAccessEntryResponse", PlrAccessEntry.customize(min_occurs=0, max_occurs="unbounded"))]
+
+
+_COUNT = Integer.customize(min_occurs=1, nillable=False)
+
+
+class AuditPageResult(ComplexModel):
+    __namespace__ = QCF_MODEL
+    __type_name__ = "PagedListOfPlrAccessEntryResponseN4dIIFC_S"
+    _type_info = [
+        ("List", ArrayOfPlrAccessEntry.customize(min_occurs=1)),
+        *[(name, _COUNT) for name in ("PageCount", "PageIndex", "PageSize", "SortIndex", "SortOrder", "TotalItems")],
+    ]

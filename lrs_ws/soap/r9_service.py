@@ -16,7 +16,8 @@ from lrs_ws.domain.learning_event import EVENT_FIELDS, LearningEvent
 from lrs_ws.domain.roles import Operation
 from lrs_ws.services.auth import Credentials
 from lrs_ws.services.admin import look_up_organisation
-from lrs_ws.services.plr import PlrQuery, PlrResult, get_learning_events
+from lrs_ws.runtime import UK
+from lrs_ws.services.plr import AUDIT_PAGE_SIZE, AuditPage, PlrQuery, PlrResult, get_learning_events, view_audit
 from lrs_ws.soap import calls, r9_models
 from lrs_ws.soap.mapping import parse_date
 
@@ -59,6 +60,23 @@ def result_to_wire(result: PlrResult) -> r9_models.LearningEventsResult:
         FoundULN=result.found_uln or "",  # empty, not nil, when not verified (as the live service)
         IncomingULN=result.incoming_uln,
         LearnerRecord=r9_models.ArrayOfLearningEvent(LearningEvent=events),
+    )
+
+
+def audit_page_to_wire(result: AuditPage) -> r9_models.AuditPageResult:
+    entries = [
+        r9_models.PlrAccessEntry(
+            Action=entry.operation,
+            DateTime=entry.at.astimezone(UK).strftime("%Y-%m-%dT%H:%M:%S"),  # UK time, no offset
+            Organisation=entry.organisation_name,
+            User=entry.username,
+        )
+        for entry in result.entries
+    ]
+    return r9_models.AuditPageResult(
+        List=r9_models.ArrayOfPlrAccessEntry(PlrAccessEntryResponse=entries),
+        PageCount=result.page_count, PageIndex=result.page, PageSize=AUDIT_PAGE_SIZE,
+        SortIndex=0, SortOrder=1, TotalItems=result.total,
     )
 
 
@@ -134,3 +152,28 @@ class LearnerServiceR9(ServiceBase):
             ResponseCode="WSRC0004", DisplayName=found.name, OrgRef=found.organisation_ref, Status="Active",
             Ukprn=found.ukprn,
         )
+
+    @rpc(
+        r9_models.InvokingOrganisation,
+        Unicode,
+        Integer,
+        Unicode,
+        Unicode,
+        Unicode,
+        Unicode,
+        Integer,
+        _returns=r9_models.AuditPageResult,
+        _operation_name="ViewAudit",
+        _out_variable_name="ViewAuditResult",
+    )
+    def ViewAudit(  # noqa: N802
+        ctx, invokingOrganisation, userType, vendorId, language, learnerUln, learnerGivenName, learnerFamilyName, page
+    ):
+        query = PlrQuery(uln=(learnerUln or "").strip(), given_name=learnerGivenName, family_name=learnerFamilyName)
+        result = calls.call(
+            ctx,
+            Operation.READ_PLR,
+            common_credentials(invokingOrganisation),
+            lambda uow, caller, rt: view_audit(uow, caller, query, int(page or 0), rt.clock()),
+        )
+        return audit_page_to_wire(result)

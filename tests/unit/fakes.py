@@ -130,6 +130,10 @@ class FakeAuditLog:
     def record(self, **values: object) -> None:
         self.rows.append(values)
 
+    def entries(self, ulns, operations, offset, limit):
+        rows = [r for r in self.rows if r.get("uln") in set(ulns) and r.get("operation") in set(operations)]
+        return len(rows), rows[::-1][offset : offset + limit]
+
 
 class FakeLearningEventRepository:
     def __init__(self) -> None:
