@@ -23,6 +23,7 @@ KEPT_FIELDS: tuple[str, ...] = (
     "learner_status",
     "tier_level",
     "master_uln",
+    "telephone_number",
 )
 LEARNER_COLUMNS: tuple[str, ...] = ("uln", *DETAIL_FIELDS, *KEPT_FIELDS)
 

@@ -127,6 +127,8 @@ class LearnerRow(Base):
     # Set when this ULN was retired by a merge. No foreign key: a plain indexed column keeps
     # bulk loads and merges free of self-referencing constraint ordering.
     master_uln: Mapped[str | None] = mapped_column(String(ULN_LENGTH))
+    # Not a MIAP field: only R9 UpdateLearnerSubsetFields sets it ([0-9 +()-], at most 20).
+    telephone_number: Mapped[str | None] = mapped_column(String(20))
 
 
 class RecentSearchRow(Base):

@@ -143,10 +143,16 @@ def _build(url: str, learners: int) -> None:
         subprocess.run(lrs(*args, "--database-url", url), check=True, cwd=ROOT)
 
 
+def _upgrade(url: str) -> None:
+    """A register cached by an older lrs-ws gets this one's schema (nothing changes otherwise)."""
+    subprocess.run(lrs("db", "upgrade", "--database-url", url), check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+
+
 def sqlite_register(learners: int) -> Register:
     DATA.mkdir(parents=True, exist_ok=True)
     path = DATA / f"batch-{learners}.sqlite3"
     if path.exists():
+        _upgrade(f"sqlite:///{path}")
         return Register("SQLite", learners, f"sqlite:///{path}", None)
     building = DATA / f".batch-{learners}.building.sqlite3"
     for stale in (building, Path(f"{building}-wal"), Path(f"{building}-shm")):
@@ -186,6 +192,7 @@ def postgres_register(learners: int, server_url: str) -> Register:
     try:
         with admin.connect() as conn:
             if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+                _upgrade(_on_server(server_url, name))
                 return Register("PostgreSQL", learners, _on_server(server_url, name), None)
             _drop(conn, building)
             conn.execute(text(f'CREATE DATABASE "{building}"'))

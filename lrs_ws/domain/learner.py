@@ -109,6 +109,7 @@ class Learner(LearnerDetails):
     tier_level: str = "0"
     master_uln: str | None = None  # set when this ULN was retired by a merge
     linked_ulns: list[str] = field(default_factory=list)  # retired ULNs merged into this master
+    telephone_number: str | None = None  # set by R9 UpdateLearnerSubsetFields only; no MIAP field
 
     @property
     def is_retired(self) -> bool:

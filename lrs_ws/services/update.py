@@ -31,6 +31,25 @@ def update(
     return code
 
 
+def update_subset(
+    uow: UnitOfWork,
+    caller: Caller,
+    uln: str,
+    version_number: int,
+    sent: dict[str, object],
+    *,
+    telephone_number: str | None = None,
+    now: datetime,
+    prohibited_words: Iterable[str],
+) -> ResponseCode:
+    """R9 UpdateLearnerSubsetFields: the same rules and version check as updateSingleLearner,
+    for the few fields it carries (`sent`) and the telephone number (None: unchanged; '': cleared)."""
+    code = _update(uow, uln, version_number, sent, now, prohibited_words, telephone_number=telephone_number)
+    audit(uow, caller, "UpdateLearnerSubsetFields", uln, code.value, now)
+    uow.commit()
+    return code
+
+
 def _update(
     uow: UnitOfWork,
     uln: str,
@@ -38,6 +57,8 @@ def _update(
     sent: dict[str, object],
     now: datetime,
     prohibited_words: Iterable[str],
+    *,
+    telephone_number: str | None = None,
 ) -> ResponseCode:
     current = uow.learners.get(uln)
     # Our reading: a retired (merged) ULN is no longer updatable; the MIS must update its master.
@@ -50,6 +71,12 @@ def _update(
         return ResponseCode.INVALID_ABILITY_TO_SHARE_CHANGE
     updated, changed = apply_update(current, sent, now.date())
     validate_details(updated, now.date(), prohibited_words, changed=changed)
+    telephone = None if telephone_number is None else (telephone_number.strip() or None)
+    if telephone_number is not None and telephone != current.telephone_number:
+        updated.telephone_number = telephone
+        if not changed:  # the one change: it moves the version on like any other
+            updated.version_number, updated.last_updated_date = current.version_number + 1, now.date()
+        changed = [*changed, "telephone_number"]
     if not changed:
         return ResponseCode.NO_CHANGES
     # The conditional write catches a concurrent update between our read and this write.

@@ -143,7 +143,8 @@ def _learner_service_r9_endpoint(runtime: Runtime) -> Endpoint:
         wsdl_name="LearnerServiceR9.wsdl",
         service=LearnerServiceR9,
         name="LearnerServiceR9Proxy",
-        requests=(f"{{{TEMPURI}}}GetLearnerLearningEvents", f"{{{TEMPURI}}}GetOrganisation", f"{{{TEMPURI}}}ViewAudit"),
+        requests=(f"{{{TEMPURI}}}GetLearnerLearningEvents", f"{{{TEMPURI}}}GetOrganisation", f"{{{TEMPURI}}}ViewAudit",
+                  f"{{{TEMPURI}}}UpdateLearnerSubsetFields"),
         faults=DOMAIN,
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from lxml import etree
 from spyne import Integer, ServiceBase, Unicode, rpc
 
 from lrs_ws.domain.learner import wire_name
@@ -16,9 +17,11 @@ from lrs_ws.domain.learning_event import EVENT_FIELDS, LearningEvent
 from lrs_ws.domain.roles import Operation
 from lrs_ws.services.auth import Credentials
 from lrs_ws.services.admin import look_up_organisation
+from lrs_ws.services.update import update_subset
 from lrs_ws.runtime import UK
 from lrs_ws.services.plr import AUDIT_PAGE_SIZE, AuditPage, PlrQuery, PlrResult, get_learning_events, view_audit
 from lrs_ws.soap import calls, r9_models
+from lrs_ws.soap.namespaces import XSI
 from lrs_ws.soap.mapping import parse_date
 
 
@@ -78,6 +81,23 @@ def audit_page_to_wire(result: AuditPage) -> r9_models.AuditPageResult:
         PageCount=result.page_count, PageIndex=result.page, PageSize=AUDIT_PAGE_SIZE,
         SortIndex=0, SortOrder=1, TotalItems=result.total,
     )
+
+
+# UpdateLearnerSubsetFields: its parameters and the learner fields they set.
+SUBSET_FIELDS = {"emailAddress": "email_address", "schoolAtAge16": "school_at_age16", "preferredGivenName": "preferred_given_name"}
+ABILITY_TO_SHARE = {"NotProvided": None, "FPNNotSeen": "0", "FPNSeenShareData": "1", "FPNSeenUnableShareData": "2"}
+_NIL = f"{{{XSI}}}nil"
+
+
+def _sent_values(ctx, names) -> dict[str, str]:
+    """The parameters sent with a value, '' for an empty one; a nil or absent one is left out
+    (unchanged), which spyne's objects cannot tell from empty."""
+    values = {}
+    for element in ctx.in_body_doc:
+        name = etree.QName(element).localname if isinstance(element.tag, str) else None
+        if name in names and element.get(_NIL) not in ("true", "1"):
+            values[name] = element.text or ""
+    return values
 
 
 def common_credentials(organisation) -> Credentials:
@@ -177,3 +197,39 @@ class LearnerServiceR9(ServiceBase):
             lambda uow, caller, rt: view_audit(uow, caller, query, int(page or 0), rt.clock()),
         )
         return audit_page_to_wire(result)
+
+    @rpc(
+        r9_models.InvokingOrganisation,
+        Unicode,
+        Integer,
+        Unicode,
+        Unicode,
+        Integer,
+        Unicode,
+        Unicode,
+        Unicode,
+        Unicode,
+        Unicode,
+        _returns=Unicode,
+        _operation_name="UpdateLearnerSubsetFields",
+        _out_variable_name="UpdateLearnerSubsetFieldsResult",
+    )
+    def UpdateLearnerSubsetFields(  # noqa: N802
+        ctx, invokingOrganisation, userType, vendorId, language, uln, versionNumber, emailAddress,
+        telephoneNumber, abilityToShare, schoolAtAge16, preferredGivenName,
+    ):
+        given = _sent_values(ctx, SUBSET_FIELDS.keys() | {"telephoneNumber"})
+        sent = {field: (given[wire] or None) for wire, field in SUBSET_FIELDS.items() if wire in given}
+        share = ABILITY_TO_SHARE.get(abilityToShare or "NotProvided")
+        if share is not None:
+            sent["ability_to_share"] = share
+        code = calls.call(
+            ctx,
+            Operation.UPDATE,
+            common_credentials(invokingOrganisation),
+            lambda uow, caller, rt: update_subset(
+                uow, caller, (uln or "").strip(), int(versionNumber), sent,
+                telephone_number=given.get("telephoneNumber"), now=rt.clock(), prohibited_words=rt.prohibited_words,
+            ),
+        )
+        return code.value

@@ -28,7 +28,7 @@ def add_all(sessions: sessionmaker[Session], *items: Learner) -> None:
 
 
 def test_learner_columns_are_the_detail_fields_and_the_kept_fields() -> None:
-    kept = ["created_date", "last_updated_date", "version_number", "learner_status", "tier_level", "master_uln"]
+    kept = ["created_date", "last_updated_date", "version_number", "learner_status", "tier_level", "master_uln", "telephone_number"]
     assert [c.name for c in learners.columns] == ["uln", *DETAIL_FIELDS, *kept]
 
 
