@@ -229,18 +229,13 @@ def submit(
     learners go in that many per transaction, so other writers are not held up for the whole
     file; no worker claims it until it is whole. If reading the learners fails, the partial job
     is deleted and the error raised again."""
-    if per_transaction is not None:
-        return _submit_in_steps(
-            uow, caller, job_type, learners, learner_count, now=now, source=source, file_name=file_name,
-            file_reference=file_reference, per_transaction=per_transaction,
-        )
     job = BatchJob(
         id=0,
         organisation_id=caller.organisation_id,
         username=caller.username,
         job_type=job_type,
         source=source,
-        status=JobStatus.SUBMITTED,
+        status=JobStatus.SUBMITTED if per_transaction is None else JobStatus.LOADING,
         learner_count=learner_count,
         processed_count=0,
         counts={},
@@ -250,22 +245,12 @@ def submit(
         contact_email=contact_email,
     )
     job_id = uow.jobs.add(job)
-    uow.jobs.add_learners(job_id, learners)
-    audit(uow, caller, _operation(job_type, "submit"), None, f"{ResponseCode.BATCH_SUBMITTED.value} job {job_id}", now)
-    uow.commit()
-    return job_id
-
-
-def _submit_in_steps(
-    uow: UnitOfWork, caller: Caller, job_type: JobType, learners: Iterable[JobLearner], learner_count: int, *,
-    now: datetime, source: JobSource, file_name: str | None, file_reference: str | None, per_transaction: int,
-) -> int:
-    job = BatchJob(
-        id=0, organisation_id=caller.organisation_id, username=caller.username, job_type=job_type, source=source,
-        status=JobStatus.LOADING, learner_count=learner_count, processed_count=0, counts={}, submitted_at=now,
-        file_name=file_name, file_reference=file_reference,
-    )
-    job_id = uow.jobs.add(job)
+    submitted = f"{ResponseCode.BATCH_SUBMITTED.value} job {job_id}"
+    if per_transaction is None:
+        uow.jobs.add_learners(job_id, learners)
+        audit(uow, caller, _operation(job_type, "submit"), None, submitted, now)
+        uow.commit()
+        return job_id
     uow.commit()
     try:
         batch: list[JobLearner] = []
@@ -277,7 +262,7 @@ def _submit_in_steps(
                 batch = []
         uow.jobs.add_learners(job_id, batch)
         uow.jobs.set_status(job_id, JobStatus.SUBMITTED)
-        audit(uow, caller, "submitBatchRegistration", None, f"{ResponseCode.BATCH_SUBMITTED.value} job {job_id}", now)
+        audit(uow, caller, _operation(job_type, "submit"), None, submitted, now)
         uow.commit()
     except BaseException:
         uow.rollback()

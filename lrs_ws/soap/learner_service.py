@@ -156,7 +156,7 @@ class LearnerService(ServiceBase):
         _out_message_name=f"{{{BATCHMSG}}}SubmitBatchResponse",
     )
     def submitBatchRegistration(ctx, request):
-        learners = mapping.batch_learners_from_body(ctx.in_body_doc)
+        learners = mapping.learners_from_body(ctx.in_body_doc)
         code, job_id = _call(
             ctx,
             Operation.BATCH,
@@ -230,7 +230,7 @@ class LearnerService(ServiceBase):
         _out_message_name=f"{{{VLDMSG}}}SubmitVerifyBatchResponse",
     )
     def submitVerifyBatch(ctx, request):
-        learners = mapping.verify_batch_learners_from_body(ctx.in_body_doc)
+        learners = mapping.learners_from_body(ctx.in_body_doc, keep_empty=False)
         code, job_id = _call(
             ctx,
             Operation.VERIFY,

@@ -92,11 +92,17 @@ def echo_search(request: object, response: models.FindLearnerResponse) -> None:
             setattr(response, name, value)
 
 
-def batch_learners_from_body(body: etree._Element) -> list[BatchLearnerFields]:
-    """Each `Learner` of a SubmitBatch as sent: element name -> text ('' when empty), absent
-    elements left out. Read from the validated document, which keeps absent and empty apart."""
+def learners_from_body(body: etree._Element, *, keep_empty: bool = True) -> list[BatchLearnerFields]:
+    """Each `Learner` of a SubmitBatch or SubmitVerifyBatch as sent: element name -> text,
+    absent elements left out; an empty (or nil) one is '' with `keep_empty` (a registration batch
+    echoes it), else left out (a verification: not sent). Read from the validated document,
+    which keeps absent and empty apart."""
     return [
-        {child.tag: child.text or "" for child in learner if isinstance(child.tag, str)}
+        {
+            child.tag: child.text or ""
+            for child in learner
+            if isinstance(child.tag, str) and (keep_empty or child.text)
+        }
         for learner in body.iterfind("Learner")
     ]
 
@@ -172,14 +178,6 @@ def verified_to_wire(wire: models.LearnerToVerify, result: VerifyResult) -> mode
         verified.FamilyName, verified.GivenName = learner.family_name, learner.given_name
         verified.DateOfBirth, verified.Gender = learner.date_of_birth.isoformat(), learner.gender
     return models.VerifyLearnerResponse(VerifiedLearner=verified)
-
-
-def verify_batch_learners_from_body(body: etree._Element) -> list[BatchLearnerFields]:
-    """Each `Learner` of a SubmitVerifyBatch as sent; nil (xsi:nil) and empty are "not sent"."""
-    return [
-        {child.tag: child.text or "" for child in learner if isinstance(child.tag, str) and child.text}
-        for learner in body.iterfind("Learner")
-    ]
 
 
 def verify_output_to_wire(output: JobOutput) -> models.GetVerifyBatchOutputResponse:

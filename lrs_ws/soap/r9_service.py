@@ -102,11 +102,13 @@ def _sent_values(ctx, names) -> dict[str, str]:
 
 def common_credentials(organisation) -> Credentials:
     """The other operations' InvokingOrganisation: Ukprn, else Reference (the OrganisationRef)."""
+    if organisation is None:  # nil: nobody, refused as an unknown organisation
+        return Credentials(ukprn=None, organisation_ref=None, password="", username="")
     return Credentials(
-        ukprn=_blank(organisation.Ukprn) if organisation is not None else None,
-        organisation_ref=_blank(organisation.Reference) if organisation is not None else None,
-        password=(organisation.Password or "") if organisation is not None else "",
-        username=(organisation.Username or "") if organisation is not None else "",
+        ukprn=_blank(organisation.Ukprn),
+        organisation_ref=_blank(organisation.Reference),
+        password=organisation.Password or "",
+        username=organisation.Username or "",
     )
 
 
