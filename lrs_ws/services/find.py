@@ -36,11 +36,19 @@ class FindResult:
 
 
 def find_by_uln(
-    uow: UnitOfWork, caller: Caller, uln: str, family_name: str, given_name: str, now: datetime
+    uow: UnitOfWork,
+    caller: Caller,
+    uln: str,
+    family_name: str,
+    given_name: str,
+    now: datetime,
+    operation: str = "learnerByULN",
 ) -> FindResult:
-    """The learner with this ULN when the names agree (exactly: WSRC0004, closely: WSRC0003)."""
+    """The learner with this ULN when the names agree (exactly: WSRC0004, closely: WSRC0003).
+
+    `operation` names the caller's operation in the audit (learnerByULN, or R9 LearnerByUln)."""
     result = lookup_by_uln(uow, uln, family_name, given_name)
-    audit(uow, caller, "learnerByULN", uln, result.code.value, now)
+    audit(uow, caller, operation, uln, result.code.value, now)
     uow.commit()
     return result
 

@@ -143,8 +143,10 @@ def _learner_service_r9_endpoint(runtime: Runtime) -> Endpoint:
         wsdl_name="LearnerServiceR9.wsdl",
         service=LearnerServiceR9,
         name="LearnerServiceR9Proxy",
-        requests=(f"{{{TEMPURI}}}GetLearnerLearningEvents", f"{{{TEMPURI}}}GetOrganisation", f"{{{TEMPURI}}}ViewAudit",
-                  f"{{{TEMPURI}}}UpdateLearnerSubsetFields"),
+        requests=tuple(
+            f"{{{TEMPURI}}}{name}"
+            for name in ("GetLearnerLearningEvents", "LearnerByUln", "GetOrganisation", "ViewAudit", "UpdateLearnerSubsetFields")
+        ),
         faults=DOMAIN,
     )
 

@@ -9,7 +9,8 @@ life of the process:
 * :func:`message_schema` -- one :class:`lxml.etree.XMLSchema` over all our XSD files;
 * :func:`validate_body_element` -- validate a SOAP Body child against it, raising
   :class:`ContractViolation` with the offending field and a readable reason;
-* :func:`parser` -- an lxml parser safe for untrusted input.
+* :func:`parser` -- an lxml parser safe for untrusted input;
+* :func:`members_of` -- the elements of a complex type, for wire models kept in step with it.
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ __all__ = [
     "XSD_DIR",
     "ContractViolation",
     "message_schema",
+    "members_of",
     "parser",
     "single_wsdl",
     "validate_body_element",
@@ -463,3 +465,22 @@ def validate_body_element(element: etree._Element) -> None:
     errors = tuple(entry.message for entry in log)
     field, reason = _describe(log[0], detached)
     raise ContractViolation(field, reason, errors)
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str
+    type: str  # {namespace}local
+    nillable: bool
+
+
+def members_of(file_name: str, type_name: str) -> tuple[Member, ...]:
+    """The elements of a complex type's sequence (also inside an extension) in one of our xsd
+    files, in order: the wire model of a long type is built from its schema, not retyped."""
+    root = etree.parse(str(XSD_DIR / file_name), parser()).getroot()
+    (complex_type,) = root.iterfind(f"{{{_XS}}}complexType[@name='{type_name}']")
+    members = []
+    for element in complex_type.iter(f"{{{_XS}}}element"):
+        prefix, _, local = element.get("type").rpartition(":")
+        members.append(Member(element.get("name"), f"{{{element.nsmap[prefix or None]}}}{local}", element.get("nillable") == "true"))
+    return tuple(members)

@@ -18,3 +18,7 @@ QCF_MODEL = "http://api.lrs.qcf.gov.uk/model"
 QCF_FAULTS = "http://api.lrs.qcf.gov.uk/faults"
 QCF_INTERFACE = "http://schemas.datacontract.org/2004/07/Amor.Qcf.Service.Interface"
 QCF_COMMON = "http://schemas.datacontract.org/2004/07/Amor.Qcf.Common"  # the other operations' credentials
+MIAP_MODEL = "http://schemas.datacontract.org/2004/07/Amor.Qcf.MIAPModel"  # R9 LearnerByUln's Learner
+MIAP_ENTITIES = "http://schemas.datacontract.org/2004/07/Amor.Qcf.MIAPModel.Entities"  # its base type
+MS_ARRAYS = "http://schemas.microsoft.com/2003/10/Serialization/Arrays"  # WCF lists (LinkedUlns)
+MS_SERIALIZATION = "http://schemas.microsoft.com/2003/10/Serialization/"  # WCF types (char)

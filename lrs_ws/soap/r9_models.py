@@ -11,11 +11,12 @@ when unknown.
 """
 from __future__ import annotations
 
-from spyne import ComplexModel, Integer, Unicode
+from spyne import Boolean, ComplexModel, Integer, Unicode
 
 from lrs_ws.domain.learner import wire_name
 from lrs_ws.domain.learning_event import EVENT_FIELDS
-from lrs_ws.soap.namespaces import QCF_COMMON, QCF_INTERFACE, QCF_MODEL
+from lrs_ws.soap.contract import Member, members_of
+from lrs_ws.soap.namespaces import MIAP_MODEL, MS_ARRAYS, MS_SERIALIZATION, QCF_COMMON, QCF_INTERFACE, QCF_MODEL
 
 _ALWAYS = Unicode.customize(min_occurs=1, nillable=True)
 _OPTIONAL = Unicode.customize(min_occurs=0, nillable=False)
@@ -121,4 +122,51 @@ class AuditPageResult(ComplexModel):
     _type_info = [
         ("List", ArrayOfPlrAccessEntry.customize(min_occurs=1)),
         *[(name, _COUNT) for name in ("PageCount", "PageIndex", "PageSize", "SortIndex", "SortOrder", "TotalItems")],
+    ]
+
+
+class ArrayOfstring(ComplexModel):
+    __namespace__ = MS_ARRAYS
+    _type_info = [("string", Unicode.customize(min_occurs=0, max_occurs="unbounded"))]
+
+
+_XS = "http://www.w3.org/2001/XMLSchema"
+# Wire types of the MIAPModel Learner's members by their schema type; dates are sent as text
+# (YYYY-MM-DDThh:mm:ss, no zone) as the live service writes them, and the rest are strings.
+_MEMBER_TYPES = {
+    f"{{{_XS}}}int": Integer,
+    f"{{{_XS}}}boolean": Boolean,
+    f"{{{MS_SERIALIZATION}}}char": Integer,
+    f"{{{MS_ARRAYS}}}ArrayOfstring": ArrayOfstring,
+}
+
+
+def _member(member: Member) -> tuple[str, type]:
+    """A nillable member is always sent (nil when we hold no value, as WCF does); a non-nillable
+    one only when it has a value."""
+    kind = _MEMBER_TYPES.get(member.type, Unicode)
+    if member.nillable:
+        return member.name, kind.customize(min_occurs=1, nillable=True)
+    return member.name, kind.customize(min_occurs=0, nillable=False)
+
+
+class MiapLearner(ComplexModel):
+    """{Amor.Qcf.MIAPModel}Learner, LearnerByUln's learner."""
+
+    __namespace__ = MIAP_MODEL
+    __type_name__ = "Learner"
+    _type_info = [_member(member) for member in members_of("plr-learner.xsd", "Learner")]
+
+
+class LearnerByUlnResult(ComplexModel):
+    """model:LearnerByUlnResponse (the type of LearnerByUlnResult)."""
+
+    __namespace__ = QCF_MODEL
+    __type_name__ = "LearnerByUlnResponse"
+    _type_info = [
+        ("ResponseCode", _OPTIONAL),
+        ("FamilyName", _ALWAYS),
+        ("GivenName", _ALWAYS),
+        ("Learner", MiapLearner.customize(min_occurs=0, nillable=False)),  # left out, not nil, when none
+        ("Uln", _ALWAYS),
     ]

@@ -1,9 +1,10 @@
 """The learning records service (`/LearnerServiceR9.svc`): WCF document/literal wrapped, SOAP 1.1.
 
-One operation, GetLearnerLearningEvents. The method reads the credentials from
-`invokingOrganisation`, hands over to `lrs_ws.soap.calls.call` (authentication for the Learner
-Record role, errors as DomainFault), runs the PLR use case and maps its result to the wire.
-Learner outcomes (WSEC0136, WSEC0206, WSEC0208) are response codes, not faults.
+GetLearnerLearningEvents, LearnerByUln, UpdateLearnerSubsetFields, ViewAudit and GetOrganisation.
+Each method reads the credentials from `invokingOrganisation`, hands over to
+`lrs_ws.soap.calls.call` (authentication for the operation's roles, errors as DomainFault), runs
+the use case and maps its result to the wire. Learner outcomes (WSEC0136, WSEC0206, WSEC0208,
+WSRC codes) are response codes, not faults.
 """
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ from datetime import date, datetime
 from lxml import etree
 from spyne import Integer, ServiceBase, Unicode, rpc
 
-from lrs_ws.domain.learner import wire_name
+from lrs_ws.domain.learner import DATE_FIELDS, DETAIL_FIELDS, wire_name
 from lrs_ws.domain.learning_event import EVENT_FIELDS, LearningEvent
 from lrs_ws.domain.roles import Operation
 from lrs_ws.services.auth import Credentials
 from lrs_ws.services.admin import look_up_organisation
+from lrs_ws.services.find import FoundLearner, FindResult, find_by_uln
 from lrs_ws.services.update import update_subset
 from lrs_ws.runtime import UK
 from lrs_ws.services.plr import AUDIT_PAGE_SIZE, AuditPage, PlrQuery, PlrResult, get_learning_events, view_audit
@@ -80,6 +82,53 @@ def audit_page_to_wire(result: AuditPage) -> r9_models.AuditPageResult:
         List=r9_models.ArrayOfPlrAccessEntry(PlrAccessEntryResponse=entries),
         PageCount=result.page_count, PageIndex=result.page, PageSize=AUDIT_PAGE_SIZE,
         SortIndex=0, SortOrder=1, TotalItems=result.total,
+    )
+
+
+# LearnerByUln: the MIAPModel member of each learner detail where its name is not the detail's wire
+# name, and the details that are numbers there.
+_MIAP_NAMES = {"family_name_at_age16": "FamilyNameAt16"}
+_MIAP_NUMBERS = frozenset({"gender", "verification_type", "ability_to_share"})
+
+
+def _midnight(day: date | None) -> str | None:
+    return None if day is None else f"{day.isoformat()}T00:00:00"
+
+
+def miap_learner(found: FoundLearner) -> r9_models.MiapLearner:
+    """The learner in the R9 data model: what we hold, nil (or left out) for the rest."""
+    learner = found.learner
+    values: dict[str, object] = {}
+    for field in DETAIL_FIELDS:
+        value = getattr(learner, field)
+        if field in DATE_FIELDS:
+            value = _midnight(value)
+        elif field in _MIAP_NUMBERS:
+            value = int(value)
+        values[_MIAP_NAMES.get(field, wire_name(field))] = value
+    return r9_models.MiapLearner(
+        CreatedDate=_midnight(learner.created_date),
+        LastUpdatedDate=_midnight(learner.last_updated_date),
+        LinkedUlns=r9_models.ArrayOfstring(string=sorted(learner.linked_ulns)),
+        MasterUln=learner.uln if found.master_substituted else None,  # a merged ULN was asked for
+        RecordStatus=int(learner.learner_status.value),
+        TelephoneNumber=learner.telephone_number,
+        TierLevel=int(learner.tier_level),
+        Uln=learner.uln,
+        VersionNumber=learner.version_number,
+        **values,
+    )
+
+
+def learner_by_uln_to_wire(result: FindResult, full: bool, uln, given_name, family_name) -> r9_models.LearnerByUlnResult:
+    """The code and the fields sent; the learner with FUL when one was found."""
+    found = result.learners[0] if full and result.learners else None
+    return r9_models.LearnerByUlnResult(
+        ResponseCode=result.code.value,
+        FamilyName=family_name,
+        GivenName=given_name,
+        Learner=miap_learner(found) if found else None,
+        Uln=uln,
     )
 
 
@@ -147,6 +196,32 @@ class LearnerServiceR9(ServiceBase):
             ),
         )
         return result_to_wire(result)
+
+    @rpc(
+        r9_models.InvokingOrganisation,
+        Unicode,
+        Integer,
+        Unicode,
+        Unicode,
+        Unicode,
+        Unicode,
+        Unicode,
+        _returns=r9_models.LearnerByUlnResult,
+        _operation_name="LearnerByUln",
+        _out_variable_name="LearnerByUlnResult",
+    )
+    def LearnerByUln(  # noqa: N802
+        ctx, invokingOrganisation, userType, vendorId, language, uln, givenName, familyName, findType
+    ):
+        result = calls.call(
+            ctx,
+            Operation.FIND,
+            common_credentials(invokingOrganisation),
+            lambda uow, caller, rt: find_by_uln(
+                uow, caller, (uln or "").strip(), familyName, givenName, rt.clock(), operation="LearnerByUln"
+            ),
+        )
+        return learner_by_uln_to_wire(result, findType == "FUL", uln, givenName, familyName)
 
     @rpc(
         r9_models.InvokingOrganisation,

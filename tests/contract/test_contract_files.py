@@ -203,7 +203,10 @@ VALID = {
 
 
 # Learner Register (MIAP): only root elements qualified. Learning records (WCF): all qualified.
-_R9_FILES = {"plr-messages.xsd", "plr-model.xsd", "plr-organisation.xsd", "plr-faults.xsd", "plr-common.xsd"}
+_R9_FILES = {
+    "plr-messages.xsd", "plr-model.xsd", "plr-organisation.xsd", "plr-faults.xsd", "plr-common.xsd", "plr-learner.xsd",
+    "plr-entities.xsd", "plr-arrays.xsd", "plr-serialization.xsd",
+}
 
 
 def test_every_schema_file_compiles_on_its_own():

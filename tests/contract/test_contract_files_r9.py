@@ -7,7 +7,9 @@ import zeep
 from lxml import etree
 
 from lrs_ws.soap import contract
-from lrs_ws.soap.namespaces import QCF_COMMON, QCF_FAULTS, QCF_INTERFACE, QCF_MODEL, TEMPURI
+from lrs_ws.soap.namespaces import (
+    MIAP_ENTITIES, MIAP_MODEL, MS_ARRAYS, MS_SERIALIZATION, QCF_COMMON, QCF_FAULTS, QCF_INTERFACE, QCF_MODEL, TEMPURI,
+)
 from tests.contract.test_contract_files import SOAP_BINDING, SOAP_ENV, WSDL, XS, OfflineTransport
 
 BINDING = "{http://tempuri.org/}BasicHttpBinding_ILearnerServiceR9"
@@ -33,7 +35,8 @@ def zeep_client() -> zeep.Client:
 
 def test_wsdl_loads_offline_with_its_operations(zeep_client):
     binding = zeep_client.wsdl.bindings[BINDING]
-    assert set(binding._operations) == {"GetLearnerLearningEvents", "GetOrganisation", "ViewAudit", "UpdateLearnerSubsetFields"}
+    assert set(binding._operations) == {
+        "LearnerByUln", "GetLearnerLearningEvents", "GetOrganisation", "ViewAudit", "UpdateLearnerSubsetFields"}
     for name, operation in binding._operations.items():
         assert operation.soapaction == f"http://tempuri.org/ILearnerServiceR9/{name}"
         assert operation.input.body.qname == etree.QName(TEMPURI, name)
@@ -53,11 +56,12 @@ def test_what_a_client_of_our_wsdl_sends_is_wrapped_qualified_and_valid(zeep_cli
     contract.validate_body_element(request)
 
 
-def test_single_wsdl_inlines_the_five_r9_schemas():
+def test_single_wsdl_inlines_the_nine_r9_schemas():
     url = "https://lrs.example.ac.uk/LearnerServiceR9.svc"
     root = etree.fromstring(contract.single_wsdl(url, WSDL_NAME))
     schemas = root.findall(f"{{{WSDL}}}types/{{{XS}}}schema")
-    assert {s.get("targetNamespace") for s in schemas} == {TEMPURI, QCF_MODEL, QCF_INTERFACE, QCF_COMMON, QCF_FAULTS}
+    assert {s.get("targetNamespace") for s in schemas} == {
+        TEMPURI, QCF_MODEL, QCF_INTERFACE, QCF_COMMON, QCF_FAULTS, MIAP_MODEL, MIAP_ENTITIES, MS_ARRAYS, MS_SERIALIZATION}
     assert not [el for el in root.iter(f"{{{XS}}}import") if el.get("schemaLocation")]
     assert [a.get("location") for a in root.iter(f"{{{SOAP_BINDING}}}address")] == [url]
 

@@ -144,7 +144,7 @@ def test_prefixed_request_and_absent_optional_parameters_are_accepted(http):
         (REQUEST.replace("<getType>FULL", "<getType>ALL"), "WSEC0001", "getType"),
         (REQUEST.replace("<vendorID>0", "<vendorID>zero"), "WSEC0001", "vendorID"),
         (REQUEST.replace("<getType>FULL</getType>", ""), "WSEC0001", "getType"),
-        (REQUEST.replace("GetLearnerLearningEvents", "LearnerByUln"), "WSEC0002", "LearnerByUln"),
+        (REQUEST.replace("GetLearnerLearningEvents", "LearnerByUlnAndMore"), "WSEC0002", "LearnerByUlnAndMore"),
         (REQUEST.replace(TEMPURI, "http://api.lrs.miap.gov.uk/findmsg", 1), "WSEC0002", "findmsg"),
     ],
 )

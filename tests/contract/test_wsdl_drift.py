@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from lrs_ws.soap.namespaces import SOAP_ENV
 from tests.conftest import LEARNER_SERVICE, LEARNER_SERVICE_R9, ROOT
 
 XS = "http://www.w3.org/2001/XMLSchema"
@@ -103,3 +104,60 @@ def test_a_changed_schema_file_would_be_noticed(tmp_path):
     original = etree.parse(str(path), _PARSER).getroot()
     changed = etree.fromstring(etree.tostring(original).replace(b'value="35"', b'value="36"', 1), _PARSER)
     assert _canonical(original) != _canonical(changed)
+
+
+# Every operation of the public LRS WSDLs, with its SOAPAction, written out from the interface
+# page: our WSDLs declare each one, and nothing else.
+PUBLIC_OPERATIONS = {
+    "LearnerService.wsdl": {
+        **{name: "" for name in (
+            "learnerByULN", "learnerByDemographics", "registerSingleLearner", "updateSingleLearner",
+            "submitBatchRegistration", "getBatchRegistrationOutput", "submitVerifyBatch", "getVerifyBatchOutput",
+            "retrieveULNs",
+        )},
+        "verifyLearner": "http://tempuri.org/LearnerPortType/verifyLearner",
+    },
+    "LearnerServiceR9.wsdl": {
+        name: f"http://tempuri.org/ILearnerServiceR9/{name}"
+        for name in ("LearnerByUln", "GetLearnerLearningEvents", "UpdateLearnerSubsetFields", "ViewAudit", "GetOrganisation")
+    },
+}
+# The WS-Addressing actions of each message, as the public WSDLs give them.
+PORT_TYPE_ACTIONS = {
+    "LearnerService.wsdl": lambda name, soap_action: (
+        soap_action, f"http://tempuri.org/LearnerPortType/{name}Response",
+        f"http://tempuri.org/LearnerPortType/{name}MIAPAPIExceptionFault",
+    ),
+    "LearnerServiceR9.wsdl": lambda name, soap_action: (
+        soap_action, f"{soap_action}Response", f"{soap_action}DomainFaultFault",
+    ),
+}
+WSAW_ACTION = "{http://www.w3.org/2006/05/addressing/wsdl}Action"
+
+
+@pytest.mark.parametrize("wsdl_name", sorted(PUBLIC_OPERATIONS))
+def test_our_wsdl_declares_every_public_operation_with_its_actions(wsdl_name):
+    document = etree.parse(str(ROOT / "wsdl" / wsdl_name), _PARSER).getroot()
+    expected = PUBLIC_OPERATIONS[wsdl_name]
+    bound = {
+        operation.get("name"): operation.find("{http://schemas.xmlsoap.org/wsdl/soap/}operation").get("soapAction")
+        for operation in document.iterfind(f"{{{WSDL}}}binding/{{{WSDL}}}operation")
+    }
+    assert bound == expected
+    for operation in document.iterfind(f"{{{WSDL}}}portType/{{{WSDL}}}operation"):
+        name = operation.get("name")
+        messages = tuple(operation.find(f"{{{WSDL}}}{kind}").get(WSAW_ACTION) for kind in ("input", "output", "fault"))
+        assert messages == PORT_TYPE_ACTIONS[wsdl_name](name, expected[name]), name
+
+
+@pytest.mark.parametrize("url, wsdl_name", SERVICES)
+def test_every_declared_operation_is_served(http, url, wsdl_name):
+    """No operation of the contract answers 'unknown operation': each one's request, sent empty,
+    reaches the schema check (WSEC0001), not dispatch (WSEC0002)."""
+    document = etree.parse(str(ROOT / "wsdl" / wsdl_name), _PARSER).getroot()
+    messages = {m.get("name"): m.find(f"{{{WSDL}}}part").get("element") for m in document.iterfind(f"{{{WSDL}}}message")}
+    for operation in document.iterfind(f"{{{WSDL}}}portType/{{{WSDL}}}operation"):
+        prefix, _, local = messages[operation.find(f"{{{WSDL}}}input").get("message").partition(":")[2]].partition(":")
+        body = f'<s:Envelope xmlns:s="{SOAP_ENV}"><s:Body><m:{local} xmlns:m="{document.nsmap[prefix]}"/></s:Body></s:Envelope>'
+        response = http.post(url, data=body.encode(), headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'})
+        assert b"WSEC0001" in response.content and b"WSEC0002" not in response.content, (operation.get("name"), response.text[:300])
