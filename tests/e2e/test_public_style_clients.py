@@ -3,12 +3,15 @@ public WSDLs, against `lrs-ws serve` over HTTP: zeep and suds.
 
 The public WSDLs are WCF renditions of the contract (leaves `xs:string`, nearly everything
 optional); we may not ship them, so each client is built from the same kind of relaxed document
-derived from our served WSDL (`tests.contract.test_relaxed_client.relaxed`). Each client reaches
+derived from our served WSDL (`tests.contract.test_relaxed_client.relaxed`). With
+LRS_WS_PUBLIC_WSDLS set to a directory holding the public `LearnerService.wsdl` and
+`LearnerServiceR9.wsdl`, the clients are built from those files instead. Each client reaches
 every response code the demo data documents and the faults, and every response it receives is
 validated against our xsd/.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -100,8 +103,12 @@ def _suds_clients(wsdls: dict[str, Path], base_url: str) -> Clients:
 @pytest.fixture(params=["zeep", "suds"])
 def clients(request, tmp_path):
     with serving(tmp_path / "server") as served:
+        public = os.environ.get("LRS_WS_PUBLIC_WSDLS")
         wsdls = {}
         for name, (path, _) in SERVICES.items():
+            if public:
+                wsdls[name] = Path(public, path.strip("/").replace(".svc", ".wsdl")).resolve()
+                continue
             wsdls[name] = tmp_path / f"{name}.wsdl"
             wsdls[name].write_bytes(relaxed(served.get(f"{path}?singlewsdl").content))
         build = _zeep_clients if request.param == "zeep" else _suds_clients
