@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Iterable, Iterator, Sequence
 
-from sqlalchemy import and_, bindparam, delete, exists, func, insert, select, update
+from sqlalchemy import Select, and_, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from lrs_ws.adapters import mapping
@@ -235,6 +235,26 @@ class SqlLearnerRepository:
         return int(self.session.execute(select(func.count()).select_from(learners)).scalar_one())
 
 
+def _with_user(named_column) -> Select:
+    """An organisation by one of its names, with its user and its wrong passwords from one address."""
+    user_columns = [users.c.id.label("user_id"), users.c.username, users.c.roles]
+    failure_columns = [sign_in_failures.c.failures, sign_in_failures.c.last_failure_at, sign_in_failures.c.blocked_until]
+    return (
+        select(organisations, *user_columns, *failure_columns)
+        .outerjoin(users, and_(users.c.organisation_id == organisations.c.id, users.c.username == bindparam("username")))
+        .outerjoin(
+            sign_in_failures,
+            and_(sign_in_failures.c.organisation_id == organisations.c.id, sign_in_failures.c.address == bindparam("address")),
+        )
+        .where(named_column == bindparam("named"))
+    )
+
+
+# Built once: building a statement per request costs more than running it.
+_WITH_USER_BY_UKPRN = _with_user(organisations.c.ukprn)
+_WITH_USER_BY_REFERENCE = _with_user(organisations.c.organisation_ref)
+
+
 class SqlOrganisationRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -257,19 +277,8 @@ class SqlOrganisationRepository:
     ) -> tuple[Organisation | None, User | None, FailedSignIns | None]:
         """The organisation named by UKPRN (else OrganisationRef), its user, and its wrong
         passwords from `address`, in one query: every request runs this."""
-        named = organisations.c.ukprn == ukprn if ukprn else organisations.c.organisation_ref == organisation_ref
-        user_columns = [users.c.id.label("user_id"), users.c.username, users.c.roles]
-        failure_columns = [sign_in_failures.c.failures, sign_in_failures.c.last_failure_at, sign_in_failures.c.blocked_until]
-        query = (
-            select(organisations, *user_columns, *failure_columns)
-            .outerjoin(users, and_(users.c.organisation_id == organisations.c.id, users.c.username == username))
-            .outerjoin(
-                sign_in_failures,
-                and_(sign_in_failures.c.organisation_id == organisations.c.id, sign_in_failures.c.address == address),
-            )
-            .where(named)
-        )
-        row = self.session.execute(query).mappings().first()
+        query, named = (_WITH_USER_BY_UKPRN, ukprn) if ukprn else (_WITH_USER_BY_REFERENCE, organisation_ref)
+        row = self.session.execute(query, {"named": named, "username": username, "address": address}).mappings().first()
         if row is None:
             return None, None, None
         organisation = mapping.row_to_organisation(row)
@@ -307,19 +316,18 @@ class SqlOrganisationRepository:
         return User(id=new_id, organisation_id=user.organisation_id, username=user.username, roles=frozenset(user.roles))
 
 
+_SEARCH_INSERT = insert(recent_searches)
+
+
 class SqlSearchLog:
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def record(self, organisation_id: int, search_key: str, response_code: str, at: datetime) -> None:
-        self.session.execute(
-            insert(recent_searches).values(
-                organisation_id=organisation_id,
-                search_key=search_key,
-                response_code=response_code,
-                searched_at=mapping.to_naive_utc(at),
-            )
-        )
+        self.session.execute(_SEARCH_INSERT, {
+            "organisation_id": organisation_id, "search_key": search_key, "response_code": response_code,
+            "searched_at": mapping.to_naive_utc(at),
+        })
 
     def recent(self, organisation_id: int, search_key: str, since: datetime) -> list[str]:
         """Response codes of matching searches at or after `since`, newest first."""
@@ -372,6 +380,9 @@ class SqlSignInLog:
         self.session.execute(delete(sign_in_failures).where(self._pair(organisation_id, address)))
 
 
+_AUDIT_INSERT = insert(audit_events)
+
+
 class SqlAuditLog:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -387,17 +398,11 @@ class SqlAuditLog:
         outcome: str,
         address: str | None = None,
     ) -> None:
-        self.session.execute(
-            insert(audit_events).values(
-                at=mapping.to_naive_utc(at),
-                organisation_id=organisation_id,
-                username=username,
-                operation=operation,
-                uln=uln,
-                outcome=outcome,
-                address=address,
-            )
-        )
+        row = {
+            "at": mapping.to_naive_utc(at), "organisation_id": organisation_id, "username": username,
+            "operation": operation, "uln": uln, "outcome": outcome, "address": address,
+        }
+        self.session.execute(_AUDIT_INSERT, row)
 
 
     def entries(self, ulns: Iterable[str], operations: Iterable[str], offset: int, limit: int) -> tuple[int, list[AuditEntry]]:

@@ -1,20 +1,24 @@
 """Requests per second and latency of learnerByULN, learnerByDemographics and the PLR
-(GetLearnerLearningEvents) over HTTP.
+(GetLearnerLearningEvents) over HTTP, as ratios to a trivial spyne echo served the same way.
 
-For each size it builds (once, cached under bench/.data/) a SQLite database with the demo data
-and N synthetic learners with up to 3 learning events each, starts `lrs-ws serve` on a free
-loopback port, and drives it with `bench/load.py`; first it runs a trivial spyne echo service
-the same way (the framework ceiling).
+For each backend (SQLite, PostgreSQL) and size it builds (once, cached under bench/.data/ or as
+`lrs_bench_*` databases) a register of the demo data and N synthetic learners with up to 3
+learning events each, starts `lrs-ws serve` on a free loopback port beside the echo service (the
+framework's ceiling), and drives both with `bench/load.py`, alternating: every round of an
+operation sits between two echo rounds, and its ratio is taken against their mean. One command
+prints every figure:
 
-    python bench/bench_find.py --learners 100000 1000000 --seconds 20 --concurrency 4
+    python bench/bench_find.py [--backends sqlite postgres] [--learners 100000 1000000] [--rounds 5]
 """
 from __future__ import annotations
 
 import argparse
 import socket
+import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -25,9 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from lrs_ws.adapters.orm import LearnerRow  # noqa: E402
-from lrs_ws.adapters.unit_of_work import make_engine, normalise_url  # noqa: E402
+from lrs_ws.adapters.unit_of_work import make_engine, normalise_url, sqlite_path  # noqa: E402
 from bench.echo_service import REQUEST as ECHO_REQUEST  # noqa: E402
-from bench.load import run_load  # noqa: E402
+from bench.load import LoadResult, run_load  # noqa: E402
 from lrs_ws.services.seed import load_demo_file  # noqa: E402
 
 DATA = ROOT / "bench" / ".data"
@@ -141,54 +145,134 @@ def stop(process: subprocess.Popen) -> None:
     process.wait(timeout=20)
 
 
+OPERATIONS = (
+    ("learnerByULN", "/LearnerService.svc", by_uln, (b"<ResponseCode>WSRC0004<",)),
+    ("learnerByDemographics", "/LearnerService.svc", by_demographics, (b"<ResponseCode>WSRC0004<", b"<ResponseCode>WSRC0003<")),
+    # A synthetic learner who does not share (AbilityToShare 0 or 2) is answered WSEC0206.
+    ("GetLearnerLearningEvents", "/LearnerServiceR9.svc", learning_events, (b">WSRC0004<", b">WSEC0206<")),
+)
+DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@dataclass
+class Figures:
+    """One operation on one register: its rounds and the echo rounds around them."""
+
+    label: str
+    rounds: list[LoadResult]
+    ratios: list[float]  # each round's req/s over the mean of the echo rounds either side
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.ratios)
+
+    def line(self) -> str:
+        merged = LoadResult(
+            requests=sum(r.requests for r in self.rounds), errors=sum(r.errors for r in self.rounds),
+            seconds=sum(r.seconds for r in self.rounds), latencies_ms=[x for r in self.rounds for x in r.latencies_ms],
+        )
+        return (
+            f"{merged.line(self.label)}\n{'':42} ratio to the echo {self.ratio:.2f} "
+            f"(rounds {min(self.ratios):.2f}-{max(self.ratios):.2f}; echo {self._echo_span})"
+        )
+
+    _echo_span: str = ""
+
+
+def warm(url: str) -> None:
+    """Read the register once so that the measurement finds it in the OS page cache, as a
+    server that has been running does: a cold 1 GB file would measure the disk, not lrs-ws."""
+    path = sqlite_path(url)
+    if path:
+        with open(path, "rb") as f:
+            while f.read(1 << 24):
+                pass
+        return
+    engine = make_engine(url)
+    with engine.connect() as conn:  # the tables and their indexes, through the server's buffers
+        for table in ("learners", "learning_events"):
+            conn.execute(text(f"SELECT count(*), max(uln) FROM {table}")).all()
+    engine.dispose()
+
+
+def measure(echo_port: int, port: int, rows: list, learners: int, args) -> list[Figures]:
+    """Each operation in `args.rounds` rounds, every round between two echo rounds: the echo is
+    measured beside the operation, since this machine's speed drifts from minute to minute."""
+    echo = lambda: run_load("127.0.0.1", echo_port, "/", [ECHO_REQUEST.encode()], seconds=args.seconds,  # noqa: E731
+                            concurrency=args.concurrency, expect=(b"EchoResponse",))
+    figures = []
+    for label, path, build, expect in OPERATIONS:
+        bodies = [build(r) for r in rows]
+        run_load("127.0.0.1", port, path, bodies[:200], seconds=2, concurrency=args.concurrency)  # warm up
+        before, rounds, ratios, echoes = echo(), [], [], []
+        for _ in range(args.rounds):
+            result = run_load("127.0.0.1", port, path, bodies, seconds=args.seconds, concurrency=args.concurrency, expect=expect)
+            after = echo()
+            rounds.append(result)
+            ratios.append(result.rps / ((before.rps + after.rps) / 2))
+            echoes += [before.rps, after.rps]
+            before = after
+        figure = Figures(f"{label}, {learners:,} learners", rounds, ratios)
+        figure._echo_span = f"{min(echoes):.0f}-{max(echoes):.0f} req/s"
+        print(figure.line(), flush=True)
+        figures.append(figure)
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--learners", type=int, nargs="+", default=[100_000, 1_000_000])
-    parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--backends", nargs="+", choices=("sqlite", "postgres"), default=["sqlite", "postgres"])
+    parser.add_argument("--postgres", metavar="URL", default=DEFAULT_POSTGRES, help=f"the PostgreSQL server (default {DEFAULT_POSTGRES})")
+    parser.add_argument("--seconds", type=float, default=4, help="length of one round")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of each operation, each between two echo rounds")
+    parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument(
-        "--postgres", metavar="URL", default=None,
-        help="run on this PostgreSQL server (e.g. postgresql://postgres@127.0.0.1:5432/test) instead of SQLite files",
-    )
     args = parser.parse_args()
-    backend = "PostgreSQL" if args.postgres else "SQLite"
-    print(f"{backend}; server: lrs-ws serve (gunicorn, {args.workers} Hypercorn workers x 4 threads); client: {args.concurrency} keep-alive connections, {args.seconds:.0f} s each")
-
-    port = free_port()
-    echo = start([sys.executable, "bench/echo_service.py", "--port", str(port), "--workers", str(args.workers)], port, "/")
+    print(
+        f"server: lrs-ws serve (gunicorn, {args.workers} Hypercorn workers x 4 threads) and the spyne echo beside it; "
+        f"client: {args.concurrency} keep-alive connections; {args.rounds} rounds of {args.seconds:.0f} s per operation, "
+        "each between two echo rounds; ratio = the round's req/s over the mean of those two echoes (median, range)"
+    )
+    echo_port = free_port()
+    echo_server = start([sys.executable, "bench/echo_service.py", "--port", str(echo_port), "--workers", str(args.workers)], echo_port, "/")
+    results: dict[tuple[str, int], list[Figures]] = {}
     try:
-        run_load("127.0.0.1", port, "/", [ECHO_REQUEST.encode()], seconds=3, concurrency=args.concurrency)  # warm up
-        result = run_load("127.0.0.1", port, "/", [ECHO_REQUEST.encode()], seconds=args.seconds, concurrency=args.concurrency, expect=(b"EchoResponse",))
-        print(result.line("spyne echo (framework ceiling)"), flush=True)
-    finally:
-        stop(echo)
-
-    for learners in args.learners:
-        url = database(learners, args.postgres)
-        rows = sample(url, 2000)
-        port = free_port()
-        server = start(
-            [sys.executable, "-m", "lrs_ws.cli", "serve", "--no-demo", "--port", str(port), "--workers", str(args.workers), "--database-url", url],
-            port,
-            "/LearnerService.svc",
-        )
-        try:
-            # Warm up: let every worker finish starting (migrations check, schemas, password cache).
-            run_load("127.0.0.1", port, "/LearnerService.svc", [by_uln(r) for r in rows[:50]], seconds=3, concurrency=args.concurrency)
-            for label, path, build, expect in (
-                ("learnerByULN", "/LearnerService.svc", by_uln, (b"<ResponseCode>WSRC0004<",)),
-                ("learnerByDemographics", "/LearnerService.svc", by_demographics, (b"<ResponseCode>WSRC0004<", b"<ResponseCode>WSRC0003<")),
-                # A synthetic learner who does not share (AbilityToShare 0 or 2) is answered WSEC0206.
-                ("GetLearnerLearningEvents", "/LearnerServiceR9.svc", learning_events, (b">WSRC0004<", b">WSEC0206<")),
-            ):
-                result = run_load(
-                    "127.0.0.1", port, path, [build(r) for r in rows],
-                    seconds=args.seconds, concurrency=args.concurrency, expect=expect,
+        run_load("127.0.0.1", echo_port, "/", [ECHO_REQUEST.encode()], seconds=2, concurrency=args.concurrency)  # warm up
+        for backend in args.backends:
+            for learners in args.learners:
+                url = database(learners, args.postgres if backend == "postgres" else None)
+                print(f"\n{'PostgreSQL' if backend == 'postgres' else 'SQLite'}, {learners:,} learners", flush=True)
+                rows = sample(url, 2000)
+                warm(url)
+                port = free_port()
+                server = start(
+                    [sys.executable, "-m", "lrs_ws.cli", "serve", "--no-demo", "--no-worker", "--port", str(port),
+                     "--workers", str(args.workers), "--database-url", url],
+                    port, "/LearnerService.svc",
                 )
-                print(result.line(f"{label}, {learners:,} learners"), flush=True)
-        finally:
-            stop(server)
+                try:
+                    results[backend, learners] = measure(echo_port, port, rows, learners, args)
+                finally:
+                    stop(server)
+    finally:
+        stop(echo_server)
+    _compare(results, args)
+
+
+def _compare(results: dict[tuple[str, int], list[Figures]], args) -> None:
+    """The goals' comparisons: 1M against 100k, PostgreSQL against SQLite (ratios to the echo)."""
+    lines = []
+    for backend in args.backends:
+        if (backend, 100_000) in results and (backend, 1_000_000) in results:
+            for small, large in zip(results[backend, 100_000], results[backend, 1_000_000]):
+                lines.append(f"{backend}: {large.label.split(',')[0]}, 1M / 100k time: {small.ratio / large.ratio:.2f}")
+    for learners in args.learners:
+        if ("sqlite", learners) in results and ("postgres", learners) in results:
+            for lite, pg in zip(results["sqlite", learners], results["postgres", learners]):
+                lines.append(f"{learners:,}: {lite.label.split(',')[0]}, PostgreSQL / SQLite time: {lite.ratio / pg.ratio:.2f}")
+    if lines:
+        print("\n" + "\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -24,9 +24,15 @@ from lxml.builder import E
 with warnings.catch_warnings():  # spyne 2.14 imports deprecated modules; nothing we can act on
     warnings.simplefilter("ignore", DeprecationWarning)
     warnings.simplefilter("ignore", ImportWarning)
+    import spyne.const
     from spyne import Application
     from spyne.protocol.soap import Soap11
     from spyne.server.wsgi import WsgiApplication
+
+# spyne runs a full gc.collect() at the end of a request once a second (to close uploaded files,
+# which we never keep): some 80 ms with every thread of the worker stopped. Python's own
+# generational collector is enough.
+spyne.const.MIN_GC_INTERVAL = float("inf")
 
 from lrs_ws.domain.codes import ErrorCode
 from lrs_ws.runtime import Runtime
