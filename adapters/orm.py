@@ -82,8 +82,12 @@ class UserRow(Base):
 class LearnerRow(Base):
     __tablename__ = "learners"
     __table_args__ = (
-        # The blocking key of demographic search: matching reads only rows born on given dates.
-        Index("ix_learners_date_of_birth", "date_of_birth"),
+        # The blocking key of demographic search: matching reads only rows born on given dates,
+        # and only these columns of them (mapping.CANDIDATE_COLUMNS), all from the index.
+        Index(
+            "ix_learners_candidates", "date_of_birth", "uln", "given_name", "family_name", "previous_family_name",
+            "gender", "last_known_post_code", "master_uln",
+        ),
         # Finding the linked (retired) ULNs of a master.
         Index("ix_learners_master_uln", "master_uln"),
     )

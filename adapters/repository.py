@@ -49,6 +49,10 @@ _GET = select(learners).where(learners.c.uln == bindparam("uln"))
 _LINKED = select(learners.c.master_uln, learners.c.uln).where(
     learners.c.master_uln.in_(bindparam("masters", expanding=True))
 )
+# Through ix_learners_candidates, which holds every one of these columns.
+_CANDIDATES = select(*(learners.c[name] for name in mapping.CANDIDATE_COLUMNS)).where(
+    learners.c.date_of_birth.in_(bindparam("dates", expanding=True))
+)
 _UPDATE = (
     update(learners)
     .where(learners.c.uln == bindparam("b_uln"), learners.c.version_number == bindparam("b_expected"))
@@ -123,7 +127,7 @@ class SqlLearnerRepository:
         return known
 
     def candidates_born_on(self, dates: Iterable[date], *, fresh: bool = False) -> list[MatchCandidate]:
-        """Only the matching columns, `WHERE date_of_birth IN (...)` through ix_learners_date_of_birth.
+        """Only the matching columns, `WHERE date_of_birth IN (...)`, read from ix_learners_candidates alone.
 
         Sorted by ULN in Python: an ORDER BY could tempt the planner to walk the primary key.
         With remember_candidates() on, dates already read are answered from memory, unless
@@ -147,8 +151,7 @@ class SqlLearnerRepository:
         return candidates
 
     def _read_candidates(self, dates: list[date]) -> list[MatchCandidate]:
-        columns = [learners.c[name] for name in mapping.CANDIDATE_COLUMNS]
-        rows = self.session.execute(select(*columns).where(learners.c.date_of_birth.in_(dates))).all()
+        rows = self.session.execute(_CANDIDATES, {"dates": dates}).all()
         return list(map(mapping.row_to_candidate, rows))
 
     def remember_candidates(self) -> None:

@@ -37,7 +37,7 @@ spyne.const.MIN_GC_INTERVAL = float("inf")
 from lrs_ws.domain.codes import ErrorCode
 from lrs_ws.runtime import Runtime
 from lrs_ws.services.ports import DatabaseUnavailable
-from lrs_ws.soap import contract
+from lrs_ws.soap import contract, writer
 from lrs_ws.soap.faults import DOMAIN, MIAP, FaultKind
 from lrs_ws.soap.learner_service import LearnerService
 from lrs_ws.soap.namespaces import BATCHMSG, REPORTMSG, VLDMSG, FINDMSG, REGMSG, SOAP_ENV, TEMPURI
@@ -52,7 +52,17 @@ logging.getLogger("spyne.application.server").setLevel(logging.CRITICAL)
 
 
 class LrsSoap11(Soap11):
-    """Faults as the screening writes them too: faultcode, faultstring, detail (no empty faultactor)."""
+    """Responses through the compiled writer (`lrs_ws.soap.writer`); faults as the screening
+    writes them too: faultcode, faultstring, detail (no empty faultactor)."""
+
+    compiled_writer = True  # False: spyne's own serializer (the tests compare the two)
+
+    def to_parent(self, ctx, cls, inst, parent, ns, *args, **kwargs):
+        plan = writer.plan_for(cls) if self.compiled_writer else None
+        if plan is None:
+            return super().to_parent(ctx, cls, inst, parent, ns, *args, **kwargs)
+        name = cls.Attributes.sub_name or (args[0] if args else kwargs.get("name")) or cls.get_type_name()
+        writer.write(plan, inst, parent, ns, name)
 
     def fault_to_parent(self, ctx, cls, inst, parent, ns, *args, **kwargs):
         subelts = [E("faultcode", f"{self.soap_env}:{inst.faultcode}"), E("faultstring", inst.faultstring)]

@@ -72,3 +72,35 @@ def r9(http, validator):
     """The LearnerServiceR9 as an MIS sees it: a zeep client from our served ?singlewsdl."""
     client = zeep.Client(f"{LEARNER_SERVICE_R9}?singlewsdl", transport=zeep.Transport(session=http), plugins=[validator])
     return client.create_service(BINDING_R9, LEARNER_SERVICE_R9)
+
+
+def _canonical(document: etree._Element) -> str:
+    """The document as C14N 2.0 writes it with prefixes renamed: equal for equal XML, whatever
+    prefixes and declarations each serializer chose."""
+    return etree.canonicalize(etree.tostring(document).decode(), rewrite_prefixes=True)
+
+
+@pytest.fixture(autouse=True)
+def responses_written_both_ways(monkeypatch):
+    """Every response in these tests is written twice, by the compiled writer (sent) and by
+    spyne's own serializer, and the two must be the same XML."""
+    from lrs_ws.soap.app import LrsSoap11
+
+    serialize = LrsSoap11.serialize
+    differences: list[tuple[str, str]] = []
+
+    def both(self, ctx, message):
+        self.compiled_writer = False
+        try:
+            serialize(self, ctx, message)
+        finally:
+            del self.compiled_writer
+        by_spyne = _canonical(ctx.out_document)
+        serialize(self, ctx, message)
+        compiled = _canonical(ctx.out_document)
+        if compiled != by_spyne:
+            differences.append((by_spyne, compiled))
+
+    monkeypatch.setattr(LrsSoap11, "serialize", both)
+    yield
+    assert not differences, f"the compiled writer differs from spyne: {differences[0]}"
