@@ -46,6 +46,7 @@ def _chunks(items: Sequence[str], size: int = _IN_CHUNK) -> Iterator[Sequence[st
 # than SQLite takes to run it).
 _ULN_EXISTS = select(exists().where(learners.c.uln == bindparam("uln")))
 _GET = select(learners).where(learners.c.uln == bindparam("uln"))
+_GET_MANY = select(learners).where(learners.c.uln.in_(bindparam("ulns", expanding=True)))
 _LINKED = select(learners.c.master_uln, learners.c.uln).where(
     learners.c.master_uln.in_(bindparam("masters", expanding=True))
 )
@@ -79,7 +80,7 @@ class SqlLearnerRepository:
         distinct = list(dict.fromkeys(wanted))
         rows: dict[str, object] = {}
         for chunk in _chunks(distinct):
-            for row in self.session.execute(select(learners).where(learners.c.uln.in_(chunk))).mappings():
+            for row in self.session.execute(_GET_MANY, {"ulns": list(chunk)}).mappings():
                 rows[row["uln"]] = row
         linked = self._linked_ulns(list(rows))
         return [

@@ -17,6 +17,7 @@ from lrs_ws.services import batch, find, register, update, verify
 from lrs_ws.services.auth import Credentials
 from lrs_ws.services.ports import Caller, UnitOfWork
 from lrs_ws.soap import calls, mapping, models
+from lrs_ws.soap.writer import instance
 from lrs_ws.soap.namespaces import BATCHMSG, FINDMSG, REGMSG, REPORTMSG, VLDMSG
 
 T = TypeVar("T")
@@ -36,7 +37,7 @@ def _call(
 
 
 def _find_response(request, result: find.FindResult, full: bool) -> models.FindLearnerResponse:
-    response = models.FindLearnerResponse(ResponseCode=result.code.value)
+    response = instance(models.FindLearnerResponse, ResponseCode=result.code.value)
     mapping.echo_search(request, response)
     if full:  # CHK: the response code and the echoed search only (our reading)
         response.Learner = [mapping.learner_to_wire(found) for found in result.learners]

@@ -16,6 +16,7 @@ from lrs_ws.domain.verification import DetailsToVerify, VerificationCode
 from lrs_ws.services.find import FoundLearner, RetrievedUln
 from lrs_ws.services.verify import VerifyResult
 from lrs_ws.soap import models
+from lrs_ws.soap.writer import instance
 
 _MANDATORY_DEFAULTS = {"verification_type": "0", "ability_to_share": "0"}
 
@@ -71,14 +72,15 @@ def learner_to_wire(found: FoundLearner) -> models.Learner:
     learner = found.learner
     values = {WIRE_NAMES[field]: _to_wire(getattr(learner, field)) for field in DETAIL_FIELDS}
     values["Notes"] = learner.notes or ""  # the live service always sends Notes, empty or not
-    return models.Learner(
+    return instance(
+        models.Learner,
         CreatedDate=learner.created_date.isoformat(),
         LastUpdatedDate=learner.last_updated_date.isoformat(),
         ULN=learner.uln,
         MasterSubstituted="Y" if found.master_substituted else None,
         TierLevel=learner.tier_level,
         LearnerStatus=learner.learner_status.value,
-        LinkedULNs=models.LinkedULNs(ULN=sorted(learner.linked_ulns)),
+        LinkedULNs=instance(models.LinkedULNs, ULN=sorted(learner.linked_ulns)),
         VersionNumber=learner.version_number,
         **values,
     )

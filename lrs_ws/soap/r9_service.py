@@ -23,6 +23,7 @@ from lrs_ws.services.update import update_subset
 from lrs_ws.runtime import UK
 from lrs_ws.services.plr import AUDIT_PAGE_SIZE, AuditPage, PlrQuery, PlrResult, get_learning_events, view_audit
 from lrs_ws.soap import calls, r9_models
+from lrs_ws.soap.writer import instance
 from lrs_ws.soap.namespaces import XSI
 from lrs_ws.soap.mapping import parse_date
 
@@ -55,16 +56,17 @@ def _wire_value(value: object) -> object:
 
 def event_to_wire(event: LearningEvent) -> r9_models.LearningEvent:
     values = {wire_name(field): _wire_value(getattr(event, field)) for field in EVENT_FIELDS}
-    return r9_models.LearningEvent(**values)
+    return instance(r9_models.LearningEvent, **values)
 
 
 def result_to_wire(result: PlrResult) -> r9_models.LearningEventsResult:
     events = [event_to_wire(event) for event in result.events if not event.is_sensitive]  # never, whatever the use case
-    return r9_models.LearningEventsResult(
+    return instance(
+        r9_models.LearningEventsResult,
         ResponseCode=result.code.value,
         FoundULN=result.found_uln or "",  # empty, not nil, when not verified (as the live service)
         IncomingULN=result.incoming_uln,
-        LearnerRecord=r9_models.ArrayOfLearningEvent(LearningEvent=events),
+        LearnerRecord=instance(r9_models.ArrayOfLearningEvent, LearningEvent=events),
     )
 
 
@@ -106,10 +108,11 @@ def miap_learner(found: FoundLearner) -> r9_models.MiapLearner:
         elif field in _MIAP_NUMBERS:
             value = int(value)
         values[_MIAP_NAMES.get(field, wire_name(field))] = value
-    return r9_models.MiapLearner(
+    return instance(
+        r9_models.MiapLearner,
         CreatedDate=_midnight(learner.created_date),
         LastUpdatedDate=_midnight(learner.last_updated_date),
-        LinkedUlns=r9_models.ArrayOfstring(string=sorted(learner.linked_ulns)),
+        LinkedUlns=instance(r9_models.ArrayOfstring, string=sorted(learner.linked_ulns)),
         MasterUln=learner.uln if found.master_substituted else None,  # a merged ULN was asked for
         RecordStatus=int(learner.learner_status.value),
         TelephoneNumber=learner.telephone_number,
@@ -123,7 +126,8 @@ def miap_learner(found: FoundLearner) -> r9_models.MiapLearner:
 def learner_by_uln_to_wire(result: FindResult, full: bool, uln, given_name, family_name) -> r9_models.LearnerByUlnResult:
     """The code and the fields sent; the learner with FUL when one was found."""
     found = result.learners[0] if full and result.learners else None
-    return r9_models.LearnerByUlnResult(
+    return instance(
+        r9_models.LearnerByUlnResult,
         ResponseCode=result.code.value,
         FamilyName=family_name,
         GivenName=given_name,

@@ -62,6 +62,21 @@ class Plan:
 
 
 _PLANS: dict[type, Plan | None] = {}
+_MEMBERS: dict[type, frozenset[str]] = {}
+
+
+def instance(cls: type, **values: object):
+    """A wire object of `cls` with these members set and the rest None, without spyne's
+    member-by-member __init__ (which costs more than writing the object out). An unknown member
+    is a TypeError, as a typo should be."""
+    members = _MEMBERS.get(cls)
+    if members is None:
+        members = _MEMBERS[cls] = frozenset(cls._type_info)
+    if not values.keys() <= members:
+        raise TypeError(f"{cls.__name__} has no member {sorted(values.keys() - members)}")
+    obj = cls.__new__(cls)
+    obj.__dict__.update(dict.fromkeys(members), **values)
+    return obj
 
 
 def _leaf(cls: type) -> Callable[[object], str] | None:
