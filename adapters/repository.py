@@ -12,6 +12,7 @@ from sqlalchemy import Select, and_, bindparam, delete, exists, func, insert, se
 from sqlalchemy.orm import Session
 
 from lrs_ws.adapters import mapping
+from lrs_ws.adapters.deferred_audit import AUDIT_INSERT, DeferredAudit
 from lrs_ws.adapters.orm import (
     NO_OP_WRITE,
     audit_events,
@@ -384,12 +385,10 @@ class SqlSignInLog:
         self.session.execute(delete(sign_in_failures).where(self._pair(organisation_id, address)))
 
 
-_AUDIT_INSERT = insert(audit_events)
-
-
 class SqlAuditLog:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, deferred: DeferredAudit | None = None) -> None:
         self.session = session
+        self.deferred = deferred
 
     def record(
         self,
@@ -401,12 +400,18 @@ class SqlAuditLog:
         uln: str | None,
         outcome: str,
         address: str | None = None,
+        deferred: bool = False,
     ) -> None:
+        """In this unit of work's transaction; with `deferred` (finds), by the process's
+        DeferredAudit when there is one."""
         row = {
             "at": mapping.to_naive_utc(at), "organisation_id": organisation_id, "username": username,
             "operation": operation, "uln": uln, "outcome": outcome, "address": address,
         }
-        self.session.execute(_AUDIT_INSERT, row)
+        if deferred and self.deferred is not None:
+            self.deferred.add(row)
+            return
+        self.session.execute(AUDIT_INSERT, row)
 
 
     def entries(self, ulns: Iterable[str], operations: Iterable[str], offset: int, limit: int) -> tuple[int, list[AuditEntry]]:

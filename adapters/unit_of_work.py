@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from lrs_ws.adapters.batch_jobs import SqlBatchJobRepository
+from lrs_ws.adapters.deferred_audit import DeferredAudit
 from lrs_ws.adapters.orm import NO_OP_WRITE
 from lrs_ws.adapters.repository import (
     SqlAuditLog,
@@ -223,9 +224,15 @@ class SqlUnitOfWork:
     DatabaseUnavailable, whatever statement met it.
     """
 
-    def __init__(self, session_factory: Callable[[], Session], guard: SqliteFileGuard | None = None) -> None:
+    def __init__(
+        self,
+        session_factory: Callable[[], Session],
+        guard: SqliteFileGuard | None = None,
+        deferred_audit: DeferredAudit | None = None,
+    ) -> None:
         self._session_factory = session_factory
         self._guard = guard
+        self._deferred_audit = deferred_audit
         self.session: Session | None = None
 
     def __enter__(self) -> "SqlUnitOfWork":
@@ -235,7 +242,7 @@ class SqlUnitOfWork:
         self.learners = SqlLearnerRepository(self.session)
         self.organisations = SqlOrganisationRepository(self.session)
         self.searches = SqlSearchLog(self.session)
-        self.audit = SqlAuditLog(self.session)
+        self.audit = SqlAuditLog(self.session, self._deferred_audit)
         self.events = SqlLearningEventRepository(self.session)
         self.sign_ins = SqlSignInLog(self.session)
         self.jobs = SqlBatchJobRepository(self.session)

@@ -15,6 +15,7 @@ from functools import partial
 from sqlalchemy.engine import Engine
 
 from lrs_ws.adapters import migrate
+from lrs_ws.adapters.deferred_audit import DeferredAudit
 from lrs_ws.adapters.unit_of_work import (
     SqliteFileGuard,
     SqlUnitOfWork,
@@ -149,8 +150,11 @@ def database_file_identity(database_url: str) -> tuple[int, int] | None:
     return None if path is None else file_identity(path)
 
 
-def unit_of_work_factory(engine: Engine, guard: SqliteFileGuard | None = None):
-    return partial(SqlUnitOfWork, session_factory(engine), guard)
+def unit_of_work_factory(engine: Engine, guard: SqliteFileGuard | None = None, *, find_audit_delay: float = 0):
+    """Units of work over `engine`; with `find_audit_delay`, finds' audit rows are written by a
+    DeferredAudit of the process within that many seconds."""
+    deferred = DeferredAudit(engine, find_audit_delay) if find_audit_delay > 0 else None
+    return partial(SqlUnitOfWork, session_factory(engine), guard, deferred)
 
 
 def build_runtime(
@@ -165,7 +169,10 @@ def build_runtime(
         engine = make_engine(settings.database_url, create=False, statement_timeout=REQUEST_STATEMENT_TIMEOUT_S)
     path = sqlite_path(settings.database_url)
     guard = SqliteFileGuard(path, database_file) if database_file is not None and path is not None else None
-    return Runtime(settings=settings, unit_of_work=unit_of_work_factory(engine, guard))
+    return Runtime(
+        settings=settings,
+        unit_of_work=unit_of_work_factory(engine, guard, find_audit_delay=settings.find_audit_delay),
+    )
 
 
 def build_app(settings: Settings, engine: Engine | None = None, *, database_file: tuple[int, int] | None = None):

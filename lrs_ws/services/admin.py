@@ -81,6 +81,6 @@ def look_up_organisation(
     if not ukprn and not organisation_ref:
         raise InvalidField("ukPrn", "give ukPrn or orgRef")
     found = uow.organisations.by_ukprn(ukprn) if ukprn else uow.organisations.by_reference(organisation_ref or "")
-    audit(uow, caller, "GetOrganisation", None, f"{'WSRC0004' if found else 'WSRC0001'} {ukprn or organisation_ref}", now)
+    audit(uow, caller, "GetOrganisation", None, f"{'WSRC0004' if found else 'WSRC0001'} {ukprn or organisation_ref}", now, find=True)
     uow.commit()
     return found

@@ -48,7 +48,7 @@ def find_by_uln(
 
     `operation` names the caller's operation in the audit (learnerByULN, or R9 LearnerByUln)."""
     result = lookup_by_uln(uow, uln, family_name, given_name)
-    audit(uow, caller, operation, uln, result.code.value, now)
+    audit(uow, caller, operation, uln, result.code.value, now, find=True)
     uow.commit()
     return result
 
@@ -94,7 +94,7 @@ def find_by_demographics(
     if full:
         uow.searches.record(caller.organisation_id, search_key_hash(search), result.code.value, now)
     found = result.learners[0].learner.uln if result.code in EXACT_FIND_CODES else None
-    audit(uow, caller, "learnerByDemographics", found, result.code.value, now)
+    audit(uow, caller, "learnerByDemographics", found, result.code.value, now, find=True)
     uow.commit()
     return result
 
@@ -166,6 +166,6 @@ def retrieve_ulns(uow: UnitOfWork, caller: Caller, ulns: list[str], now: datetim
             answers.append(RetrievedUln(uln, ResponseCode.EXACT_MATCH, learner))
     counts = {code: sum(a.code is code for a in answers) for code in {a.code for a in answers}}
     outcome = ", ".join(f"{code.value} x{n}" for code, n in sorted(counts.items(), key=lambda item: item[0].value))
-    audit(uow, caller, "retrieveULNs", ulns[0] if len(ulns) == 1 else None, outcome, now)
+    audit(uow, caller, "retrieveULNs", ulns[0] if len(ulns) == 1 else None, outcome, now, find=True)
     uow.commit()
     return answers

@@ -130,7 +130,9 @@ class AuditLog(Protocol):
         uln: str | None,
         outcome: str,
         address: str | None = None,
-    ) -> None: ...
+        deferred: bool = False,
+    ) -> None:
+        """With `deferred`, the row may be written a moment after the unit of work (finds only)."""
 
 
 class LearningEventRepository(Protocol):

@@ -23,7 +23,7 @@ def verify_learner(uow: UnitOfWork, caller: Caller, uln: str, sent: DetailsToVer
     """WSVRC001-006 and the failed checks. A linked (merged) ULN is checked against its own
     record and its master's, whichever agrees better, and answered with the master."""
     result = _verify(uow, uln, sent)
-    audit(uow, caller, "verifyLearner", uln, result.verification.code.value, now)
+    audit(uow, caller, "verifyLearner", uln, result.verification.code.value, now, find=True)
     uow.commit()
     return result
 

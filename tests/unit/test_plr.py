@@ -165,6 +165,7 @@ def test_every_read_is_audited_and_committed(uow, uln, names, code, audited) -> 
     result = read(uow, uln, *names)
     assert result.code.value == code
     assert uow.audit.rows == [
-        dict(at=NOW, organisation_id=1, username="online", operation=OPERATION, uln=audited, outcome=code, address=None)
+        dict(at=NOW, organisation_id=1, username="online", operation=OPERATION, uln=audited, outcome=code, address=None,
+             deferred=False)  # a PLR read is audited in its own transaction, never later
     ]
     assert uow.commits == 1
