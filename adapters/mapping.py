@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any, Iterable, Mapping
 
 from lrs_ws.domain.batch import BatchJob, Count, JobLearner, JobSource, JobStatus, JobType, LearnerOutcome, ReturnCode, processing_key
@@ -60,8 +60,12 @@ def learner_to_candidate(learner: Learner) -> MatchCandidate:
 
 
 def row_to_candidate(row: Any) -> MatchCandidate:
-    """A row of CANDIDATE_COLUMNS (MatchCandidate's order) as a candidate."""
-    return MatchCandidate._make(row)
+    """A row of CANDIDATE_COLUMNS (MatchCandidate's order) as a candidate; the date of birth
+    may come as ISO text (SQLite, unprocessed) or as a date (PostgreSQL)."""
+    uln, given, family, previous, born, gender, post_code, master = row
+    if isinstance(born, str):
+        born = date.fromisoformat(born)
+    return MatchCandidate(uln, given, family, previous, born, gender, post_code, master)
 
 
 # learning_events columns, in table order: the key, the learner, then the wire fields.

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Iterable, Iterator, Sequence
 
-from sqlalchemy import Select, and_, bindparam, delete, exists, func, insert, select, update
+from sqlalchemy import Select, String, and_, bindparam, delete, exists, func, insert, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from lrs_ws.adapters import mapping
@@ -46,15 +46,22 @@ def _chunks(items: Sequence[str], size: int = _IN_CHUNK) -> Iterator[Sequence[st
 # The statements a batch job runs for nearly every learner, built once (building one costs more
 # than SQLite takes to run it).
 _ULN_EXISTS = select(exists().where(learners.c.uln == bindparam("uln")))
-_GET = select(learners).where(learners.c.uln == bindparam("uln"))
-_GET_MANY = select(learners).where(learners.c.uln.in_(bindparam("ulns", expanding=True)))
-_LINKED = select(learners.c.master_uln, learners.c.uln).where(
-    learners.c.master_uln.in_(bindparam("masters", expanding=True))
+_LINKED_LEARNERS = learners.alias("linked")
+# Learners, each once for every ULN linked to it (through ix_learners_master_uln), or once with none.
+_GET = (
+    select(learners, _LINKED_LEARNERS.c.uln.label("linked_uln"))
+    .outerjoin(_LINKED_LEARNERS, _LINKED_LEARNERS.c.master_uln == learners.c.uln)
+    .where(learners.c.uln.in_(bindparam("ulns", expanding=True)))
 )
 # Through ix_learners_candidates, which holds every one of these columns.
-_CANDIDATES = select(*(learners.c[name] for name in mapping.CANDIDATE_COLUMNS)).where(
-    learners.c.date_of_birth.in_(bindparam("dates", expanding=True))
-)
+# The date of birth comes as the driver gives it (SQLite: text), converted in
+# mapping.row_to_candidate: SQLAlchemy's own date processing costs more than the rest of a row.
+_CANDIDATES = select(
+    *(
+        type_coerce(learners.c[name], String).label(name) if name == "date_of_birth" else learners.c[name]
+        for name in mapping.CANDIDATE_COLUMNS
+    )
+).where(learners.c.date_of_birth.in_(bindparam("dates", expanding=True)))
 _UPDATE = (
     update(learners)
     .where(learners.c.uln == bindparam("b_uln"), learners.c.version_number == bindparam("b_expected"))
@@ -70,32 +77,26 @@ class SqlLearnerRepository:
         self._remembered_days: dict[str, date] = {}  # ULN -> the date it is remembered under
 
     def get(self, uln: str) -> Learner | None:
-        row = self.session.execute(_GET, {"uln": uln}).mappings().first()
-        if row is None:
-            return None
-        return mapping.row_to_learner(row, self._linked_ulns([uln]).get(uln, ()))
+        """The learner and the ULNs linked to it, in one query."""
+        found = self.get_many([uln])
+        return found[0] if found else None
 
     def get_many(self, ulns: Iterable[str]) -> list[Learner]:
         """Learners in the order asked for; unknown ULNs are left out, repeats are repeated."""
         wanted = list(ulns)
         distinct = list(dict.fromkeys(wanted))
         rows: dict[str, object] = {}
+        linked: dict[str, list[str]] = {}
         for chunk in _chunks(distinct):
-            for row in self.session.execute(_GET_MANY, {"ulns": list(chunk)}).mappings():
+            for row in self.session.execute(_GET, {"ulns": list(chunk)}).mappings():
                 rows[row["uln"]] = row
-        linked = self._linked_ulns(list(rows))
+                if row["linked_uln"] is not None:
+                    linked.setdefault(row["uln"], []).append(row["linked_uln"])
         return [
             mapping.row_to_learner(rows[uln], linked.get(uln, ()))  # type: ignore[arg-type]
             for uln in wanted
             if uln in rows
         ]
-
-    def _linked_ulns(self, masters: Sequence[str]) -> dict[str, list[str]]:
-        linked: dict[str, list[str]] = {}
-        for chunk in _chunks(masters):
-            for master, uln in self.session.execute(_LINKED, {"masters": list(chunk)}):
-                linked.setdefault(master, []).append(uln)
-        return linked
 
     def add(self, learner: Learner) -> None:
         self.session.execute(insert(learners), [mapping.learner_to_row(learner)])
@@ -432,6 +433,9 @@ class SqlAuditLog:
         return int(total), page
 
 
+_EVENTS = select(learning_events).where(learning_events.c.uln.in_(bindparam("ulns", expanding=True)))
+
+
 class SqlLearningEventRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -443,8 +447,8 @@ class SqlLearningEventRepository:
         """
         events: list[LearningEvent] = []
         for chunk in _chunks(list(dict.fromkeys(ulns))):
-            query = select(learning_events).where(learning_events.c.uln.in_(chunk))
-            events.extend(mapping.row_to_event(row) for row in self.session.execute(query).mappings())
+            rows = self.session.execute(_EVENTS, {"ulns": list(chunk)}).mappings()
+            events.extend(mapping.row_to_event(row) for row in rows)
         events.sort(key=event_order)
         return events
 

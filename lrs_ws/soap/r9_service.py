@@ -54,8 +54,11 @@ def _wire_value(value: object) -> object:
     return value
 
 
+_EVENT_WIRE_NAMES = tuple((field, wire_name(field)) for field in EVENT_FIELDS)
+
+
 def event_to_wire(event: LearningEvent) -> r9_models.LearningEvent:
-    values = {wire_name(field): _wire_value(getattr(event, field)) for field in EVENT_FIELDS}
+    values = {wire: _wire_value(getattr(event, field)) for field, wire in _EVENT_WIRE_NAMES}
     return instance(r9_models.LearningEvent, **values)
 
 
