@@ -51,6 +51,10 @@ logging.getLogger("spyne.application.client").setLevel(logging.CRITICAL)
 logging.getLogger("spyne.application.server").setLevel(logging.CRITICAL)
 
 
+# The WSGI environ key under which the screening hands spyne the envelope it parsed.
+PARSED_ENVELOPE = "lrs_ws.parsed_envelope"
+
+
 class LrsSoap11(Soap11):
     """Responses through the compiled writer (`lrs_ws.soap.writer`); faults as the screening
     writes them too: faultcode, faultstring, detail (no empty faultactor)."""
@@ -63,6 +67,12 @@ class LrsSoap11(Soap11):
             return super().to_parent(ctx, cls, inst, parent, ns, *args, **kwargs)
         name = cls.Attributes.sub_name or (args[0] if args else kwargs.get("name")) or cls.get_type_name()
         writer.write(plan, inst, parent, ns, name)
+
+    def create_in_document(self, ctx, charset=None):
+        parsed = ctx.transport.req_env.get(PARSED_ENVELOPE) if hasattr(ctx.transport, "req_env") else None
+        if parsed is None:
+            return super().create_in_document(ctx, charset)
+        ctx.in_document = parsed
 
     def fault_to_parent(self, ctx, cls, inst, parent, ns, *args, **kwargs):
         subelts = [E("faultcode", f"{self.soap_env}:{inst.faultcode}"), E("faultstring", inst.faultstring)]
@@ -222,16 +232,16 @@ class LrsWsgiApp:
                 ErrorCode.INVALID_REQUEST,
                 f"The request body exceeds the limit of {self.max_bytes} bytes",
             )
-        refusal = _screen(body, endpoint)
+        parsed, refusal = _screen(body, endpoint)
         if refusal is not None:
             code, detail = refusal
             return _fault(start_response, endpoint.faults, "500 Internal Server Error", code, detail)
-        # spyne parses the same bytes again. Without a charset it lets lxml follow the XML
-        # declaration or BOM, as the screening did; a header charset could make spyne read a
-        # different document from the one we validated (or fail on an unknown charset).
+        # spyne reads the very document the screening parsed and validated (PARSED_ENVELOPE),
+        # not the bytes again; CONTENT_TYPE without a charset in case it ever parses them.
         environ = dict(
             environ,
-            **{"wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body)), "CONTENT_TYPE": "text/xml"},
+            **{"wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body)), "CONTENT_TYPE": "text/xml",
+               PARSED_ENVELOPE: parsed},
         )
         try:
             # One write: spyne yields many small chunks, and the server would send each one
@@ -319,12 +329,17 @@ def _read_body(environ, limit: int) -> bytes | None:
     return None if len(body) > limit else body
 
 
-def _screen(body: bytes, endpoint: Endpoint) -> tuple[ErrorCode, str] | None:
-    """Why the request must be refused before dispatch, or None."""
+def _screen(body: bytes, endpoint: Endpoint) -> tuple[tuple | None, tuple[ErrorCode, str] | None]:
+    """The parsed envelope (root, xml:ids, as spyne parses it), or why the request must be
+    refused before dispatch."""
     try:
-        root = etree.fromstring(body, contract.parser())
+        parsed = etree.XMLID(body, contract.parser())
     except etree.XMLSyntaxError as error:
-        return ErrorCode.INVALID_REQUEST, f"The request is not well-formed XML: {error}"
+        return None, (ErrorCode.INVALID_REQUEST, f"The request is not well-formed XML: {error}")
+    return parsed, _refusal(parsed[0], endpoint)
+
+
+def _refusal(root: etree._Element, endpoint: Endpoint) -> tuple[ErrorCode, str] | None:
     if root.getroottree().docinfo.doctype:
         return ErrorCode.INVALID_REQUEST, "A DOCTYPE is not allowed in a SOAP message"
     if root.tag != f"{{{SOAP_ENV}}}Envelope":
