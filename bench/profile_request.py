@@ -20,15 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_find import by_demographics, by_uln, database, learning_events, sample  # noqa: E402
+from bench.bench_find import OPERATIONS, database, sample  # noqa: E402
 from lrs_ws.bootstrap import build_app  # noqa: E402
 from lrs_ws.config import Settings  # noqa: E402
-
-OPERATIONS = (
-    ("learnerByULN", "/LearnerService.svc", by_uln, (b"<ResponseCode>WSRC0004<",)),
-    ("learnerByDemographics", "/LearnerService.svc", by_demographics, (b"<ResponseCode>WSRC0004<", b"<ResponseCode>WSRC0003<")),
-    ("GetLearnerLearningEvents", "/LearnerServiceR9.svc", learning_events, (b">WSRC0004<", b">WSEC0206<")),
-)
 
 
 def call(app, path: str, body: bytes) -> bytes:
