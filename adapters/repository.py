@@ -12,7 +12,7 @@ from sqlalchemy import Select, String, and_, bindparam, delete, exists, func, in
 from sqlalchemy.orm import Session
 
 from lrs_ws.adapters import mapping
-from lrs_ws.adapters.deferred_audit import AUDIT_INSERT, DeferredAudit
+from lrs_ws.adapters.deferred_writes import AUDIT_INSERT, SEARCH_INSERT, DeferredWrites
 from lrs_ws.adapters.orm import (
     NO_OP_WRITE,
     audit_events,
@@ -322,18 +322,22 @@ class SqlOrganisationRepository:
         return User(id=new_id, organisation_id=user.organisation_id, username=user.username, roles=frozenset(user.roles))
 
 
-_SEARCH_INSERT = insert(recent_searches)
-
-
 class SqlSearchLog:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, deferred: DeferredWrites | None = None) -> None:
         self.session = session
+        self.deferred = deferred
 
-    def record(self, organisation_id: int, search_key: str, response_code: str, at: datetime) -> None:
-        self.session.execute(_SEARCH_INSERT, {
+    def record(self, organisation_id: int, search_key: str, response_code: str, at: datetime, *, deferred: bool = False) -> None:
+        """In this unit of work's transaction; with `deferred`, by the process's DeferredWrites
+        when there is one."""
+        row = {
             "organisation_id": organisation_id, "search_key": search_key, "response_code": response_code,
             "searched_at": mapping.to_naive_utc(at),
-        })
+        }
+        if deferred and self.deferred is not None:
+            self.deferred.add(SEARCH_INSERT, row)
+            return
+        self.session.execute(SEARCH_INSERT, row)
 
     def recent(self, organisation_id: int, search_key: str, since: datetime) -> list[str]:
         """Response codes of matching searches at or after `since`, newest first."""
@@ -387,7 +391,7 @@ class SqlSignInLog:
 
 
 class SqlAuditLog:
-    def __init__(self, session: Session, deferred: DeferredAudit | None = None) -> None:
+    def __init__(self, session: Session, deferred: DeferredWrites | None = None) -> None:
         self.session = session
         self.deferred = deferred
 
@@ -404,13 +408,13 @@ class SqlAuditLog:
         deferred: bool = False,
     ) -> None:
         """In this unit of work's transaction; with `deferred` (finds), by the process's
-        DeferredAudit when there is one."""
+        DeferredWrites when there is one."""
         row = {
             "at": mapping.to_naive_utc(at), "organisation_id": organisation_id, "username": username,
             "operation": operation, "uln": uln, "outcome": outcome, "address": address,
         }
         if deferred and self.deferred is not None:
-            self.deferred.add(row)
+            self.deferred.add(AUDIT_INSERT, row)
             return
         self.session.execute(AUDIT_INSERT, row)
 

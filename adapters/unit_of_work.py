@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from lrs_ws.adapters.batch_jobs import SqlBatchJobRepository
-from lrs_ws.adapters.deferred_audit import DeferredAudit
+from lrs_ws.adapters.deferred_writes import DeferredWrites
 from lrs_ws.adapters.orm import NO_OP_WRITE
 from lrs_ws.adapters.repository import (
     SqlAuditLog,
@@ -228,11 +228,11 @@ class SqlUnitOfWork:
         self,
         session_factory: Callable[[], Session],
         guard: SqliteFileGuard | None = None,
-        deferred_audit: DeferredAudit | None = None,
+        deferred_writes: DeferredWrites | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._guard = guard
-        self._deferred_audit = deferred_audit
+        self._deferred_writes = deferred_writes
         self.session: Session | None = None
 
     def __enter__(self) -> "SqlUnitOfWork":
@@ -241,8 +241,8 @@ class SqlUnitOfWork:
         self.session = self._session_factory()
         self.learners = SqlLearnerRepository(self.session)
         self.organisations = SqlOrganisationRepository(self.session)
-        self.searches = SqlSearchLog(self.session)
-        self.audit = SqlAuditLog(self.session, self._deferred_audit)
+        self.searches = SqlSearchLog(self.session, self._deferred_writes)
+        self.audit = SqlAuditLog(self.session, self._deferred_writes)
         self.events = SqlLearningEventRepository(self.session)
         self.sign_ins = SqlSignInLog(self.session)
         self.jobs = SqlBatchJobRepository(self.session)

@@ -15,7 +15,7 @@ from functools import partial
 from sqlalchemy.engine import Engine
 
 from lrs_ws.adapters import migrate
-from lrs_ws.adapters.deferred_audit import DeferredAudit
+from lrs_ws.adapters.deferred_writes import DeferredWrites
 from lrs_ws.adapters.unit_of_work import (
     SqliteFileGuard,
     SqlUnitOfWork,
@@ -150,10 +150,10 @@ def database_file_identity(database_url: str) -> tuple[int, int] | None:
     return None if path is None else file_identity(path)
 
 
-def unit_of_work_factory(engine: Engine, guard: SqliteFileGuard | None = None, *, find_audit_delay: float = 0):
-    """Units of work over `engine`; with `find_audit_delay`, finds' audit rows are written by a
-    DeferredAudit of the process within that many seconds."""
-    deferred = DeferredAudit(engine, find_audit_delay) if find_audit_delay > 0 else None
+def unit_of_work_factory(engine: Engine, guard: SqliteFileGuard | None = None, *, find_log_delay: float = 0):
+    """Units of work over `engine`; with `find_log_delay`, what finds log (audit rows, the FUL
+    search log) is written by a DeferredWrites of the process within that many seconds."""
+    deferred = DeferredWrites(engine, find_log_delay) if find_log_delay > 0 else None
     return partial(SqlUnitOfWork, session_factory(engine), guard, deferred)
 
 
@@ -169,9 +169,12 @@ def build_runtime(
         engine = make_engine(settings.database_url, create=False, statement_timeout=REQUEST_STATEMENT_TIMEOUT_S)
     path = sqlite_path(settings.database_url)
     guard = SqliteFileGuard(path, database_file) if database_file is not None and path is not None else None
+    delay = settings.find_log_delay
     return Runtime(
         settings=settings,
-        unit_of_work=unit_of_work_factory(engine, guard, find_audit_delay=settings.find_audit_delay),
+        unit_of_work=unit_of_work_factory(engine, guard, find_log_delay=delay),
+        # the row's delay, one more turn of the writer's transaction, and a margin
+        search_patience=2 * delay + 0.3 if delay > 0 else 0,
     )
 
 

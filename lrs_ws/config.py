@@ -153,9 +153,9 @@ OPTIONS: dict[str, Option] = {
             "Longest backoff in seconds (it starts at 1 s and doubles with each further failure).",
         ),
         Option(
-            "--find-audit-delay", "LRS_WS_FIND_AUDIT_DELAY", _Seconds(0, 10), 0.2,
-            "Seconds within which the audit rows of finds are written, in batches, off the request "
-            "(0: in the find's own transaction). PLR reads and changes are always audited in theirs.",
+            "--find-log-delay", "LRS_WS_FIND_LOG_DELAY", _Seconds(0, 10), 0.2,
+            "Seconds within which what finds log (audit rows, the FUL search log) is written, in batches, off "
+            "the request (0: in the find's own transaction). PLR reads and changes are always audited in theirs.",
         ),
         Option(
             "--batch-retention-days", "LRS_WS_BATCH_RETENTION_DAYS", click.IntRange(1, 3650), 45,
@@ -267,7 +267,7 @@ class Settings:
     sign_in_backoff_max: float = 60.0
     batch_retention_days: int = 45
     batch_chunk: int = 200
-    find_audit_delay: float = 0.2
+    find_log_delay: float = 0.2
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod

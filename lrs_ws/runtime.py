@@ -34,6 +34,9 @@ class Runtime:
     clock: Callable[[], datetime] = london_now
     # ULNs must be unguessable: the OS's CSPRNG, not a seeded generator.
     rng: random.Random = field(default_factory=secrets.SystemRandom)
+    # How long a register waits for its search's row still on its way: set when the unit of work
+    # writes finds' logs off the request (lrs_ws.bootstrap.build_runtime), else 0.
+    search_patience: float = 0
 
     @property
     def prohibited_words(self) -> tuple[str, ...]:

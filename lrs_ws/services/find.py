@@ -92,7 +92,7 @@ def find_by_demographics(
     """
     result = lookup_by_demographics(uow, search, possible_match_limit)
     if full:
-        uow.searches.record(caller.organisation_id, search_key_hash(search), result.code.value, now)
+        uow.searches.record(caller.organisation_id, search_key_hash(search), result.code.value, now, deferred=True)
     found = result.learners[0].learner.uln if result.code in EXACT_FIND_CODES else None
     audit(uow, caller, "learnerByDemographics", found, result.code.value, now, find=True)
     uow.commit()

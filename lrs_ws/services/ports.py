@@ -94,7 +94,8 @@ class OrganisationRepository(Protocol):
 class SearchLog(Protocol):
     """Demographic searches, kept for the find-before-register rule."""
 
-    def record(self, organisation_id: int, search_key: str, response_code: str, at: datetime) -> None: ...
+    def record(self, organisation_id: int, search_key: str, response_code: str, at: datetime, *, deferred: bool = False) -> None:
+        """With `deferred`, the row may be written a moment after the unit of work."""
     def recent(self, organisation_id: int, search_key: str, since: datetime) -> list[str]:
         """Response codes of this organisation's FUL searches with this key since `since`."""
 

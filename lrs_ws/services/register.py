@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Iterable
@@ -32,11 +33,16 @@ def register(
     find_window: timedelta,
     prohibited_words: Iterable[str],
     rng: random.Random,
+    search_patience: float = 0,
 ) -> RegisterResult:
-    """WSRC0005 with a new ULN, or WSRC0021. Invalid details raise InvalidField (nothing written)."""
+    """WSRC0005 with a new ULN, or WSRC0021. Invalid details raise InvalidField (nothing written).
+
+    `search_patience`: seconds to wait for a search row still on its way (the search logs of
+    finds are written a moment later, off the request: lrs_ws.adapters.deferred_writes)."""
     details = tidy_details(details)
     validate_details(details, now.date(), prohibited_words)
     key = register_duplicate_key(details)
+    _wait_for_search(uow, caller, key, now, find_window, search_patience)
     lock_registration(uow, key)
     result = _check_register(uow, caller, key, now, find_window)
     if result is None:
@@ -67,13 +73,33 @@ def issue_uln(uow: UnitOfWork, details: LearnerDetails, now: datetime, rng: rand
     return learner
 
 
-def _check_register(
-    uow: UnitOfWork, caller: Caller, key: SearchKey, now: datetime, find_window: timedelta
-) -> RegisterResult | None:
+def _searched(uow: UnitOfWork, caller: Caller, key: SearchKey, now: datetime, find_window: timedelta) -> bool:
+    """Whether this organisation made a FUL search of these details, not answered exactly, in the window."""
     # In UTC: aware arithmetic in a local zone is wall-clock arithmetic, wrong across BST changes.
     since = now.astimezone(timezone.utc) - find_window
     searches = uow.searches.recent(caller.organisation_id, search_key_hash(key), since)
-    if not any(code not in EXACT_FIND_CODES for code in searches):
+    return any(code not in EXACT_FIND_CODES for code in searches)
+
+
+def _wait_for_search(
+    uow: UnitOfWork, caller: Caller, key: SearchKey, now: datetime, find_window: timedelta, patience: float
+) -> None:
+    """A register right after its search may arrive before the search's row (another server
+    process writes it within its find log delay): look again for up to `patience` seconds,
+    before this unit of work writes anything, so that the writer of that row is not kept out."""
+    deadline = time.monotonic() + patience
+    while time.monotonic() < deadline and not _searched(uow, caller, key, now, find_window):
+        uow.rollback()  # the next look reads what was committed since (SQLite WAL keeps a snapshot)
+        time.sleep(_SEARCH_POLL_S)
+
+
+_SEARCH_POLL_S = 0.02
+
+
+def _check_register(
+    uow: UnitOfWork, caller: Caller, key: SearchKey, now: datetime, find_window: timedelta
+) -> RegisterResult | None:
+    if not _searched(uow, caller, key, now, find_window):
         return RegisterResult(
             ResponseCode.REGISTRATION_REFUSED,
             reason="no FUL demographic search of these details by this organisation in the window",

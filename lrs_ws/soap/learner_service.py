@@ -116,6 +116,7 @@ class LearnerService(ServiceBase):
                 find_window=rt.find_window,
                 prohibited_words=rt.prohibited_words,
                 rng=rt.rng,
+                search_patience=rt.search_patience,
             ),
             field_path="Learner/",
         )

@@ -102,7 +102,7 @@ class FakeSearchLog:
     def __init__(self) -> None:
         self.rows: list[tuple[int, str, str, datetime]] = []
 
-    def record(self, organisation_id: int, search_key: str, response_code: str, at: datetime) -> None:
+    def record(self, organisation_id: int, search_key: str, response_code: str, at: datetime, *, deferred: bool = False) -> None:
         self.rows.append((organisation_id, search_key, response_code, at))
 
     def recent(self, organisation_id: int, search_key: str, since: datetime) -> list[str]:

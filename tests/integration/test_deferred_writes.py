@@ -1,6 +1,6 @@
-"""The audit rows of finds, written a moment later in batches (adapters/deferred_audit.py), on a
-real database: they arrive, a failed write keeps them, a unit of work's own rows stay in its
-transaction."""
+"""What finds log (audit rows, the FUL search log), written a moment later in batches
+(adapters/deferred_writes.py), on a real database: they arrive, a failed write keeps them, a unit
+of work's own rows stay in its transaction."""
 from __future__ import annotations
 
 import time
@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from lrs_ws.adapters.deferred_audit import DeferredAudit
+from lrs_ws.adapters.deferred_writes import DeferredWrites
 from lrs_ws.adapters.orm import audit_events
 from lrs_ws.adapters.unit_of_work import SqlUnitOfWork
 
@@ -27,7 +27,7 @@ def record(uow, operation: str, *, deferred: bool) -> None:
 
 
 def test_a_find_row_arrives_within_the_delay_and_a_change_row_with_its_transaction(engine: Engine, sessions: sessionmaker[Session]) -> None:
-    deferred = DeferredAudit(engine, delay=0.05)
+    deferred = DeferredWrites(engine, delay=0.05)
     with SqlUnitOfWork(sessions, None, deferred) as uow:
         record(uow, "learnerByULN", deferred=True)
         record(uow, "updateSingleLearner", deferred=False)
@@ -39,7 +39,7 @@ def test_a_find_row_arrives_within_the_delay_and_a_change_row_with_its_transacti
 
 
 def test_many_finds_are_written_in_one_transaction_in_order(engine: Engine, sessions: sessionmaker[Session]) -> None:
-    deferred = DeferredAudit(engine, delay=3600)  # no turn of the thread during the test: flush by hand
+    deferred = DeferredWrites(engine, delay=3600)  # no turn of the thread during the test: flush by hand
     for n in range(250):
         with SqlUnitOfWork(sessions, None, deferred) as uow:
             record(uow, f"find {n}", deferred=True)
@@ -49,7 +49,7 @@ def test_many_finds_are_written_in_one_transaction_in_order(engine: Engine, sess
 
 
 def test_rows_that_cannot_be_written_are_kept_and_written_later(engine: Engine, sessions: sessionmaker[Session]) -> None:
-    broken = DeferredAudit(create_engine("sqlite://"), delay=3600)  # a database without the table: writes fail
+    broken = DeferredWrites(create_engine("sqlite://"), delay=3600)  # a database without the table: writes fail
     with SqlUnitOfWork(sessions, None, broken) as uow:
         record(uow, "learnerByULN", deferred=True)
     assert broken.flush() == 0 and len(broken.pending) == 1  # kept
@@ -59,10 +59,24 @@ def test_rows_that_cannot_be_written_are_kept_and_written_later(engine: Engine, 
 
 
 def test_beyond_its_bound_the_oldest_rows_are_dropped_and_counted(engine: Engine, sessions: sessionmaker[Session]) -> None:
-    deferred = DeferredAudit(engine, delay=3600, max_pending=3)
+    deferred = DeferredWrites(engine, delay=3600, max_pending=3)
     for n in range(5):
         with SqlUnitOfWork(sessions, None, deferred) as uow:
             record(uow, f"find {n}", deferred=True)
     assert deferred.dropped == 2
     assert deferred.flush() == 3
     assert [operation for operation, _ in rows(engine)] == ["find 2", "find 3", "find 4"]
+
+
+def test_search_rows_and_audit_rows_are_written_together(engine: Engine, sessions: sessionmaker[Session]) -> None:
+    deferred = DeferredWrites(engine, delay=3600)
+    with SqlUnitOfWork(sessions, None, deferred) as uow:
+        uow.searches.record(1, "key", "WSRC0001", NOW, deferred=True)
+        record(uow, "learnerByDemographics", deferred=True)
+        uow.searches.record(1, "key", "WSRC0003", NOW, deferred=True)
+    with SqlUnitOfWork(sessions, None, deferred) as uow:
+        assert uow.searches.recent(1, "key", NOW) == []  # not yet
+    assert deferred.flush() == 3
+    with SqlUnitOfWork(sessions, None, deferred) as uow:
+        assert sorted(uow.searches.recent(1, "key", NOW)) == ["WSRC0001", "WSRC0003"]
+    assert rows(engine) == [("learnerByDemographics", "WSRC0004")]
