@@ -12,8 +12,9 @@ Our reading of the LRS matching (the public material gives only search tips):
   only matter for EXACT: the tips tell users to retry with old or default postcodes.
 * TOO_MANY: more possible matches than `limit` (no learners returned). NONE: nothing matched.
 
-Candidates come from the date-of-birth index (`candidate_birth_dates`); retired candidates are
-matched like any other and the caller resolves them to their master.
+Candidates are the learners born on `candidate_birth_dates` (read from an index that leads with the
+date of birth); retired candidates are matched like any other and the caller resolves them to
+their master.
 """
 from __future__ import annotations
 

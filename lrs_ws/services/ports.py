@@ -68,7 +68,7 @@ class LearnerRepository(Protocol):
     def known_ulns(self, ulns: Iterable[str]) -> set[str]:
         """Those of `ulns` ever issued (retired ones included): one query per chunk, not per ULN."""
     def candidates_born_on(self, dates: Iterable[date], *, fresh: bool = False) -> list[MatchCandidate]:
-        """Light rows for matching, through the date-of-birth index; never a table scan.
+        """Light rows for matching, from the candidate index (it leads with the date of birth); never a table scan.
         `fresh`: what other writers committed since remember_candidates() read a date, too."""
     def remember_candidates(self) -> None:
         """Until the unit of work ends, read each date's candidates once (batch jobs)."""
