@@ -20,6 +20,7 @@ import atexit
 import logging
 import os
 import threading
+import time
 from collections import deque
 from itertools import groupby
 
@@ -61,7 +62,7 @@ class DeferredWrites:
 
     def _run(self) -> None:
         while True:
-            threading.Event().wait(self.delay)
+            time.sleep(self.delay)
             self.flush()
 
     def flush(self) -> int:

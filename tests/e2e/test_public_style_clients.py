@@ -100,8 +100,10 @@ def _suds_clients(wsdls: dict[str, Path], base_url: str) -> Clients:
     return Clients(call, lambda: validator.count)
 
 
-@pytest.fixture(params=["zeep", "suds"])
-def clients(request, tmp_path):
+@pytest.fixture(scope="module", params=["zeep", "suds"])
+def clients(request, tmp_path_factory):
+    """One server for each kind of client; the tests below touch different learners."""
+    tmp_path = tmp_path_factory.mktemp(request.param)
     with serving(tmp_path / "server") as served:
         public = os.environ.get("LRS_WS_PUBLIC_WSDLS")
         wsdls = {}
