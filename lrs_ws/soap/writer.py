@@ -5,18 +5,19 @@ value and a handler per leaf on each response: a fifth of a find's time. For eac
 we use in a response, :func:`plan_for` works out once what spyne would do with each member (its
 tag, whether it repeats, is sent nil when empty, or is a nested model) and :func:`write` then
 does only that. The element tree is the one spyne builds (names, namespaces, order, text,
-`xsi:nil`); only the prefixes lxml picks may differ. `tests/contract/test_response_writer.py`
-compares the two on every kind of response.
+`xsi:nil`); only the prefixes lxml picks may differ. The contract tests write every response
+both ways and compare them (`responses_written_both_ways` in tests/contract/conftest.py).
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Callable
 
 from lxml import etree
 
-with __import__("warnings").catch_warnings():
-    __import__("warnings").simplefilter("ignore")
+with warnings.catch_warnings():  # spyne 2.14 imports deprecated modules
+    warnings.simplefilter("ignore")
     from spyne import Boolean, ComplexModelBase, Fault, Integer, Unicode
     from spyne.const.xml import DEFAULT_NS
 
@@ -45,7 +46,7 @@ _LEAVES: tuple[tuple[type, Callable[[object], str]], ...] = (
 @dataclass(frozen=True)
 class _Member:
     key: str
-    tag: str | None  # None: in the namespace the parent passes down (set by `_tag`)
+    tag: str  # {namespace}name, or the bare name when unqualified
     name: str
     namespace: str | None
     repeats: bool
@@ -114,8 +115,9 @@ def _compile(cls: type) -> Plan | None:
                 return None
             model = member
         namespace = attributes.sub_ns if attributes.sub_ns is not None else cls.get_namespace()
+        name = attributes.sub_name or key
         members.append(_Member(
-            key=key, tag=None, name=attributes.sub_name or key, namespace=namespace,
+            key=key, tag=_tag(namespace, name), name=name, namespace=namespace,
             repeats=attributes.max_occurs > 1, always=attributes.min_occurs > 0, text=text, model=model,
         ))
     own = cls.Attributes.sub_ns
@@ -136,19 +138,18 @@ def write(plan: Plan, inst: object, parent: etree._Element, namespace: str | Non
         return
     for member in plan.members:
         value = getattr(inst, member.key, None)
-        tag = _tag(member.namespace, member.name)
         if value is not None and member.repeats:
             for item in value:
-                _write_value(member, item, element, tag)
+                _write_value(member, item, element)
         elif value is not None or member.always:
-            _write_value(member, value, element, tag)
+            _write_value(member, value, element)
 
 
-def _write_value(member: _Member, value: object, parent: etree._Element, tag: str) -> None:
+def _write_value(member: _Member, value: object, parent: etree._Element) -> None:
     if member.model is not None:
         write(_PLANS[member.model], value, parent, member.namespace, member.name)
         return
-    child = etree.SubElement(parent, tag)
+    child = etree.SubElement(parent, member.tag)
     if value is None:
         child.set(_NIL, "true")
     else:
