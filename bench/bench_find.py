@@ -165,6 +165,7 @@ class Figures:
     label: str
     rounds: list[LoadResult]
     ratios: list[float]  # each round's req/s over the mean of the echo rounds either side
+    echoes: list[float]  # the echo rounds' req/s
 
     @property
     def ratio(self) -> float:
@@ -177,10 +178,8 @@ class Figures:
         )
         return (
             f"{merged.line(self.label)}\n{'':42} ratio to the echo {self.ratio:.2f} "
-            f"(rounds {min(self.ratios):.2f}-{max(self.ratios):.2f}; echo {self._echo_span})"
+            f"(rounds {min(self.ratios):.2f}-{max(self.ratios):.2f}; echo {min(self.echoes):.0f}-{max(self.echoes):.0f} req/s)"
         )
-
-    _echo_span: str = ""
 
 
 def warm(url: str) -> None:
@@ -222,8 +221,7 @@ def measure(echo_port: int, port: int, rows: list, learners: int, args) -> list[
             ratios.append(result.rps / ((before.rps + after.rps) / 2))
             echoes += [before.rps, after.rps]
             before = after
-        figure = Figures(f"{label}, {learners:,} learners", rounds, ratios)
-        figure._echo_span = f"{min(echoes):.0f}-{max(echoes):.0f} req/s"
+        figure = Figures(f"{label}, {learners:,} learners", rounds, ratios, echoes)
         print(figure.line(), flush=True)
         figures.append(figure)
     return figures

@@ -57,7 +57,6 @@ class _Member:
 
 @dataclass(frozen=True)
 class Plan:
-    cls: type
     namespace: str | None  # the element's own namespace when the model fixes it (sub_ns)
     members: tuple[_Member, ...]
 
@@ -121,7 +120,7 @@ def _compile(cls: type) -> Plan | None:
             repeats=attributes.max_occurs > 1, always=attributes.min_occurs > 0, text=text, model=model,
         ))
     own = cls.Attributes.sub_ns
-    return Plan(cls, None if own in (None, DEFAULT_NS) else own, tuple(members))
+    return Plan(None if own in (None, DEFAULT_NS) else own, tuple(members))
 
 
 def _tag(namespace: str | None, name: str) -> str:
