@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterable, Iterator, Literal, Mapping
 
 from sqlalchemy import Connection, Engine, Table, func, insert, select
 
-from lrs_ws.adapters.mapping import EVENT_COLUMNS, LEARNER_COLUMNS
+from lrs_ws.adapters.mapping import EVENT_COLUMNS, LEARNER_COLUMNS, LEARNER_ROW_COLUMNS, with_name_codes
 from lrs_ws.adapters.orm import learners, learning_events
 from lrs_ws.adapters.synthetic import generate_learners, generate_learning_events
 from lrs_ws.domain.learner import LearnerStatus
@@ -24,7 +24,7 @@ LoadMethod = Literal["auto", "executemany", "copy"]
 
 
 def complete_learner_row(row: Mapping[str, Any], today: date) -> dict[str, Any]:
-    """Every learner column present (executemany needs the same keys in every row)."""
+    """Every learner column present, name codes included (executemany needs the same keys in every row)."""
     complete = {name: row.get(name) for name in LEARNER_COLUMNS}
     complete["created_date"] = row.get("created_date") or today
     complete["last_updated_date"] = row.get("last_updated_date") or complete["created_date"]
@@ -33,7 +33,7 @@ def complete_learner_row(row: Mapping[str, Any], today: date) -> dict[str, Any]:
     complete["tier_level"] = row.get("tier_level") or "0"
     complete["verification_type"] = row.get("verification_type") or "0"
     complete["ability_to_share"] = row.get("ability_to_share") or "0"
-    return complete
+    return with_name_codes(complete)
 
 
 def _chunked(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
@@ -59,7 +59,7 @@ def bulk_insert_learners(
     """Insert learner rows (uln plus details; the LRS fields get defaults); returns the count."""
     today = today or date.today()
     complete = (complete_learner_row(row, today) for row in rows)
-    return _load(engine, learners, LEARNER_COLUMNS, complete, chunk_size, on_progress, method)
+    return _load(engine, learners, LEARNER_ROW_COLUMNS, complete, chunk_size, on_progress, method)
 
 
 def _load(

@@ -9,7 +9,8 @@ from lrs_ws.domain.batch import BatchJob, Count, JobLearner, JobSource, JobStatu
 from lrs_ws.domain.verification import VerificationCode
 from lrs_ws.domain.learner import DETAIL_FIELDS, Learner, LearnerStatus
 from lrs_ws.domain.learning_event import EVENT_FIELDS, LearningEvent
-from lrs_ws.domain.matching import MatchCandidate
+from lrs_ws.adapters.orm import NAME_CODE_COLUMNS
+from lrs_ws.domain.matching import MatchCandidate, name_codes
 from lrs_ws.domain.roles import Role
 from lrs_ws.runtime import UK
 from lrs_ws.services.ports import Organisation, User
@@ -26,6 +27,8 @@ KEPT_FIELDS: tuple[str, ...] = (
     "telephone_number",
 )
 LEARNER_COLUMNS: tuple[str, ...] = ("uln", *DETAIL_FIELDS, *KEPT_FIELDS)
+# What every write of a learner stores: its columns and the codes derived from its names.
+LEARNER_ROW_COLUMNS: tuple[str, ...] = (*LEARNER_COLUMNS, *NAME_CODE_COLUMNS)
 
 # Columns read for matching, in MatchCandidate order (the post code column has a longer name).
 CANDIDATE_COLUMNS: tuple[str, ...] = (
@@ -41,8 +44,15 @@ CANDIDATE_COLUMNS: tuple[str, ...] = (
 
 
 def learner_to_row(learner: Learner) -> dict[str, Any]:
+    """LEARNER_ROW_COLUMNS: the learner's columns and its name codes."""
     row: dict[str, Any] = {name: getattr(learner, name) for name in LEARNER_COLUMNS}
     row["learner_status"] = LearnerStatus(learner.learner_status).value
+    return with_name_codes(row)
+
+
+def with_name_codes(row: dict[str, Any]) -> dict[str, Any]:
+    """`row` with the name codes of its given and family names set (matching.NameCodes)."""
+    row.update(zip(NAME_CODE_COLUMNS, name_codes(row.get("given_name"), row.get("family_name"))))
     return row
 
 

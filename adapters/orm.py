@@ -79,15 +79,21 @@ class UserRow(Base):
     roles: Mapped[str] = mapped_column(String(255), default="")
 
 
+# In NameCodes order.
+NAME_CODE_COLUMNS: tuple[str, ...] = ("code_given", "code_family", "code_given_mac", "code_given_metaphone", "code_given_nysiis")
+CANDIDATE_INDEX_COLUMNS: tuple[str, ...] = (
+    "date_of_birth", *NAME_CODE_COLUMNS, "uln", "given_name", "family_name", "previous_family_name", "gender",
+    "last_known_post_code", "master_uln",
+)
+
+
 class LearnerRow(Base):
     __tablename__ = "learners"
     __table_args__ = (
-        # The blocking key of demographic search: matching reads only rows born on given dates,
-        # and only these columns of them (mapping.CANDIDATE_COLUMNS), all from the index.
-        Index(
-            "ix_learners_candidates", "date_of_birth", "uln", "given_name", "family_name", "previous_family_name",
-            "gender", "last_known_post_code", "master_uln",
-        ),
+        # The blocking key of demographic search: matching reads only rows born on given dates
+        # whose name codes could match (domain.matching.may_match), and only these columns of
+        # them (mapping.CANDIDATE_COLUMNS), all from the index.
+        Index("ix_learners_candidates", *CANDIDATE_INDEX_COLUMNS),
         # Finding the linked (retired) ULNs of a master.
         Index("ix_learners_master_uln", "master_uln"),
     )
@@ -133,6 +139,14 @@ class LearnerRow(Base):
     master_uln: Mapped[str | None] = mapped_column(String(ULN_LENGTH))
     # Not a MIAP field: only R9 UpdateLearnerSubsetFields sets it ([0-9 +()-], at most 20).
     telephone_number: Mapped[str | None] = mapped_column(String(20))
+    # The names' normal forms demographic search filters on (domain.matching.NameCodes, kept by
+    # mapping.learner_to_row): derived, never sent. NULL (a row written by other means) is read
+    # as "could match".
+    code_given: Mapped[str | None] = mapped_column(String)
+    code_family: Mapped[str | None] = mapped_column(String)
+    code_given_mac: Mapped[str | None] = mapped_column(String)
+    code_given_metaphone: Mapped[str | None] = mapped_column(String)
+    code_given_nysiis: Mapped[str | None] = mapped_column(String)
 
 
 class RecentSearchRow(Base):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Iterable, Iterator, Sequence
 
-from sqlalchemy import Select, String, and_, bindparam, delete, exists, func, insert, select, type_coerce, update
+from sqlalchemy import Select, String, and_, bindparam, delete, exists, func, insert, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from lrs_ws.adapters import mapping
@@ -25,7 +25,7 @@ from lrs_ws.adapters.orm import (
 )
 from lrs_ws.domain.learner import Learner, LearnerStatus
 from lrs_ws.domain.learning_event import LearningEvent, event_order
-from lrs_ws.domain.matching import MatchCandidate
+from lrs_ws.domain.matching import MatchCandidate, NameCodes
 from lrs_ws.domain.sign_in import FailedSignIns
 from lrs_ws.services.ports import AuditEntry, Organisation, User
 
@@ -34,7 +34,7 @@ _IN_CHUNK = 500
 
 # Columns an update may change: everything but the key and the creation date.
 _UPDATABLE_COLUMNS = tuple(
-    name for name in mapping.LEARNER_COLUMNS if name not in ("uln", "created_date", "version_number")
+    name for name in mapping.LEARNER_ROW_COLUMNS if name not in ("uln", "created_date", "version_number")
 )
 
 
@@ -62,6 +62,18 @@ _CANDIDATES = select(
         for name in mapping.CANDIDATE_COLUMNS
     )
 ).where(learners.c.date_of_birth.in_(bindparam("dates", expanding=True)))
+# Only those whose names could match (domain.matching.may_match, in SQL; None never equals), or
+# that have no codes. Evaluated on the index entries of those dates: a handful of rows come back.
+_NAMED_CANDIDATES = _CANDIDATES.where(
+    or_(
+        learners.c.code_given.is_(None),
+        learners.c.code_given == bindparam("given"),
+        learners.c.code_family.in_([bindparam("family"), bindparam("given")]),
+        learners.c.code_given_mac == bindparam("given_mac"),
+        learners.c.code_given_metaphone == bindparam("given_metaphone"),
+        learners.c.code_given_nysiis == bindparam("given_nysiis"),
+    )
+)
 _UPDATE = (
     update(learners)
     .where(learners.c.uln == bindparam("b_uln"), learners.c.version_number == bindparam("b_expected"))
@@ -129,19 +141,23 @@ class SqlLearnerRepository:
             known.update(self.session.execute(select(learners.c.uln).where(learners.c.uln.in_(chunk))).scalars())
         return known
 
-    def candidates_born_on(self, dates: Iterable[date], *, fresh: bool = False) -> list[MatchCandidate]:
-        """Only the matching columns, `WHERE date_of_birth IN (...)`, read from ix_learners_candidates alone.
+    def candidates_born_on(
+        self, dates: Iterable[date], *, names: NameCodes | None = None, fresh: bool = False
+    ) -> list[MatchCandidate]:
+        """Only the matching columns, `WHERE date_of_birth IN (...)`, read from ix_learners_candidates alone;
+        with `names`, only the learners whose name codes may match them (or who have none).
 
         Sorted by ULN in Python: an ORDER BY could tempt the planner to walk the primary key.
-        With remember_candidates() on, dates already read are answered from memory, unless
-        `fresh` and other writers could have committed since (PostgreSQL).
+        With remember_candidates() on, dates already read are answered from memory (every
+        learner of the date, whatever `names`), unless `fresh` and other writers could have
+        committed since (PostgreSQL).
         """
         wanted = sorted(set(dates))
         if not wanted:
             return []
         remembered = self._remembered
         if remembered is None or (fresh and self._postgres):
-            candidates = self._read_candidates(wanted)
+            candidates = self._read_candidates(wanted, names)
         else:
             missing = [day for day in wanted if day not in remembered]
             for day in missing:
@@ -153,8 +169,11 @@ class SqlLearnerRepository:
         candidates.sort(key=lambda candidate: candidate.uln)
         return candidates
 
-    def _read_candidates(self, dates: list[date]) -> list[MatchCandidate]:
-        rows = self.session.execute(_CANDIDATES, {"dates": dates}).all()
+    def _read_candidates(self, dates: list[date], names: NameCodes | None = None) -> list[MatchCandidate]:
+        if names is None:
+            rows = self.session.execute(_CANDIDATES, {"dates": dates}).all()
+        else:
+            rows = self.session.execute(_NAMED_CANDIDATES, {"dates": dates, **names._asdict()}).all()
         return list(map(mapping.row_to_candidate, rows))
 
     def remember_candidates(self) -> None:

@@ -12,9 +12,9 @@ Our reading of the LRS matching (the public material gives only search tips):
   only matter for EXACT: the tips tell users to retry with old or default postcodes.
 * TOO_MANY: more possible matches than `limit` (no learners returned). NONE: nothing matched.
 
-Candidates are the learners born on `candidate_birth_dates` (read from an index that leads with the
-date of birth); retired candidates are matched like any other and the caller resolves them to
-their master.
+Candidates are the learners born on `candidate_birth_dates` whose names could meet a rule
+(`may_match` on their `NameCodes`), read from an index that leads with the date of birth;
+retired candidates are matched like any other and the caller resolves them to their master.
 """
 from __future__ import annotations
 
@@ -169,6 +169,40 @@ def _name_rule(
         if typos <= 1:
             return MatchRule.ONE_TYPO_NAME
     return None
+
+
+class NameCodes(NamedTuple):
+    """The normal forms of a learner's names that every name rule needs one of to agree: stored
+    beside the names, they let a search read only the learners it could match (`may_match`)."""
+
+    given: str  # squashed given name
+    family: str  # squashed family name
+    given_mac: str
+    given_metaphone: str | None  # None: no letters to sound
+    given_nysiis: str | None
+
+
+def name_codes(given_name: str | None, family_name: str | None) -> NameCodes:
+    given, family = _forms(given_name), _forms(family_name)
+    return NameCodes(given.squashed, family.squashed, given.mac, given.metaphone or None, given.nysiis or None)
+
+
+def may_match(search: NameCodes, candidate: NameCodes) -> bool:
+    """False only when no rule of `match` can hold between these names, whatever the dates.
+
+    Why each rule needs one of these to agree: EXACT, SAME_NAMES_AND_BIRTH_DATE, PREVIOUS_FAMILY_NAME,
+    DAY_MONTH_SWAPPED and PUNCTUATION_VARIANT need equal given names once squashed; NAMES_SWAPPED
+    the candidate's family name equal to the given name sent; MAC_MC_VARIANT equal given names
+    in Mac form; PHONETIC_NAMES given names that sound alike; ONE_TYPO_NAME at most one edit
+    across both names, so one of them is equal once squashed. The repository's SQL is this test.
+    """
+    return (
+        candidate.given == search.given
+        or candidate.family in (search.family, search.given)
+        or candidate.given_mac == search.given_mac
+        or (search.given_metaphone is not None and candidate.given_metaphone == search.given_metaphone)
+        or (search.given_nysiis is not None and candidate.given_nysiis == search.given_nysiis)
+    )
 
 
 def candidate_birth_dates(dob: date) -> set[date]:

@@ -15,6 +15,7 @@ from lrs_ws.domain.matching import (
     candidate_birth_dates,
     match,
     match_names,
+    name_codes,
 )
 from lrs_ws.domain.normalise import search_key_hash
 from lrs_ws.domain.uln import is_valid_uln
@@ -103,7 +104,9 @@ def lookup_by_demographics(
     uow: UnitOfWork, search: SearchKey, possible_match_limit: int, *, fresh: bool = False
 ) -> FindResult:
     """Find by demographics' answer, without the search log and the audit (batch jobs use it too)."""
-    candidates = uow.learners.candidates_born_on(candidate_birth_dates(search.date_of_birth), fresh=fresh)
+    candidates = uow.learners.candidates_born_on(
+        candidate_birth_dates(search.date_of_birth), names=name_codes(search.given_name, search.family_name), fresh=fresh
+    )
     outcome = match(search, candidates, possible_match_limit)
     return _resolve(uow, outcome.outcome, outcome.matches, {c.uln: c for c in candidates})
 

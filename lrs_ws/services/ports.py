@@ -8,7 +8,7 @@ from typing import Iterable, Protocol
 from lrs_ws.domain.batch import BatchJob, JobLearner, JobStatus, LearnerOutcome
 from lrs_ws.domain.learner import Learner
 from lrs_ws.domain.learning_event import LearningEvent
-from lrs_ws.domain.matching import MatchCandidate
+from lrs_ws.domain.matching import MatchCandidate, NameCodes
 from lrs_ws.domain.roles import Role
 from lrs_ws.domain.sign_in import FailedSignIns
 
@@ -67,9 +67,13 @@ class LearnerRepository(Protocol):
         """True for every ULN ever issued, retired ones included (ULNs are never reissued)."""
     def known_ulns(self, ulns: Iterable[str]) -> set[str]:
         """Those of `ulns` ever issued (retired ones included): one query per chunk, not per ULN."""
-    def candidates_born_on(self, dates: Iterable[date], *, fresh: bool = False) -> list[MatchCandidate]:
+    def candidates_born_on(
+        self, dates: Iterable[date], *, names: NameCodes | None = None, fresh: bool = False
+    ) -> list[MatchCandidate]:
         """Light rows for matching, from the candidate index (it leads with the date of birth); never a table scan.
-        `fresh`: what other writers committed since remember_candidates() read a date, too."""
+        `names`: only learners whose name codes may match these (matching.may_match); every
+        learner of the date may come back too. `fresh`: what other writers committed since
+        remember_candidates() read a date, too."""
     def remember_candidates(self) -> None:
         """Until the unit of work ends, read each date's candidates once (batch jobs)."""
     def remembered_may_be_stale(self) -> bool:

@@ -9,7 +9,7 @@ from typing import Iterable
 
 from lrs_ws.domain.codes import EXACT_FIND_CODES, ResponseCode
 from lrs_ws.domain.learner import Learner, LearnerDetails, LearnerStatus
-from lrs_ws.domain.matching import MatchRule, SearchKey, match
+from lrs_ws.domain.matching import MatchRule, SearchKey, match, name_codes
 from lrs_ws.domain.normalise import search_key_hash
 from lrs_ws.domain.rules import register_duplicate_key, tidy_details, validate_details
 from lrs_ws.domain.uln import new_uln
@@ -113,6 +113,7 @@ def _check_register(
 def registered_with(uow: UnitOfWork, key: SearchKey, *, fresh: bool = False) -> str | None:
     """The ULN of a learner on the register with these five key fields, if any (the duplicate a
     registration must not make); `fresh`: whatever another writer committed meanwhile too."""
-    candidates = uow.learners.candidates_born_on({key.date_of_birth}, fresh=fresh)
+    names = name_codes(key.given_name, key.family_name)
+    candidates = uow.learners.candidates_born_on({key.date_of_birth}, names=names, fresh=fresh)
     exact = [m for m in match(key, candidates, limit=len(candidates) + 1).matches if m.rule is MatchRule.EXACT]
     return exact[0].uln if exact else None

@@ -7,7 +7,7 @@ from typing import Iterable
 
 from lrs_ws.domain.learner import Learner, LearnerStatus
 from lrs_ws.domain.learning_event import LearningEvent, event_order
-from lrs_ws.domain.matching import MatchCandidate
+from lrs_ws.domain.matching import MatchCandidate, NameCodes, may_match, name_codes
 from lrs_ws.domain.sign_in import FailedSignIns
 from lrs_ws.services.ports import Organisation, User
 
@@ -45,13 +45,15 @@ class FakeLearnerRepository:
     def known_ulns(self, ulns: Iterable[str]) -> set[str]:
         return {uln for uln in ulns if uln in self.rows}
 
-    def candidates_born_on(self, dates: Iterable[date], *, fresh: bool = False) -> list[MatchCandidate]:
+    def candidates_born_on(
+        self, dates: Iterable[date], *, names: NameCodes | None = None, fresh: bool = False
+    ) -> list[MatchCandidate]:
         wanted = set(dates)
         return [
             MatchCandidate(l.uln, l.given_name, l.family_name, l.previous_family_name, l.date_of_birth,
                            l.gender, l.last_known_post_code, l.master_uln)
             for l in sorted(self.rows.values(), key=lambda l: l.uln)
-            if l.date_of_birth in wanted
+            if l.date_of_birth in wanted and (names is None or may_match(names, name_codes(l.given_name, l.family_name)))
         ]
 
     def remember_candidates(self) -> None:

@@ -2,6 +2,8 @@ from datetime import date
 from itertools import count
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lrs_ws.domain.matching import (
     RULE_PRIORITY,
@@ -14,6 +16,8 @@ from lrs_ws.domain.matching import (
     candidate_birth_dates,
     match,
     match_names,
+    may_match,
+    name_codes,
 )
 
 DOB = date(2001, 3, 5)
@@ -310,3 +314,49 @@ def test_many_candidates_stay_fast():
     for _ in range(10):
         match(SEARCH, cands)
     assert (time.perf_counter() - start) / 10 < 0.05
+
+
+# Names built from pieces that exercise every rule: punctuation, Mac/Mc, accents, sound-alikes.
+_name_pieces = st.sampled_from(list("abcdeflmnoprstyzAEMZ '-ëçø") + ["Mac", "Mc", "ph", "gh"])
+_names = st.lists(_name_pieces, min_size=1, max_size=8).map("".join)
+_edits = st.lists(st.tuples(st.integers(0, 6), st.integers(0, 20), st.sampled_from(list("ae -'kc"))), max_size=2)
+
+
+def _edited(name: str, edits: list[tuple[int, int, str]]) -> str:
+    """`name` with a few of the slips an MIS makes: a letter lost, added, changed or swapped with
+    the next, shouting, Mac written Mc, a hyphen written as a space."""
+    for kind, at, letter in edits:
+        i = at % len(name)
+        name = [
+            lambda: name[:i] + name[i + 1 :],
+            lambda: name[:i] + letter + name[i:],
+            lambda: name[:i] + letter + name[i + 1 :],
+            lambda: name[:i] + name[i + 1 : i + 2] + name[i] + name[i + 2 :],
+            lambda: name.upper(),
+            lambda: name.replace("Mac", "Mc"),
+            lambda: name.replace("-", " "),
+        ][kind]() or "a"
+    return name
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_names, _names, _names, _edits, _edits, st.booleans(), st.sampled_from([DOB, date(2001, 5, 3)]))
+def test_every_learner_that_matches_has_name_codes_that_may_match(given_name, family_name, previous, given_edits, family_edits, swap, born):
+    """may_match (the repository's filter) never leaves out a learner whom match would report."""
+    their_given, their_family = _edited(given_name, given_edits), _edited(family_name, family_edits)
+    if swap:
+        their_given, their_family = their_family, their_given
+    learner = candidate(their_given, their_family, born, previous_family_name=previous)
+    result = match(SearchKey(given_name, family_name, DOB, "2", "SW1A 1AA"), [learner])
+    if result.outcome is not Outcome.NONE:
+        assert may_match(name_codes(given_name, family_name), name_codes(their_given, their_family))
+
+
+def test_may_match_leaves_out_names_with_nothing_in_common() -> None:
+    search = name_codes("Mary", "Smith-Jones")
+    assert may_match(search, name_codes("MARY", "Brown"))
+    assert may_match(search, name_codes("Zoe", "SmithJones"))
+    assert may_match(search, name_codes("Smith Jones", "Mary"))  # the other way round
+    assert may_match(search, name_codes("Marie", "Black"))  # sounds the same (Metaphone MR)
+    assert not may_match(search, name_codes("Amelia", "Brown"))
+    assert not may_match(name_codes("1", "Smith"), name_codes("2", "Jones"))  # no letters: nothing sounds alike
