@@ -11,8 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Iterable
 
-from sqlalchemy import and_, bindparam, delete, func, insert, literal, or_, select, tuple_, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, literal, or_, select, tuple_, update
 
 from lrs_ws.adapters import mapping
 from lrs_ws.adapters.orm import NO_OP_WRITE, batch_job_learners, batch_jobs
@@ -29,15 +28,15 @@ def _count_column(outcome: LearnerOutcome) -> str:
 
 
 class SqlBatchJobRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
 
     @property
     def _postgres(self) -> bool:
-        return self.session.get_bind().dialect.name == "postgresql"
+        return self.connection.dialect.name == "postgresql"
 
     def add(self, job: BatchJob) -> int:
-        result = self.session.execute(insert(batch_jobs).values(**mapping.job_to_row(job)).returning(batch_jobs.c.id))
+        result = self.connection.execute(insert(batch_jobs).values(**mapping.job_to_row(job)).returning(batch_jobs.c.id))
         return int(result.scalar_one())
 
     def add_learners(self, job_id: int, learners: Iterable[JobLearner]) -> None:
@@ -49,20 +48,20 @@ class SqlBatchJobRepository:
                 column = _count_column(learner.outcome)
                 processed[column] = processed.get(column, 0) + 1
             if len(rows) >= _INSERT_CHUNK:
-                self.session.execute(insert(batch_job_learners), rows)
+                self.connection.execute(insert(batch_job_learners), rows)
                 rows = []
         if rows:
-            self.session.execute(insert(batch_job_learners), rows)
+            self.connection.execute(insert(batch_job_learners), rows)
         if processed:
             self._add_counts(job_id, processed)
 
     def _add_counts(self, job_id: int, by_column: dict[str, int]) -> None:
         values = {column: batch_jobs.c[column] + n for column, n in by_column.items() if column != "processed_count"}
         values["processed_count"] = batch_jobs.c.processed_count + sum(by_column.values())
-        self.session.execute(update(batch_jobs).where(batch_jobs.c.id == job_id).values(**values))
+        self.connection.execute(update(batch_jobs).where(batch_jobs.c.id == job_id).values(**values))
 
     def get(self, job_id: int) -> BatchJob | None:
-        row = self.session.execute(select(batch_jobs).where(batch_jobs.c.id == job_id)).mappings().first()
+        row = self.connection.execute(select(batch_jobs).where(batch_jobs.c.id == job_id)).mappings().first()
         return None if row is None else mapping.row_to_job(row)
 
     def claim(self, worker: str, now: datetime, lease_until: datetime) -> BatchJob | None:
@@ -83,11 +82,11 @@ class SqlBatchJobRepository:
         if self._postgres:
             query = query.with_for_update(skip_locked=True)
         else:
-            self.session.execute(NO_OP_WRITE)
-        job_id = self.session.execute(query).scalar()
+            self.connection.execute(NO_OP_WRITE)
+        job_id = self.connection.execute(query).scalar()
         if job_id is None:
             return None
-        self.session.execute(
+        self.connection.execute(
             update(batch_jobs)
             .where(batch_jobs.c.id == job_id)
             .values(
@@ -103,7 +102,7 @@ class SqlBatchJobRepository:
         query = select(batch_jobs.c.id, batch_jobs.c.claimed_by).where(
             batch_jobs.c.status == JobStatus.RUNNING.value, batch_jobs.c.claimed_by.is_not(None)
         )
-        return [(job_id, holder) for job_id, holder in self.session.execute(query.order_by(batch_jobs.c.id))]
+        return [(job_id, holder) for job_id, holder in self.connection.execute(query.order_by(batch_jobs.c.id))]
 
     def take_over(self, job_id: int, holder: str, worker: str, lease_until: datetime) -> bool:
         statement = (
@@ -111,30 +110,30 @@ class SqlBatchJobRepository:
             .where(batch_jobs.c.id == job_id, batch_jobs.c.claimed_by == holder)
             .values(claimed_by=worker, lease_until=mapping.to_naive_utc(lease_until))
         )
-        return self.session.execute(statement).rowcount == 1
+        return self.connection.execute(statement).rowcount == 1
 
     def hold(self, job_id: int, worker: str, lease_until: datetime) -> bool:
         query = select(batch_jobs.c.claimed_by).where(batch_jobs.c.id == job_id)
         if self._postgres:
             query = query.with_for_update()
         else:
-            self.session.execute(NO_OP_WRITE)
-        if self.session.execute(query).scalar() != worker:
+            self.connection.execute(NO_OP_WRITE)
+        if self.connection.execute(query).scalar() != worker:
             return False
-        self.session.execute(
+        self.connection.execute(
             update(batch_jobs).where(batch_jobs.c.id == job_id).values(lease_until=mapping.to_naive_utc(lease_until))
         )
         return True
 
     def set_status(self, job_id: int, status: JobStatus) -> None:
-        self.session.execute(update(batch_jobs).where(batch_jobs.c.id == job_id).values(status=status.value))
+        self.connection.execute(update(batch_jobs).where(batch_jobs.c.id == job_id).values(status=status.value))
 
     def delete(self, job_id: int) -> None:
-        self.session.execute(delete(batch_job_learners).where(batch_job_learners.c.job_id == job_id))
-        self.session.execute(delete(batch_jobs).where(batch_jobs.c.id == job_id))
+        self.connection.execute(delete(batch_job_learners).where(batch_job_learners.c.job_id == job_id))
+        self.connection.execute(delete(batch_jobs).where(batch_jobs.c.id == job_id))
 
     def release(self, job_id: int, worker: str) -> None:
-        self.session.execute(
+        self.connection.execute(
             update(batch_jobs)
             .where(batch_jobs.c.id == job_id, batch_jobs.c.claimed_by == worker)
             .values(claimed_by=None, lease_until=None)
@@ -150,7 +149,7 @@ class SqlBatchJobRepository:
         )
         if after is not None:  # by key, so the learners done are never read again
             query = query.where(key > tuple_(literal(after[0]), literal(after[1])))
-        return [mapping.row_to_job_learner(row) for row in self.session.execute(query)]
+        return [mapping.row_to_job_learner(row) for row in self.connection.execute(query)]
 
     def record(self, job_id: int, outcomes: dict[int, LearnerOutcome]) -> None:
         if not outcomes:
@@ -168,7 +167,7 @@ class SqlBatchJobRepository:
             row = mapping.job_learner_to_row(job_id, JobLearner(position, {}, outcome))
             rows.append({"b_job_id": job_id, "b_position": position, "b_code": row["return_code"],
                          "b_uln": row["uln"], "b_outcome": row["outcome"]})
-        self.session.connection().execute(statement, rows)
+        self.connection.execute(statement, rows)
         by_column: dict[str, int] = {}
         for outcome in outcomes.values():
             column = _count_column(outcome)
@@ -176,7 +175,7 @@ class SqlBatchJobRepository:
         self._add_counts(job_id, by_column)
 
     def finish(self, job_id: int, status: JobStatus, now: datetime, failure: str | None = None) -> None:
-        self.session.execute(
+        self.connection.execute(
             update(batch_jobs)
             .where(batch_jobs.c.id == job_id)
             .values(
@@ -195,13 +194,13 @@ class SqlBatchJobRepository:
             .order_by(batch_job_learners.c.position)
             .limit(limit)
         )
-        return [mapping.row_to_job_learner(row) for row in self.session.execute(query)]
+        return [mapping.row_to_job_learner(row) for row in self.connection.execute(query)]
 
     def recent(self, organisation_id: int | None, limit: int) -> list[BatchJob]:
         query = select(batch_jobs).order_by(batch_jobs.c.id.desc()).limit(limit)
         if organisation_id is not None:
             query = query.where(batch_jobs.c.organisation_id == organisation_id)
-        return [mapping.row_to_job(row) for row in self.session.execute(query).mappings()]
+        return [mapping.row_to_job(row) for row in self.connection.execute(query).mappings()]
 
     def purge(self, submitted_before: datetime) -> int:
         old = select(batch_jobs.c.id).where(
@@ -210,5 +209,5 @@ class SqlBatchJobRepository:
         )
         # Learners first: SQLite enforces the cascade only with foreign keys on (they are), but
         # deleting them explicitly keeps the two databases alike.
-        self.session.execute(delete(batch_job_learners).where(batch_job_learners.c.job_id.in_(old)))
-        return self.session.execute(delete(batch_jobs).where(and_(batch_jobs.c.id.in_(old)))).rowcount
+        self.connection.execute(delete(batch_job_learners).where(batch_job_learners.c.job_id.in_(old)))
+        return self.connection.execute(delete(batch_jobs).where(and_(batch_jobs.c.id.in_(old)))).rowcount

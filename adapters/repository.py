@@ -1,15 +1,16 @@
-"""SQLAlchemy implementations of the repository ports, over one Session (one transaction).
+"""SQLAlchemy implementations of the repository ports, over one Connection (one transaction).
 
-Statements are Core statements run through the session: rows map to the domain dataclasses in
-`lrs_ws.adapters.mapping`, so no ORM identity map sits between a use case and the optimistic lock.
+Statements are Core statements, those of the request path built once (building one costs more
+than running it), run on the unit of work's connection: rows map to the domain dataclasses in
+`lrs_ws.adapters.mapping`, and no ORM session or identity map sits between a use case and the
+optimistic lock.
 """
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Iterable, Iterator, Sequence
 
-from sqlalchemy import Select, String, and_, bindparam, delete, exists, func, insert, or_, select, type_coerce, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Select, String, and_, bindparam, delete, exists, func, insert, or_, select, type_coerce, update
 
 from lrs_ws.adapters import mapping
 from lrs_ws.adapters.deferred_writes import AUDIT_INSERT, SEARCH_INSERT, DeferredWrites
@@ -82,8 +83,8 @@ _UPDATE = (
 
 
 class SqlLearnerRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
         # Candidates by date of birth, once remember_candidates() is on (batch jobs).
         self._remembered: dict[date, list[MatchCandidate]] | None = None
         self._remembered_days: dict[str, date] = {}  # ULN -> the date it is remembered under
@@ -100,7 +101,7 @@ class SqlLearnerRepository:
         rows: dict[str, object] = {}
         linked: dict[str, list[str]] = {}
         for chunk in _chunks(distinct):
-            for row in self.session.execute(_GET, {"ulns": list(chunk)}).mappings():
+            for row in self.connection.execute(_GET, {"ulns": list(chunk)}).mappings():
                 rows[row["uln"]] = row
                 if row["linked_uln"] is not None:
                     linked.setdefault(row["uln"], []).append(row["linked_uln"])
@@ -111,7 +112,7 @@ class SqlLearnerRepository:
         ]
 
     def add(self, learner: Learner) -> None:
-        self.session.execute(insert(learners), [mapping.learner_to_row(learner)])
+        self.connection.execute(insert(learners), [mapping.learner_to_row(learner)])
         self._remember(learner)
 
     def update(self, learner: Learner, expected_version: int) -> bool:
@@ -125,20 +126,20 @@ class SqlLearnerRepository:
         row = mapping.learner_to_row(learner)
         values = {f"b_{name}": row[name] for name in _UPDATABLE_COLUMNS}
         values.update(b_version_number=new_version, b_uln=learner.uln, b_expected=expected_version)
-        updated = self.session.execute(_UPDATE, values).rowcount == 1
+        updated = self.connection.execute(_UPDATE, values).rowcount == 1
         if updated:
             learner.version_number = new_version
             self._remember(learner)
         return updated
 
     def uln_exists(self, uln: str) -> bool:
-        return bool(self.session.execute(_ULN_EXISTS, {"uln": uln}).scalar())
+        return bool(self.connection.execute(_ULN_EXISTS, {"uln": uln}).scalar())
 
     def known_ulns(self, ulns: Iterable[str]) -> set[str]:
         """Those of `ulns` that were ever issued (retired ones included), by the primary key."""
         known: set[str] = set()
         for chunk in _chunks(list(dict.fromkeys(ulns))):
-            known.update(self.session.execute(select(learners.c.uln).where(learners.c.uln.in_(chunk))).scalars())
+            known.update(self.connection.execute(select(learners.c.uln).where(learners.c.uln.in_(chunk))).scalars())
         return known
 
     def candidates_born_on(
@@ -171,9 +172,9 @@ class SqlLearnerRepository:
 
     def _read_candidates(self, dates: list[date], names: NameCodes | None = None) -> list[MatchCandidate]:
         if names is None:
-            rows = self.session.execute(_CANDIDATES, {"dates": dates}).all()
+            rows = self.connection.execute(_CANDIDATES, {"dates": dates}).all()
         else:
-            rows = self.session.execute(_NAMED_CANDIDATES, {"dates": dates, **names._asdict()}).all()
+            rows = self.connection.execute(_NAMED_CANDIDATES, {"dates": dates, **names._asdict()}).all()
         return list(map(mapping.row_to_candidate, rows))
 
     def remember_candidates(self) -> None:
@@ -182,7 +183,7 @@ class SqlLearnerRepository:
         current. On SQLite this takes the database's write lock now, so no other writer can
         commit while the memory is used; on PostgreSQL pass `fresh` where that matters."""
         if not self._postgres:
-            self.session.execute(NO_OP_WRITE)
+            self.connection.execute(NO_OP_WRITE)
         self._remembered = {}
         self._remembered_days = {}
 
@@ -192,7 +193,7 @@ class SqlLearnerRepository:
 
     @property
     def _postgres(self) -> bool:
-        return self.session.get_bind().dialect.name == "postgresql"
+        return self.connection.dialect.name == "postgresql"
 
     def _remember(self, learner: Learner) -> None:
         """Keep remembered candidates current after this repository added or changed `learner`."""
@@ -220,7 +221,7 @@ class SqlLearnerRepository:
         if master_uln == retired_uln:
             raise ValueError(f"cannot merge ULN {master_uln} into itself")
         states = dict(
-            self.session.execute(
+            self.connection.execute(
                 select(learners.c.uln, learners.c.learner_status)
                 .where(learners.c.uln.in_([master_uln, retired_uln]))
                 .with_for_update()  # PostgreSQL: hold both rows until commit; SQLite ignores it
@@ -240,24 +241,24 @@ class SqlLearnerRepository:
         }
         not_retired = learners.c.learner_status != LearnerStatus.RETIRED.value
         # Conditional updates: if another transaction retired either ULN in between, stop.
-        retired = self.session.execute(
+        retired = self.connection.execute(
             update(learners)
             .where(learners.c.uln == retired_uln, not_retired)
             .values(learner_status=LearnerStatus.RETIRED.value, master_uln=master_uln, **bumped)
         )
-        master = self.session.execute(
+        master = self.connection.execute(
             update(learners).where(learners.c.uln == master_uln, not_retired).values(**bumped)
         )
         if retired.rowcount != 1 or master.rowcount != 1:
             raise ValueError(f"ULN {master_uln} or {retired_uln} was retired by another merge")
-        self.session.execute(
+        self.connection.execute(
             update(learners)
             .where(learners.c.master_uln == retired_uln)
             .values(master_uln=master_uln, **bumped)
         )
 
     def count(self) -> int:
-        return int(self.session.execute(select(func.count()).select_from(learners)).scalar_one())
+        return int(self.connection.execute(select(func.count()).select_from(learners)).scalar_one())
 
 
 def _with_user(named_column) -> Select:
@@ -281,8 +282,8 @@ _WITH_USER_BY_REFERENCE = _with_user(organisations.c.organisation_ref)
 
 
 class SqlOrganisationRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
 
     def by_ukprn(self, ukprn: str) -> Organisation | None:
         return self._one(organisations.c.ukprn == ukprn)
@@ -294,7 +295,7 @@ class SqlOrganisationRepository:
         return self._one(organisations.c.id == organisation_id)
 
     def _one(self, condition: object) -> Organisation | None:
-        row = self.session.execute(select(organisations).where(condition)).mappings().first()  # type: ignore[arg-type]
+        row = self.connection.execute(select(organisations).where(condition)).mappings().first()  # type: ignore[arg-type]
         return None if row is None else mapping.row_to_organisation(row)
 
     def with_user(
@@ -303,7 +304,7 @@ class SqlOrganisationRepository:
         """The organisation named by UKPRN (else OrganisationRef), its user, and its wrong
         passwords from `address`, in one query: every request runs this."""
         query, named = (_WITH_USER_BY_UKPRN, ukprn) if ukprn else (_WITH_USER_BY_REFERENCE, organisation_ref)
-        row = self.session.execute(query, {"named": named, "username": username, "address": address}).mappings().first()
+        row = self.connection.execute(query, {"named": named, "username": username, "address": address}).mappings().first()
         if row is None:
             return None, None, None
         organisation = mapping.row_to_organisation(row)
@@ -317,12 +318,12 @@ class SqlOrganisationRepository:
         query = select(users).where(
             and_(users.c.organisation_id == organisation_id, users.c.username == username)
         )
-        row = self.session.execute(query).mappings().first()
+        row = self.connection.execute(query).mappings().first()
         return None if row is None else mapping.row_to_user(row)
 
     def add(self, organisation: Organisation) -> Organisation:
         """Insert and return a copy carrying the new id."""
-        new_id = self.session.execute(
+        new_id = self.connection.execute(
             insert(organisations).values(**mapping.organisation_to_row(organisation)).returning(organisations.c.id)
         ).scalar_one()
         return Organisation(
@@ -335,15 +336,15 @@ class SqlOrganisationRepository:
 
     def add_user(self, user: User) -> User:
         """Insert and return a copy carrying the new id."""
-        new_id = self.session.execute(
+        new_id = self.connection.execute(
             insert(users).values(**mapping.user_to_row(user)).returning(users.c.id)
         ).scalar_one()
         return User(id=new_id, organisation_id=user.organisation_id, username=user.username, roles=frozenset(user.roles))
 
 
 class SqlSearchLog:
-    def __init__(self, session: Session, deferred: DeferredWrites | None = None) -> None:
-        self.session = session
+    def __init__(self, connection: Connection, deferred: DeferredWrites | None = None) -> None:
+        self.connection = connection
         self.deferred = deferred
 
     def record(self, organisation_id: int, search_key: str, response_code: str, at: datetime, *, deferred: bool = False) -> None:
@@ -356,7 +357,7 @@ class SqlSearchLog:
         if deferred and self.deferred is not None:
             self.deferred.add(SEARCH_INSERT, row)
             return
-        self.session.execute(SEARCH_INSERT, row)
+        self.connection.execute(SEARCH_INSERT, row)
 
     def recent(self, organisation_id: int, search_key: str, since: datetime) -> list[str]:
         """Response codes of matching searches at or after `since`, newest first."""
@@ -369,7 +370,7 @@ class SqlSearchLog:
             )
             .order_by(recent_searches.c.searched_at.desc(), recent_searches.c.id.desc())
         )
-        return list(self.session.execute(query).scalars())
+        return list(self.connection.execute(query).scalars())
 
 
 def _failed_sign_ins(row) -> FailedSignIns:
@@ -381,15 +382,15 @@ def _failed_sign_ins(row) -> FailedSignIns:
 
 
 class SqlSignInLog:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
 
     def _pair(self, organisation_id: int, address: str):
         return and_(sign_in_failures.c.organisation_id == organisation_id, sign_in_failures.c.address == address)
 
     def get(self, organisation_id: int, address: str) -> FailedSignIns | None:
         query = select(sign_in_failures).where(self._pair(organisation_id, address))
-        row = self.session.execute(query).mappings().first()
+        row = self.connection.execute(query).mappings().first()
         return None if row is None else _failed_sign_ins(row)
 
     def save(self, organisation_id: int, address: str, state: FailedSignIns) -> None:
@@ -399,19 +400,19 @@ class SqlSignInLog:
             "last_failure_at": mapping.to_naive_utc(state.last_at),
             "blocked_until": None if state.blocked_until is None else mapping.to_naive_utc(state.blocked_until),
         }
-        updated = self.session.execute(
+        updated = self.connection.execute(
             update(sign_in_failures).where(self._pair(organisation_id, address)).values(**values)
         )
         if updated.rowcount == 0:
-            self.session.execute(insert(sign_in_failures).values(organisation_id=organisation_id, address=address, **values))
+            self.connection.execute(insert(sign_in_failures).values(organisation_id=organisation_id, address=address, **values))
 
     def clear(self, organisation_id: int, address: str) -> None:
-        self.session.execute(delete(sign_in_failures).where(self._pair(organisation_id, address)))
+        self.connection.execute(delete(sign_in_failures).where(self._pair(organisation_id, address)))
 
 
 class SqlAuditLog:
-    def __init__(self, session: Session, deferred: DeferredWrites | None = None) -> None:
-        self.session = session
+    def __init__(self, connection: Connection, deferred: DeferredWrites | None = None) -> None:
+        self.connection = connection
         self.deferred = deferred
 
     def record(
@@ -435,12 +436,12 @@ class SqlAuditLog:
         if deferred and self.deferred is not None:
             self.deferred.add(AUDIT_INSERT, row)
             return
-        self.session.execute(AUDIT_INSERT, row)
+        self.connection.execute(AUDIT_INSERT, row)
 
 
     def entries(self, ulns: Iterable[str], operations: Iterable[str], offset: int, limit: int) -> tuple[int, list[AuditEntry]]:
         condition = and_(audit_events.c.uln.in_(list(ulns)), audit_events.c.operation.in_(list(operations)))
-        total = self.session.execute(select(func.count()).select_from(audit_events).where(condition)).scalar_one()
+        total = self.connection.execute(select(func.count()).select_from(audit_events).where(condition)).scalar_one()
         query = (
             select(audit_events.c.at, audit_events.c.operation, organisations.c.name, audit_events.c.username)
             .select_from(audit_events.outerjoin(organisations, organisations.c.id == audit_events.c.organisation_id))
@@ -451,7 +452,7 @@ class SqlAuditLog:
         )
         page = [
             AuditEntry(mapping.from_naive_utc(at), operation, name, username)  # type: ignore[arg-type]
-            for at, operation, name, username in self.session.execute(query)
+            for at, operation, name, username in self.connection.execute(query)
         ]
         return int(total), page
 
@@ -460,8 +461,8 @@ _EVENTS = select(learning_events).where(learning_events.c.uln.in_(bindparam("uln
 
 
 class SqlLearningEventRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
 
     def for_learners(self, ulns: Iterable[str]) -> list[LearningEvent]:
         """Every event (sensitive ones too) of these ULNs, oldest first, through ix_learning_events_uln.
@@ -470,7 +471,7 @@ class SqlLearningEventRepository:
         """
         events: list[LearningEvent] = []
         for chunk in _chunks(list(dict.fromkeys(ulns))):
-            rows = self.session.execute(_EVENTS, {"ulns": list(chunk)}).mappings()
+            rows = self.connection.execute(_EVENTS, {"ulns": list(chunk)}).mappings()
             events.extend(mapping.row_to_event(row) for row in rows)
         events.sort(key=event_order)
         return events
@@ -478,7 +479,7 @@ class SqlLearningEventRepository:
     def next_ids(self, count: int) -> list[int]:
         """`count` IDs above every stored one (not reserved: a concurrent import may collide on the
         primary key, and then its transaction fails and writes nothing)."""
-        top = self.session.execute(select(func.max(learning_events.c.id))).scalar() or 0
+        top = self.connection.execute(select(func.max(learning_events.c.id))).scalar() or 0
         return list(range(top + 1, top + 1 + count))
 
     def existing_ids(self, ids: Iterable[int]) -> set[int]:
@@ -486,7 +487,7 @@ class SqlLearningEventRepository:
         wanted = list(dict.fromkeys(ids))
         for start in range(0, len(wanted), _IN_CHUNK):
             chunk = wanted[start : start + _IN_CHUNK]
-            found.update(self.session.execute(select(learning_events.c.id).where(learning_events.c.id.in_(chunk))).scalars())
+            found.update(self.connection.execute(select(learning_events.c.id).where(learning_events.c.id.in_(chunk))).scalars())
         return found
 
     def add_many(self, events: Iterable[LearningEvent]) -> list[int]:
@@ -501,8 +502,8 @@ class SqlLearningEventRepository:
                 event.id = offset
         rows = [mapping.event_to_row(event) for event in batch]
         for start in range(0, len(rows), _IN_CHUNK * 10):
-            self.session.execute(insert(learning_events), rows[start : start + _IN_CHUNK * 10])
+            self.connection.execute(insert(learning_events), rows[start : start + _IN_CHUNK * 10])
         return [event.id for event in batch]  # type: ignore[misc]
 
     def count(self) -> int:
-        return int(self.session.execute(select(func.count()).select_from(learning_events)).scalar_one())
+        return int(self.connection.execute(select(func.count()).select_from(learning_events)).scalar_one())

@@ -1,4 +1,4 @@
-"""Engines, sessions and the SQLAlchemy unit of work."""
+"""Engines, connections and the SQLAlchemy unit of work."""
 from __future__ import annotations
 
 import fcntl
@@ -10,9 +10,8 @@ import time
 from typing import Any, Callable
 from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine, event, exc, text
+from sqlalchemy import Connection, Engine, create_engine, event, exc, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
 
 from lrs_ws.adapters.batch_jobs import SqlBatchJobRepository
 from lrs_ws.adapters.deferred_writes import DeferredWrites
@@ -31,6 +30,7 @@ from lrs_ws.services.ports import DatabaseUnavailable
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # A PostgreSQL server that does not answer must not hold a request thread for minutes.
 POSTGRES_CONNECT_TIMEOUT_S = 5
+IDLE_BEFORE_PING_S = 1.0
 
 
 def normalise_url(url: str) -> str:
@@ -66,17 +66,20 @@ def make_engine(
     PostgreSQL connections give up on a server that does not answer: connecting after 5 s, an
     established connection whose packets go unanswered after about 15 s (TCP keepalives and
     user timeout), and, with `statement_timeout` (seconds; the server's requests), a statement
-    or a lock wait that runs longer.
+    or a lock wait that runs longer. A pooled connection is pinged before use only when it has
+    been idle (`_ping_when_idle`).
     """
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_driver_name() == "psycopg" and importlib.util.find_spec("psycopg") is None:
         raise RuntimeError("PostgreSQL needs the psycopg driver: pip install 'lrs-ws[postgres]'")
     if parsed.get_backend_name() != "sqlite":
-        engine_options.setdefault("pool_pre_ping", True)
         if parsed.get_backend_name() == "postgresql":
             engine_options["connect_args"] = _postgres_connect_args(engine_options.pop("connect_args", {}), statement_timeout)
-        return create_engine(url, **engine_options)
+        engine = create_engine(url, **engine_options)
+        if not engine_options.get("pool_pre_ping"):
+            _ping_when_idle(engine)
+        return engine
 
     path = sqlite_path(url)
     target: Any = url
@@ -154,6 +157,31 @@ def _take_write_turns(engine: Engine, path: str) -> None:
     event.listen(engine, "invalidate", _release)
 
 
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection before use when it has been back in the pool IDLE_BEFORE_PING_S
+    or longer; one that does not answer is replaced (SQLAlchemy retries the checkout).
+
+    SQLAlchemy's pool_pre_ping pings on every checkout: a round trip on every request. A
+    connection used a moment ago is very likely alive; if the server went away meanwhile, the
+    statement that finds out fails (WSEC0999) and SQLAlchemy replaces every connection of the
+    pool, so only the requests already under way are answered with that fault."""
+
+    @event.listens_for(engine, "checkin")
+    def _returned(dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        returned_at = record.info.get("returned_at")
+        if returned_at is None or time.monotonic() - returned_at < IDLE_BEFORE_PING_S:
+            return  # new, or used a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise exc.DisconnectionError(f"a pooled connection did not answer: {error}") from error
+
+
 def _postgres_connect_args(given: dict[str, Any], statement_timeout: float | None) -> dict[str, Any]:
     args = {
         "connect_timeout": POSTGRES_CONNECT_TIMEOUT_S,
@@ -171,9 +199,11 @@ def _postgres_connect_args(given: dict[str, Any], statement_timeout: float | Non
     return args
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    # Domain objects are plain dataclasses; nothing to expire after commit.
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def connection_factory(engine: Engine) -> Callable[[], Connection]:
+    """Where each unit of work gets its connection (and with it, its transaction). Core, not an
+    ORM Session: the repositories map rows themselves, and a Session's bookkeeping around every
+    statement and commit cost a tenth of a find."""
+    return engine.connect
 
 
 def file_identity(path: str) -> tuple[int, int] | None:
@@ -218,7 +248,7 @@ def _head_revision() -> str | None:
 
 
 class SqlUnitOfWork:
-    """One session, one transaction: commit() keeps everything, leaving without it keeps nothing.
+    """One connection, one transaction: commit() keeps everything, leaving without it keeps nothing.
 
     A database that cannot be reached (or, with a guard, a SQLite file that is gone) surfaces as
     DatabaseUnavailable, whatever statement met it.
@@ -226,37 +256,37 @@ class SqlUnitOfWork:
 
     def __init__(
         self,
-        session_factory: Callable[[], Session],
+        connect: Callable[[], Connection],
         guard: SqliteFileGuard | None = None,
         deferred_writes: DeferredWrites | None = None,
     ) -> None:
-        self._session_factory = session_factory
+        self._connect = connect
         self._guard = guard
         self._deferred_writes = deferred_writes
-        self.session: Session | None = None
+        self.connection: Connection | None = None
 
     def __enter__(self) -> "SqlUnitOfWork":
         if self._guard is not None:
             self._guard.check()
-        self.session = self._session_factory()
-        self.learners = SqlLearnerRepository(self.session)
-        self.organisations = SqlOrganisationRepository(self.session)
-        self.searches = SqlSearchLog(self.session, self._deferred_writes)
-        self.audit = SqlAuditLog(self.session, self._deferred_writes)
-        self.events = SqlLearningEventRepository(self.session)
-        self.sign_ins = SqlSignInLog(self.session)
-        self.jobs = SqlBatchJobRepository(self.session)
+        self.connection = self._connect()
+        self.learners = SqlLearnerRepository(self.connection)
+        self.organisations = SqlOrganisationRepository(self.connection)
+        self.searches = SqlSearchLog(self.connection, self._deferred_writes)
+        self.audit = SqlAuditLog(self.connection, self._deferred_writes)
+        self.events = SqlLearningEventRepository(self.connection)
+        self.sign_ins = SqlSignInLog(self.connection)
+        self.jobs = SqlBatchJobRepository(self.connection)
         return self
 
     def __exit__(self, exc_type: object, error: object, traceback: object) -> None:
-        assert self.session is not None
+        assert self.connection is not None
         try:
             self.rollback()  # a no-op after commit()
         except exc.DBAPIError:
             pass  # the connection is gone, and the transaction with it
         finally:
-            self.session.close()
-            self.session = None
+            self.connection.close()
+            self.connection = None
         if isinstance(error, (exc.OperationalError, exc.InterfaceError)):
             reason = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
             raise DatabaseUnavailable("the database does not answer", reason) from error
@@ -264,9 +294,9 @@ class SqlUnitOfWork:
     def ping(self) -> None:
         """The database answers, holds the schema this lrs-ws expects, and takes writes (a
         no-op write inside this transaction, rolled back: every request writes its audit row)."""
-        assert self.session is not None, "use the unit of work as a context manager"
+        assert self.connection is not None, "use the unit of work as a context manager"
         try:
-            found = self.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            found = self.connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
         except exc.ProgrammingError:  # PostgreSQL: no such table
             found = None
         except exc.OperationalError as error:
@@ -276,7 +306,7 @@ class SqlUnitOfWork:
         if found != _head_revision():
             raise DatabaseUnavailable(f"the database has schema revision {found}, not {_head_revision()}: run lrs-ws db upgrade")
         try:
-            self.session.execute(NO_OP_WRITE)
+            self.connection.execute(NO_OP_WRITE)
         except exc.DBAPIError as error:  # read-only file, standby server, no write permission
             raise DatabaseUnavailable("the database does not take writes", str(error.orig).strip().splitlines()[0]) from None
 
@@ -287,18 +317,18 @@ class SqlUnitOfWork:
         time and the first write of a transaction takes the database lock, so a no-op write
         does (other writers wait up to the busy timeout).
         """
-        assert self.session is not None, "use the unit of work as a context manager"
-        if self.session.get_bind().dialect.name == "postgresql":
-            self.session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+        assert self.connection is not None, "use the unit of work as a context manager"
+        if self.connection.dialect.name == "postgresql":
+            self.connection.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
         else:
-            self.session.execute(NO_OP_WRITE)
+            self.connection.execute(NO_OP_WRITE)
 
     def commit(self) -> None:
-        assert self.session is not None, "use the unit of work as a context manager"
+        assert self.connection is not None, "use the unit of work as a context manager"
         if self._guard is not None:
             self._guard.check()  # never commit into a file that left its path
-        self.session.commit()
+        self.connection.commit()
 
     def rollback(self) -> None:
-        assert self.session is not None, "use the unit of work as a context manager"
-        self.session.rollback()
+        assert self.connection is not None, "use the unit of work as a context manager"
+        self.connection.rollback()

@@ -74,7 +74,7 @@ def main() -> None:
         if profiler:
             for order in ("cumulative", "tottime"):
                 out = io.StringIO()
-                pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(25)
+                pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(int(__import__("os").environ.get("PROFILE_LINES", "25")))
                 print(out.getvalue())
 
 

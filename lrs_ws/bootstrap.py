@@ -22,7 +22,7 @@ from lrs_ws.adapters.unit_of_work import (
     file_identity,
     make_engine,
     redacted,
-    session_factory,
+    connection_factory,
     sqlite_path,
 )
 from lrs_ws.config import Settings
@@ -154,7 +154,7 @@ def unit_of_work_factory(engine: Engine, guard: SqliteFileGuard | None = None, *
     """Units of work over `engine`; with `find_log_delay`, what finds log (audit rows, the FUL
     search log) is written by a DeferredWrites of the process within that many seconds."""
     deferred = DeferredWrites(engine, find_log_delay) if find_log_delay > 0 else None
-    return partial(SqlUnitOfWork, session_factory(engine), guard, deferred)
+    return partial(SqlUnitOfWork, connection_factory(engine), guard, deferred)
 
 
 def build_runtime(

@@ -10,11 +10,10 @@ import os
 import sys
 import uuid
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
-from sqlalchemy import Engine, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, Engine, text
 
 _ROOT = str(Path(__file__).resolve().parents[2])
 if _ROOT not in sys.path:
@@ -22,7 +21,7 @@ if _ROOT not in sys.path:
 
 from lrs_ws.adapters.migrate import upgrade  # noqa: E402
 from tests.conftest import DEFAULT_POSTGRES_URL, in_ci  # noqa: E402
-from lrs_ws.adapters.unit_of_work import make_engine, session_factory  # noqa: E402
+from lrs_ws.adapters.unit_of_work import make_engine, connection_factory  # noqa: E402
 
 def postgres_url() -> str:
     return os.environ.get("LRS_WS_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
@@ -78,5 +77,5 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def sessions(engine: Engine) -> sessionmaker[Session]:
-    return session_factory(engine)
+def connections(engine: Engine) -> Callable[[], Connection]:
+    return connection_factory(engine)

@@ -1,12 +1,13 @@
 """The synthetic learner generator and the bulk loader."""
 from __future__ import annotations
 
+from typing import Callable
+
 import re
 from datetime import date
 
 import pytest
-from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, Engine, func, select
 
 from lrs_ws.adapters.bulk import LoadMethod, bulk_insert_learners, existing_ulns, insert_learners, seed_synthetic_learners
 from lrs_ws.adapters.orm import learners
@@ -58,7 +59,7 @@ def test_generator_avoids_ulns_already_taken() -> None:
 
 @pytest.mark.parametrize("method", ["auto", "executemany"])  # auto is COPY on PostgreSQL
 def test_bulk_insert_loads_every_row_in_chunks_with_progress(
-    engine: Engine, sessions: sessionmaker[Session], method: LoadMethod
+    engine: Engine, connections: Callable[[], Connection], method: LoadMethod
 ) -> None:
     progress: list[int] = []
     rows = list(generate_learners(1234, seed=9))
@@ -70,8 +71,8 @@ def test_bulk_insert_loads_every_row_in_chunks_with_progress(
     assert progress == [500, 500, 234]
     with engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(learners)).scalar_one() == 1234
-    with sessions() as session:
-        loaded = SqlLearnerRepository(session).get(rows[700]["uln"])
+    with connections() as conn:
+        loaded = SqlLearnerRepository(conn).get(rows[700]["uln"])
     assert loaded is not None
     assert {name: getattr(loaded, name) for name in ("uln", *DETAIL_FIELDS)} == rows[700]
     assert (loaded.created_date, loaded.last_updated_date, loaded.version_number) == (date(2026, 9, 1), date(2026, 9, 1), 1)

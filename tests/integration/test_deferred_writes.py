@@ -3,11 +3,12 @@
 of work's own rows stay in its transaction."""
 from __future__ import annotations
 
+from typing import Callable
+
 import time
 from datetime import datetime
 
-from sqlalchemy import Engine, create_engine, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, Engine, create_engine, select
 
 from lrs_ws.adapters.deferred_writes import DeferredWrites
 from lrs_ws.adapters.orm import audit_events
@@ -26,9 +27,9 @@ def record(uow, operation: str, *, deferred: bool) -> None:
                      outcome="WSRC0004", deferred=deferred)
 
 
-def test_a_find_row_arrives_within_the_delay_and_a_change_row_with_its_transaction(engine: Engine, sessions: sessionmaker[Session]) -> None:
+def test_a_find_row_arrives_within_the_delay_and_a_change_row_with_its_transaction(engine: Engine, connections: Callable[[], Connection]) -> None:
     deferred = DeferredWrites(engine, delay=0.05)
-    with SqlUnitOfWork(sessions, None, deferred) as uow:
+    with SqlUnitOfWork(connections, None, deferred) as uow:
         record(uow, "learnerByULN", deferred=True)
         record(uow, "updateSingleLearner", deferred=False)
         # nothing is committed: the change's row goes with the rollback, the find's does not wait for it
@@ -38,19 +39,19 @@ def test_a_find_row_arrives_within_the_delay_and_a_change_row_with_its_transacti
     assert rows(engine) == [("learnerByULN", "WSRC0004")]
 
 
-def test_many_finds_are_written_in_one_transaction_in_order(engine: Engine, sessions: sessionmaker[Session]) -> None:
+def test_many_finds_are_written_in_one_transaction_in_order(engine: Engine, connections: Callable[[], Connection]) -> None:
     deferred = DeferredWrites(engine, delay=3600)  # no turn of the thread during the test: flush by hand
     for n in range(250):
-        with SqlUnitOfWork(sessions, None, deferred) as uow:
+        with SqlUnitOfWork(connections, None, deferred) as uow:
             record(uow, f"find {n}", deferred=True)
     assert rows(engine) == []
     assert deferred.flush() == 250
     assert [operation for operation, _ in rows(engine)] == [f"find {n}" for n in range(250)]
 
 
-def test_rows_that_cannot_be_written_are_kept_and_written_later(engine: Engine, sessions: sessionmaker[Session]) -> None:
+def test_rows_that_cannot_be_written_are_kept_and_written_later(engine: Engine, connections: Callable[[], Connection]) -> None:
     broken = DeferredWrites(create_engine("sqlite://"), delay=3600)  # a database without the table: writes fail
-    with SqlUnitOfWork(sessions, None, broken) as uow:
+    with SqlUnitOfWork(connections, None, broken) as uow:
         record(uow, "learnerByULN", deferred=True)
     assert broken.flush() == 0 and len(broken.pending) == 1  # kept
     broken.engine = engine  # the database is back
@@ -58,25 +59,25 @@ def test_rows_that_cannot_be_written_are_kept_and_written_later(engine: Engine, 
     assert rows(engine) == [("learnerByULN", "WSRC0004")]
 
 
-def test_beyond_its_bound_the_oldest_rows_are_dropped_and_counted(engine: Engine, sessions: sessionmaker[Session]) -> None:
+def test_beyond_its_bound_the_oldest_rows_are_dropped_and_counted(engine: Engine, connections: Callable[[], Connection]) -> None:
     deferred = DeferredWrites(engine, delay=3600, max_pending=3)
     for n in range(5):
-        with SqlUnitOfWork(sessions, None, deferred) as uow:
+        with SqlUnitOfWork(connections, None, deferred) as uow:
             record(uow, f"find {n}", deferred=True)
     assert deferred.dropped == 2
     assert deferred.flush() == 3
     assert [operation for operation, _ in rows(engine)] == ["find 2", "find 3", "find 4"]
 
 
-def test_search_rows_and_audit_rows_are_written_together(engine: Engine, sessions: sessionmaker[Session]) -> None:
+def test_search_rows_and_audit_rows_are_written_together(engine: Engine, connections: Callable[[], Connection]) -> None:
     deferred = DeferredWrites(engine, delay=3600)
-    with SqlUnitOfWork(sessions, None, deferred) as uow:
+    with SqlUnitOfWork(connections, None, deferred) as uow:
         uow.searches.record(1, "key", "WSRC0001", NOW, deferred=True)
         record(uow, "learnerByDemographics", deferred=True)
         uow.searches.record(1, "key", "WSRC0003", NOW, deferred=True)
-    with SqlUnitOfWork(sessions, None, deferred) as uow:
+    with SqlUnitOfWork(connections, None, deferred) as uow:
         assert uow.searches.recent(1, "key", NOW) == []  # not yet
     assert deferred.flush() == 3
-    with SqlUnitOfWork(sessions, None, deferred) as uow:
+    with SqlUnitOfWork(connections, None, deferred) as uow:
         assert sorted(uow.searches.recent(1, "key", NOW)) == ["WSRC0001", "WSRC0003"]
     assert rows(engine) == [("learnerByDemographics", "WSRC0004")]

@@ -1,13 +1,14 @@
 """SqlLearnerRepository against a real, migrated database (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
+from typing import Callable
+
 import dataclasses
 import random
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import Engine, event, select, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, Engine, event, select, text
 
 from lrs_ws.adapters.bulk import bulk_insert_learners
 from lrs_ws.adapters.orm import NAME_CODE_COLUMNS, learners
@@ -20,12 +21,12 @@ from .persistence_builders import full_learner, simple_learner, valid_ulns
 BORN = date(2008, 3, 14)
 
 
-def add_all(sessions: sessionmaker[Session], *items: Learner) -> None:
-    with sessions() as session:
-        repository = SqlLearnerRepository(session)
+def add_all(connections: Callable[[], Connection], *items: Learner) -> None:
+    with connections() as conn:
+        repository = SqlLearnerRepository(conn)
         for learner in items:
             repository.add(learner)
-        session.commit()
+        conn.commit()
 
 
 def test_learner_columns_are_the_detail_fields_the_kept_fields_and_the_name_codes() -> None:
@@ -35,13 +36,13 @@ def test_learner_columns_are_the_detail_fields_the_kept_fields_and_the_name_code
     assert list(NameCodes._fields) == [name.removeprefix("code_") for name in codes]
 
 
-def test_add_then_get_returns_every_field(sessions: sessionmaker[Session]) -> None:
+def test_add_then_get_returns_every_field(connections: Callable[[], Connection]) -> None:
     (uln,) = valid_ulns(1)
     stored = full_learner(uln)
-    add_all(sessions, stored)
+    add_all(connections, stored)
 
-    with sessions() as session:
-        loaded = SqlLearnerRepository(session).get(uln)
+    with connections() as conn:
+        loaded = SqlLearnerRepository(conn).get(uln)
 
     assert loaded == stored
     assert loaded is not None and loaded.learner_status is LearnerStatus.CLOSED
@@ -49,25 +50,25 @@ def test_add_then_get_returns_every_field(sessions: sessionmaker[Session]) -> No
         assert getattr(loaded, name) == getattr(stored, name), name
 
 
-def test_get_of_an_unknown_uln_is_none(sessions: sessionmaker[Session]) -> None:
-    with sessions() as session:
-        assert SqlLearnerRepository(session).get("1026893096") is None
+def test_get_of_an_unknown_uln_is_none(connections: Callable[[], Connection]) -> None:
+    with connections() as conn:
+        assert SqlLearnerRepository(conn).get("1026893096") is None
 
 
-def test_get_many_keeps_the_order_asked_for_and_skips_unknown(sessions: sessionmaker[Session]) -> None:
+def test_get_many_keeps_the_order_asked_for_and_skips_unknown(connections: Callable[[], Connection]) -> None:
     ulns = valid_ulns(5)
-    add_all(sessions, *(simple_learner(uln, BORN, given_name=f"N{i}") for i, uln in enumerate(ulns[:4])))
+    add_all(connections, *(simple_learner(uln, BORN, given_name=f"N{i}") for i, uln in enumerate(ulns[:4])))
     asked = [ulns[3], ulns[4], ulns[0], ulns[2], ulns[0]]
 
-    with sessions() as session:
-        found = SqlLearnerRepository(session).get_many(asked)
+    with connections() as conn:
+        found = SqlLearnerRepository(conn).get_many(asked)
 
     assert [learner.uln for learner in found] == [ulns[3], ulns[0], ulns[2], ulns[0]]
 
 
-def test_update_with_the_current_version_writes_and_moves_the_version_on(sessions: sessionmaker[Session]) -> None:
+def test_update_with_the_current_version_writes_and_moves_the_version_on(connections: Callable[[], Connection]) -> None:
     (uln,) = valid_ulns(1)
-    add_all(sessions, full_learner(uln, version_number=1))
+    add_all(connections, full_learner(uln, version_number=1))
     changed = full_learner(
         uln,
         version_number=2,
@@ -77,11 +78,11 @@ def test_update_with_the_current_version_writes_and_moves_the_version_on(session
         created_date=date(1999, 1, 1),  # never rewritten by an update
     )
 
-    with sessions() as session:
-        assert SqlLearnerRepository(session).update(changed, expected_version=1) is True
-        session.commit()
-    with sessions() as session:
-        loaded = SqlLearnerRepository(session).get(uln)
+    with connections() as conn:
+        assert SqlLearnerRepository(conn).update(changed, expected_version=1) is True
+        conn.commit()
+    with connections() as conn:
+        loaded = SqlLearnerRepository(conn).get(uln)
 
     assert loaded is not None
     assert (loaded.family_name, loaded.previous_family_name) == ("Brown", "O'Neill-Smith")
@@ -90,77 +91,77 @@ def test_update_with_the_current_version_writes_and_moves_the_version_on(session
     assert loaded.created_date == date(2025, 9, 1)
 
 
-def test_update_moves_the_version_on_even_when_the_caller_did_not(sessions: sessionmaker[Session]) -> None:
+def test_update_moves_the_version_on_even_when_the_caller_did_not(connections: Callable[[], Connection]) -> None:
     (uln,) = valid_ulns(1)
-    add_all(sessions, simple_learner(uln, BORN, version_number=4))
+    add_all(connections, simple_learner(uln, BORN, version_number=4))
     changed = simple_learner(uln, BORN, version_number=4, given_name="Samuel")
 
-    with sessions() as session:
-        assert SqlLearnerRepository(session).update(changed, expected_version=4)
-        session.commit()
+    with connections() as conn:
+        assert SqlLearnerRepository(conn).update(changed, expected_version=4)
+        conn.commit()
 
     assert changed.version_number == 5
-    with sessions() as session:
-        assert SqlLearnerRepository(session).get(uln).version_number == 5  # type: ignore[union-attr]
+    with connections() as conn:
+        assert SqlLearnerRepository(conn).get(uln).version_number == 5  # type: ignore[union-attr]
 
 
-def test_update_with_a_stale_version_returns_false_and_writes_nothing(sessions: sessionmaker[Session]) -> None:
+def test_update_with_a_stale_version_returns_false_and_writes_nothing(connections: Callable[[], Connection]) -> None:
     (uln,) = valid_ulns(1)
     original = full_learner(uln, version_number=3)
-    add_all(sessions, original)
+    add_all(connections, original)
     stale = full_learner(uln, version_number=3, family_name="Brown")
 
-    with sessions() as session:
-        assert SqlLearnerRepository(session).update(stale, expected_version=2) is False
-        session.commit()
-    with sessions() as session:
-        assert SqlLearnerRepository(session).get(uln) == original
+    with connections() as conn:
+        assert SqlLearnerRepository(conn).update(stale, expected_version=2) is False
+        conn.commit()
+    with connections() as conn:
+        assert SqlLearnerRepository(conn).get(uln) == original
 
 
-def test_two_writers_from_one_version_only_one_wins(sessions: sessionmaker[Session]) -> None:
+def test_two_writers_from_one_version_only_one_wins(connections: Callable[[], Connection]) -> None:
     (uln,) = valid_ulns(1)
-    add_all(sessions, simple_learner(uln, BORN))
+    add_all(connections, simple_learner(uln, BORN))
     first = simple_learner(uln, BORN, given_name="First", version_number=2)
     second = simple_learner(uln, BORN, given_name="Second", version_number=2)
 
-    with sessions() as session:
-        assert SqlLearnerRepository(session).update(first, expected_version=1)
-        session.commit()
-    with sessions() as session:
-        assert not SqlLearnerRepository(session).update(second, expected_version=1)
-        session.commit()
-    with sessions() as session:
-        assert SqlLearnerRepository(session).get(uln).given_name == "First"  # type: ignore[union-attr]
+    with connections() as conn:
+        assert SqlLearnerRepository(conn).update(first, expected_version=1)
+        conn.commit()
+    with connections() as conn:
+        assert not SqlLearnerRepository(conn).update(second, expected_version=1)
+        conn.commit()
+    with connections() as conn:
+        assert SqlLearnerRepository(conn).get(uln).given_name == "First"  # type: ignore[union-attr]
 
 
-def test_uln_exists_for_active_and_retired_learners_only(sessions: sessionmaker[Session]) -> None:
+def test_uln_exists_for_active_and_retired_learners_only(connections: Callable[[], Connection]) -> None:
     master, retired, never_issued = valid_ulns(3)
-    add_all(sessions, simple_learner(master, BORN), simple_learner(retired, BORN))
-    with sessions() as session:
-        repository = SqlLearnerRepository(session)
+    add_all(connections, simple_learner(master, BORN), simple_learner(retired, BORN))
+    with connections() as conn:
+        repository = SqlLearnerRepository(conn)
         repository.merge(master, retired, date(2026, 3, 1))
-        session.commit()
+        conn.commit()
 
-    with sessions() as session:
-        repository = SqlLearnerRepository(session)
+    with connections() as conn:
+        repository = SqlLearnerRepository(conn)
         assert repository.uln_exists(master)
         assert repository.uln_exists(retired)
         assert not repository.uln_exists(never_issued)
 
 
-def test_candidates_born_on_returns_the_light_rows_of_those_dates(sessions: sessionmaker[Session]) -> None:
+def test_candidates_born_on_returns_the_light_rows_of_those_dates(connections: Callable[[], Connection]) -> None:
     a, b, c, d = valid_ulns(4)
     other_day = BORN + timedelta(days=1)
     add_all(
-        sessions,
+        connections,
         full_learner(a, date_of_birth=BORN),
         simple_learner(b, other_day, previous_family_name="Jones"),
         simple_learner(c, date(1990, 1, 1)),
         simple_learner(d, BORN, learner_status=LearnerStatus.RETIRED, master_uln=a),
     )
 
-    with sessions() as session:
-        repository = SqlLearnerRepository(session)
+    with connections() as conn:
+        repository = SqlLearnerRepository(conn)
         found = repository.candidates_born_on([BORN, other_day, BORN])
         assert repository.candidates_born_on([]) == []
 
@@ -173,7 +174,7 @@ def test_candidates_born_on_returns_the_light_rows_of_those_dates(sessions: sess
     assert [candidate.uln for candidate in found] == sorted(candidate.uln for candidate in expected)
 
 
-def test_candidates_born_on_with_names_reads_those_whose_names_may_match(sessions: sessionmaker[Session], engine: Engine) -> None:
+def test_candidates_born_on_with_names_reads_those_whose_names_may_match(connections: Callable[[], Connection], engine: Engine) -> None:
     ulns = valid_ulns(8)
     named = [
         ("Olivia", "Smith"),  # the same names
@@ -183,22 +184,22 @@ def test_candidates_born_on_with_names_reads_those_whose_names_may_match(session
         ("Olyvia", "Jones"),  # a given name that sounds the same
         ("Amelia", "Jones"),  # nothing in common: never read
     ]
-    add_all(sessions, *(simple_learner(uln, BORN, given_name=g, family_name=f) for uln, (g, f) in zip(ulns, named)))
-    add_all(sessions, simple_learner(ulns[6], BORN + timedelta(days=1), given_name="Olivia", family_name="Smith"))
+    add_all(connections, *(simple_learner(uln, BORN, given_name=g, family_name=f) for uln, (g, f) in zip(ulns, named)))
+    add_all(connections, simple_learner(ulns[6], BORN + timedelta(days=1), given_name="Olivia", family_name="Smith"))
     with engine.begin() as connection:  # written by other means, without codes: always read
         connection.execute(learners.update().where(learners.c.uln == ulns[5]).values(code_given=None))
-    with sessions() as session:
-        found = SqlLearnerRepository(session).candidates_born_on([BORN], names=name_codes("olivia", "SMITH"))
+    with connections() as conn:
+        found = SqlLearnerRepository(conn).candidates_born_on([BORN], names=name_codes("olivia", "SMITH"))
     assert [c.uln for c in found] == sorted(ulns[:6])
-    with sessions() as session:
-        found = SqlLearnerRepository(session).candidates_born_on([BORN], names=name_codes("Olivia", "Smith"))
+    with connections() as conn:
+        found = SqlLearnerRepository(conn).candidates_born_on([BORN], names=name_codes("Olivia", "Smith"))
     assert ulns[5] in {c.uln for c in found}
     with engine.begin() as connection:
         connection.execute(learners.update().where(learners.c.uln == ulns[5]).values(
             dict(zip(NAME_CODE_COLUMNS, name_codes("Amelia", "Jones")))
         ))
-    with sessions() as session:
-        found = SqlLearnerRepository(session).candidates_born_on([BORN], names=name_codes("Olivia", "Smith"))
+    with connections() as conn:
+        found = SqlLearnerRepository(conn).candidates_born_on([BORN], names=name_codes("Olivia", "Smith"))
     assert [c.uln for c in found] == sorted(ulns[:5])
 
 
@@ -212,7 +213,7 @@ def _variants(given: str, family: str, rng: random.Random) -> list[tuple[str, st
 
 
 def test_searching_with_names_finds_what_searching_every_learner_of_the_date_finds(
-    engine: Engine, sessions: sessionmaker[Session]
+    engine: Engine, connections: Callable[[], Connection]
 ) -> None:
     """The name codes narrow what is read, never what matches: on 3,000 learners crowded onto four
     dates, each search (names as held, swapped, mistyped, Mac-prefixed...) has the same outcome
@@ -225,8 +226,8 @@ def test_searching_with_names_finds_what_searching_every_learner_of_the_date_fin
         row.update(given_name=crowd["given_name"], family_name=crowd["family_name"], date_of_birth=crowd["date_of_birth"])
     bulk_insert_learners(engine, rows)
     outcomes: set[str] = set()
-    with sessions() as session:
-        repository = SqlLearnerRepository(session)
+    with connections() as conn:
+        repository = SqlLearnerRepository(conn)
         for row in [crowd, *rng.sample(rows[13:], 60)]:
             for given, family in _variants(row["given_name"], row["family_name"], rng):
                 search = SearchKey(given, family, row["date_of_birth"], row["gender"], row["last_known_post_code"])
@@ -240,7 +241,7 @@ def test_searching_with_names_finds_what_searching_every_learner_of_the_date_fin
 
 
 def _captured_candidate_query(
-    engine: Engine, sessions: sessionmaker[Session], dates: list[date], names: NameCodes | None = None
+    engine: Engine, connections: Callable[[], Connection], dates: list[date], names: NameCodes | None = None
 ) -> tuple[str, object]:
     """The exact SQL and parameters candidates_born_on sends to the driver."""
     captured: list[tuple[str, object]] = []
@@ -251,8 +252,8 @@ def _captured_candidate_query(
 
     event.listen(engine, "before_cursor_execute", capture)
     try:
-        with sessions() as session:
-            SqlLearnerRepository(session).candidates_born_on(dates, names=names)
+        with connections() as conn:
+            SqlLearnerRepository(conn).candidates_born_on(dates, names=names)
     finally:
         event.remove(engine, "before_cursor_execute", capture)
     assert len(captured) == 1
@@ -261,7 +262,7 @@ def _captured_candidate_query(
 
 @pytest.mark.parametrize("named", [False, True], ids=["every learner of the dates", "names that may match"])
 def test_candidates_born_on_reads_the_candidate_index_alone(
-    engine: Engine, sessions: sessionmaker[Session], named: bool
+    engine: Engine, connections: Callable[[], Connection], named: bool
 ) -> None:
     bulk_insert_learners(engine, generate_learners(2000, seed=3))
     with engine.begin() as connection:
@@ -269,7 +270,7 @@ def test_candidates_born_on_reads_the_candidate_index_alone(
     with engine.connect() as connection:
         some_dates = list(connection.execute(select(learners.c.date_of_birth).limit(3)).scalars())
     names = name_codes("Olivia", "Smith") if named else None
-    statement, parameters = _captured_candidate_query(engine, sessions, some_dates, names)
+    statement, parameters = _captured_candidate_query(engine, connections, some_dates, names)
     assert ("code_given" in statement) is named
 
     explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
@@ -285,17 +286,17 @@ def test_candidates_born_on_reads_the_candidate_index_alone(
         assert "Seq Scan" not in plan
 
 
-def test_get_fills_linked_ulns_for_a_master_and_master_uln_for_a_retired(sessions: sessionmaker[Session]) -> None:
+def test_get_fills_linked_ulns_for_a_master_and_master_uln_for_a_retired(connections: Callable[[], Connection]) -> None:
     master, retired_one, retired_two = valid_ulns(3)
-    add_all(sessions, *(simple_learner(uln, BORN) for uln in (master, retired_one, retired_two)))
-    with sessions() as session:
-        repository = SqlLearnerRepository(session)
+    add_all(connections, *(simple_learner(uln, BORN) for uln in (master, retired_one, retired_two)))
+    with connections() as conn:
+        repository = SqlLearnerRepository(conn)
         repository.merge(master, retired_two, date(2026, 3, 1))
         repository.merge(master, retired_one, date(2026, 3, 1))
-        session.commit()
+        conn.commit()
 
-    with sessions() as session:
-        repository = SqlLearnerRepository(session)
+    with connections() as conn:
+        repository = SqlLearnerRepository(conn)
         loaded_master = repository.get(master)
         loaded_retired = repository.get(retired_one)
         many = repository.get_many([master])
@@ -310,17 +311,17 @@ def test_get_fills_linked_ulns_for_a_master_and_master_uln_for_a_retired(session
     assert loaded_retired.linked_ulns == []
 
 
-def test_merge_repoints_learners_retired_into_the_retired_one(sessions: sessionmaker[Session]) -> None:
+def test_merge_repoints_learners_retired_into_the_retired_one(connections: Callable[[], Connection]) -> None:
     old_master, new_master, earlier_retired = valid_ulns(3)
-    add_all(sessions, *(simple_learner(uln, BORN) for uln in (old_master, new_master, earlier_retired)))
-    with sessions() as session:
-        repository = SqlLearnerRepository(session)
+    add_all(connections, *(simple_learner(uln, BORN) for uln in (old_master, new_master, earlier_retired)))
+    with connections() as conn:
+        repository = SqlLearnerRepository(conn)
         repository.merge(old_master, earlier_retired, date(2026, 3, 1))
         repository.merge(new_master, old_master, date(2026, 4, 1))
-        session.commit()
+        conn.commit()
 
-    with sessions() as session:
-        repository = SqlLearnerRepository(session)
+    with connections() as conn:
+        repository = SqlLearnerRepository(conn)
         assert repository.get(new_master).linked_ulns == sorted([old_master, earlier_retired])  # type: ignore[union-attr]
         assert repository.get(old_master).linked_ulns == []  # type: ignore[union-attr]
         assert repository.get(earlier_retired).master_uln == new_master  # type: ignore[union-attr]
@@ -337,12 +338,12 @@ def test_merge_repoints_learners_retired_into_the_retired_one(sessions: sessionm
         ("already retired", "already retired"),
     ],
 )
-def test_merge_refuses_what_makes_no_sense(sessions: sessionmaker[Session], case: str, message: str) -> None:
+def test_merge_refuses_what_makes_no_sense(connections: Callable[[], Connection], case: str, message: str) -> None:
     a, b, c, unknown = valid_ulns(4)
-    add_all(sessions, *(simple_learner(uln, BORN) for uln in (a, b, c)))
-    with sessions() as session:
-        SqlLearnerRepository(session).merge(a, b, date(2026, 3, 1))  # b is now retired into a
-        session.commit()
+    add_all(connections, *(simple_learner(uln, BORN) for uln in (a, b, c)))
+    with connections() as conn:
+        SqlLearnerRepository(conn).merge(a, b, date(2026, 3, 1))  # b is now retired into a
+        conn.commit()
     master, retired = {
         "same": (c, c),
         "unknown master": (unknown, c),
@@ -351,31 +352,31 @@ def test_merge_refuses_what_makes_no_sense(sessions: sessionmaker[Session], case
         "already retired": (c, b),
     }[case]
 
-    with sessions() as session:
-        repository = SqlLearnerRepository(session)
+    with connections() as conn:
+        repository = SqlLearnerRepository(conn)
         before = [repository.get(uln) for uln in (a, b, c)]
         with pytest.raises(ValueError, match=message):
             repository.merge(master, retired, date(2026, 4, 1))
-        session.rollback()
+        conn.rollback()
         assert [repository.get(uln) for uln in (a, b, c)] == before
 
 
-def test_learner_copy_round_trips_through_the_repository(sessions: sessionmaker[Session]) -> None:
+def test_learner_copy_round_trips_through_the_repository(connections: Callable[[], Connection]) -> None:
     """Dataclass equality covers every field, linked_ulns included."""
     (uln,) = valid_ulns(1)
     learner = full_learner(uln)
-    add_all(sessions, learner.copy())
-    with sessions() as session:
-        assert dataclasses.asdict(SqlLearnerRepository(session).get(uln)) == dataclasses.asdict(learner)  # type: ignore[arg-type]
+    add_all(connections, learner.copy())
+    with connections() as conn:
+        assert dataclasses.asdict(SqlLearnerRepository(conn).get(uln)) == dataclasses.asdict(learner)  # type: ignore[arg-type]
 
 
-def test_remembered_candidates_follow_this_repositorys_own_writes(sessions: sessionmaker[Session]) -> None:
+def test_remembered_candidates_follow_this_repositorys_own_writes(connections: Callable[[], Connection]) -> None:
     """A batch job reads each date's candidates once; what it adds or changes is seen at once."""
     first, second, third = valid_ulns(3)
     other_day = BORN + timedelta(days=3)
-    add_all(sessions, simple_learner(first, BORN, given_name="Ann"))
-    with sessions() as session:
-        repository = SqlLearnerRepository(session)
+    add_all(connections, simple_learner(first, BORN, given_name="Ann"))
+    with connections() as conn:
+        repository = SqlLearnerRepository(conn)
         repository.remember_candidates()
         assert [c.uln for c in repository.candidates_born_on([BORN])] == [first]
         repository.add(simple_learner(second, BORN, given_name="Bea"))
@@ -391,10 +392,10 @@ def test_remembered_candidates_follow_this_repositorys_own_writes(sessions: sess
         assert [c.given_name for c in repository.candidates_born_on([BORN])] == ["Beatrice"]
         if repository.remembered_may_be_stale():
             # PostgreSQL: another writer commits meanwhile; memory misses it, `fresh` sees it.
-            with sessions() as other:
+            with connections() as other:
                 SqlLearnerRepository(other).add(simple_learner(third, BORN, given_name="Cai"))
                 other.commit()
             assert third not in {c.uln for c in repository.candidates_born_on([BORN])}
             assert third in {c.uln for c in repository.candidates_born_on([BORN], fresh=True)}
         # SQLite: remembering took the write lock, so no other writer can commit meanwhile.
-        session.rollback()
+        conn.rollback()

@@ -1,12 +1,13 @@
 """SqlLearningEventRepository and the PLR use case on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+from typing import Callable
+
 from datetime import date, datetime
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
 
 from lrs_ws.adapters.orm import audit_events
 from lrs_ws.adapters.unit_of_work import SqlUnitOfWork
@@ -34,21 +35,21 @@ def full_event(uln: str, **overrides) -> LearningEvent:
     return LearningEvent(**values)
 
 
-def test_every_field_round_trips(sessions: sessionmaker[Session]) -> None:
+def test_every_field_round_trips(connections: Callable[[], Connection]) -> None:
     (uln,) = valid_ulns(1)
     event = full_event(uln, id=2931)
-    with SqlUnitOfWork(sessions) as uow:
+    with SqlUnitOfWork(connections) as uow:
         assert uow.events.add_many([event]) == [2931]
         uow.commit()
-    with SqlUnitOfWork(sessions) as uow:
+    with SqlUnitOfWork(connections) as uow:
         (stored,) = uow.events.for_learners([uln])
     assert stored == event
     assert set(EVENT_FIELDS) <= set(vars(stored))
 
 
-def test_ids_are_assigned_above_stored_and_given_ones(sessions: sessionmaker[Session]) -> None:
+def test_ids_are_assigned_above_stored_and_given_ones(connections: Callable[[], Connection]) -> None:
     (uln,) = valid_ulns(1)
-    with SqlUnitOfWork(sessions) as uow:
+    with SqlUnitOfWork(connections) as uow:
         assert uow.events.next_ids(2) == [1, 2]
         uow.events.add_many([LearningEvent(uln=uln, source="ILR", id=40)])
         batch = [LearningEvent(uln=uln, source="ILR"), LearningEvent(uln=uln, source="NPD", id=90), LearningEvent(uln=uln, source="ILR")]
@@ -59,20 +60,20 @@ def test_ids_are_assigned_above_stored_and_given_ones(sessions: sessionmaker[Ses
         uow.commit()
 
 
-def test_a_duplicate_id_fails_the_transaction(sessions: sessionmaker[Session]) -> None:
+def test_a_duplicate_id_fails_the_transaction(connections: Callable[[], Connection]) -> None:
     (uln,) = valid_ulns(1)
-    with SqlUnitOfWork(sessions) as uow:
+    with SqlUnitOfWork(connections) as uow:
         uow.events.add_many([LearningEvent(uln=uln, source="ILR", id=1)])
         uow.commit()
     with pytest.raises(IntegrityError):
-        with SqlUnitOfWork(sessions) as uow:
+        with SqlUnitOfWork(connections) as uow:
             uow.events.add_many([LearningEvent(uln=uln, source="ILR", id=1)])
             uow.commit()
 
 
-def test_for_learners_orders_by_date_then_id_with_undated_last(sessions: sessionmaker[Session]) -> None:
+def test_for_learners_orders_by_date_then_id_with_undated_last(connections: Callable[[], Connection]) -> None:
     a, b, other = valid_ulns(3)
-    with SqlUnitOfWork(sessions) as uow:
+    with SqlUnitOfWork(connections) as uow:
         uow.events.add_many([
             LearningEvent(uln=a, source="NPD", id=5, achievement_award_date=date(2023, 8, 24)),
             LearningEvent(uln=b, source="ILR", id=3, participation_start_date=date(2020, 9, 1)),
@@ -82,34 +83,34 @@ def test_for_learners_orders_by_date_then_id_with_undated_last(sessions: session
             LearningEvent(uln=a, source="AO", id=6, restriction="1", achievement_award_date=date(2024, 1, 1)),
         ])
         uow.commit()
-    with SqlUnitOfWork(sessions) as uow:
+    with SqlUnitOfWork(connections) as uow:
         assert [e.id for e in uow.events.for_learners([a, b])] == [3, 4, 5, 6, 1]  # sensitive ones too
         assert uow.events.for_learners([]) == []
 
 
-def test_many_ulns_are_read_in_chunks(sessions: sessionmaker[Session]) -> None:
+def test_many_ulns_are_read_in_chunks(connections: Callable[[], Connection]) -> None:
     ulns = valid_ulns(1200)
-    with SqlUnitOfWork(sessions) as uow:
+    with SqlUnitOfWork(connections) as uow:
         uow.events.add_many(LearningEvent(uln=uln, source="ILR") for uln in ulns)
         uow.commit()
-    with SqlUnitOfWork(sessions) as uow:
+    with SqlUnitOfWork(connections) as uow:
         assert len(uow.events.for_learners(ulns)) == 1200
         assert uow.learners.known_ulns(ulns[:3]) == set()
 
 
-def test_known_ulns_include_retired_ones(sessions: sessionmaker[Session]) -> None:
+def test_known_ulns_include_retired_ones(connections: Callable[[], Connection]) -> None:
     master, retired, unknown = valid_ulns(3)
-    with SqlUnitOfWork(sessions) as uow:
+    with SqlUnitOfWork(connections) as uow:
         uow.learners.add(simple_learner(master, date(2003, 8, 21)))
         uow.learners.add(simple_learner(retired, date(2003, 8, 21), learner_status=LearnerStatus.RETIRED, master_uln=master))
         assert uow.learners.known_ulns([master, retired, unknown, master]) == {master, retired}
 
 
 def test_the_plr_use_case_reads_master_and_retired_events_and_audits_in_one_commit(
-    engine: Engine, sessions: sessionmaker[Session]
+    engine: Engine, connections: Callable[[], Connection]
 ) -> None:
     master, retired = valid_ulns(2)
-    with SqlUnitOfWork(sessions) as uow:
+    with SqlUnitOfWork(connections) as uow:
         uow.learners.add(simple_learner(master, date(2003, 8, 21), ability_to_share="1"))
         uow.learners.add(simple_learner(retired, date(2003, 8, 21), learner_status=LearnerStatus.RETIRED, master_uln=master))
         uow.events.add_many([
@@ -119,7 +120,7 @@ def test_the_plr_use_case_reads_master_and_retired_events_and_audits_in_one_comm
         ])
         uow.commit()
     caller = Caller(1, "College", 2, "online", frozenset({Role.LEARNER_RECORD}))
-    with SqlUnitOfWork(sessions) as uow:
+    with SqlUnitOfWork(connections) as uow:
         result = get_learning_events(uow, caller, PlrQuery(retired, "Sam", "Taylor", date(2003, 8, 21), "1"), NOW)
     assert result.code is ResponseCode.MASTER_SUBSTITUTED and result.found_uln == master
     assert [(e.uln, e.source) for e in result.events] == [(retired, "NPD"), (master, "ILR")]

@@ -1,18 +1,21 @@
 """SqlUnitOfWork and the organisation, search and audit repositories on a real database."""
 from __future__ import annotations
 
+from typing import Callable
+
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
 
 from lrs_ws.adapters.orm import audit_events, learners, organisations
-from lrs_ws.adapters.unit_of_work import SqlUnitOfWork, normalise_url
+from lrs_ws.adapters import unit_of_work
+from lrs_ws.adapters.unit_of_work import SqlUnitOfWork, make_engine, normalise_url, connection_factory
 from lrs_ws.domain.roles import Role
-from lrs_ws.services.ports import Organisation, User
+from lrs_ws.services.ports import DatabaseUnavailable, Organisation, User
 
+from .conftest import postgres_url
 from .persistence_builders import simple_learner, valid_ulns
 
 NOW = datetime(2026, 11, 23, 10, 0, 0)
@@ -27,9 +30,9 @@ def an_organisation(ukprn: str = "10000001", ref: str | None = "ABC123") -> Orga
     return Organisation(id=None, name="Northfield College", ukprn=ukprn, organisation_ref=ref, password_hash="x$y")
 
 
-def test_commit_keeps_every_change(engine: Engine, sessions: sessionmaker[Session]) -> None:
+def test_commit_keeps_every_change(engine: Engine, connections: Callable[[], Connection]) -> None:
     (uln,) = valid_ulns(1)
-    with SqlUnitOfWork(sessions) as uow:
+    with SqlUnitOfWork(connections) as uow:
         uow.learners.add(simple_learner(uln, date(2008, 1, 1)))
         uow.audit.record(at=NOW, organisation_id=None, username=None, operation="registerSingleLearner", uln=uln, outcome="WSRC0006")
         uow.commit()
@@ -38,9 +41,9 @@ def test_commit_keeps_every_change(engine: Engine, sessions: sessionmaker[Sessio
     assert count(engine, audit_events) == 1
 
 
-def test_leaving_without_commit_keeps_nothing(engine: Engine, sessions: sessionmaker[Session]) -> None:
+def test_leaving_without_commit_keeps_nothing(engine: Engine, connections: Callable[[], Connection]) -> None:
     (uln,) = valid_ulns(1)
-    with SqlUnitOfWork(sessions) as uow:
+    with SqlUnitOfWork(connections) as uow:
         uow.learners.add(simple_learner(uln, date(2008, 1, 1)))
         uow.organisations.add(an_organisation())
 
@@ -48,10 +51,10 @@ def test_leaving_without_commit_keeps_nothing(engine: Engine, sessions: sessionm
     assert count(engine, organisations) == 0
 
 
-def test_an_exception_rolls_everything_back(engine: Engine, sessions: sessionmaker[Session]) -> None:
+def test_an_exception_rolls_everything_back(engine: Engine, connections: Callable[[], Connection]) -> None:
     (uln,) = valid_ulns(1)
     with pytest.raises(RuntimeError, match="use case failed"):
-        with SqlUnitOfWork(sessions) as uow:
+        with SqlUnitOfWork(connections) as uow:
             uow.learners.add(simple_learner(uln, date(2008, 1, 1)))
             uow.searches.record(1, "k" * 64, "WSRC0001", NOW)
             uow.audit.record(at=NOW, organisation_id=1, username="u", operation="op", uln=uln, outcome="x")
@@ -59,25 +62,25 @@ def test_an_exception_rolls_everything_back(engine: Engine, sessions: sessionmak
 
     assert count(engine, learners) == 0
     assert count(engine, audit_events) == 0
-    with SqlUnitOfWork(sessions) as uow:
+    with SqlUnitOfWork(connections) as uow:
         assert uow.searches.recent(1, "k" * 64, NOW - timedelta(days=1)) == []
 
 
-def test_explicit_rollback_discards_and_the_unit_of_work_stays_usable(engine: Engine, sessions: sessionmaker[Session]) -> None:
+def test_explicit_rollback_discards_and_the_unit_of_work_stays_usable(engine: Engine, connections: Callable[[], Connection]) -> None:
     first, second = valid_ulns(2)
-    with SqlUnitOfWork(sessions) as uow:
+    with SqlUnitOfWork(connections) as uow:
         uow.learners.add(simple_learner(first, date(2008, 1, 1)))
         uow.rollback()
         uow.learners.add(simple_learner(second, date(2008, 1, 1)))
         uow.commit()
 
-    with SqlUnitOfWork(sessions) as uow:
+    with SqlUnitOfWork(connections) as uow:
         assert not uow.learners.uln_exists(first)
         assert uow.learners.uln_exists(second)
 
 
-def test_organisations_and_users_round_trip(sessions: sessionmaker[Session]) -> None:
-    with SqlUnitOfWork(sessions) as uow:
+def test_organisations_and_users_round_trip(connections: Callable[[], Connection]) -> None:
+    with SqlUnitOfWork(connections) as uow:
         organisation = uow.organisations.add(an_organisation())
         assert organisation.id is not None
         user = uow.organisations.add_user(
@@ -86,7 +89,7 @@ def test_organisations_and_users_round_trip(sessions: sessionmaker[Session]) -> 
         assert user.id is not None
         uow.commit()
 
-    with SqlUnitOfWork(sessions) as uow:
+    with SqlUnitOfWork(connections) as uow:
         assert uow.organisations.by_ukprn("10000001") == organisation
         assert uow.organisations.by_reference("ABC123") == organisation
         assert uow.organisations.by_ukprn("99999999") is None
@@ -96,8 +99,8 @@ def test_organisations_and_users_round_trip(sessions: sessionmaker[Session]) -> 
         assert uow.organisations.user(organisation.id, "jsmith").roles == {Role.ONLINE_USER, Role.VIEW_ONLY}  # type: ignore[union-attr]
 
 
-def test_organisation_without_ukprn_or_reference_and_duplicate_usernames(sessions: sessionmaker[Session]) -> None:
-    with SqlUnitOfWork(sessions) as uow:
+def test_organisation_without_ukprn_or_reference_and_duplicate_usernames(connections: Callable[[], Connection]) -> None:
+    with SqlUnitOfWork(connections) as uow:
         first = uow.organisations.add(an_organisation(ukprn="10000001", ref=None))
         second = uow.organisations.add(an_organisation(ukprn="10000002", ref=None))  # NULLs are not duplicates
         uow.organisations.add_user(User(id=None, organisation_id=first.id, username="admin"))  # type: ignore[arg-type]
@@ -106,13 +109,13 @@ def test_organisation_without_ukprn_or_reference_and_duplicate_usernames(session
         assert uow.organisations.user(first.id, "admin").roles == frozenset()  # type: ignore[arg-type, union-attr]
 
     with pytest.raises(IntegrityError):
-        with SqlUnitOfWork(sessions) as uow:
+        with SqlUnitOfWork(connections) as uow:
             uow.organisations.add_user(User(id=None, organisation_id=first.id, username="admin"))  # type: ignore[arg-type]
 
 
-def test_search_log_recent_filters_by_organisation_key_and_time(sessions: sessionmaker[Session]) -> None:
+def test_search_log_recent_filters_by_organisation_key_and_time(connections: Callable[[], Connection]) -> None:
     key, other_key = "a" * 64, "b" * 64
-    with SqlUnitOfWork(sessions) as uow:
+    with SqlUnitOfWork(connections) as uow:
         uow.searches.record(1, key, "WSRC0001", NOW - timedelta(minutes=45))  # too old
         uow.searches.record(1, key, "WSRC0003", NOW - timedelta(minutes=20))
         uow.searches.record(1, key, "WSRC0004", NOW - timedelta(minutes=5))
@@ -120,26 +123,26 @@ def test_search_log_recent_filters_by_organisation_key_and_time(sessions: sessio
         uow.searches.record(1, other_key, "WSRC0001", NOW - timedelta(minutes=5))  # another search
         uow.commit()
 
-    with SqlUnitOfWork(sessions) as uow:
+    with SqlUnitOfWork(connections) as uow:
         assert uow.searches.recent(1, key, NOW - timedelta(minutes=30)) == ["WSRC0004", "WSRC0003"]
         assert uow.searches.recent(1, key, NOW - timedelta(minutes=20)) == ["WSRC0004", "WSRC0003"]  # inclusive
         assert uow.searches.recent(3, key, NOW - timedelta(days=1)) == []
 
 
-def test_search_log_compares_aware_and_naive_times_as_utc(sessions: sessionmaker[Session]) -> None:
+def test_search_log_compares_aware_and_naive_times_as_utc(connections: Callable[[], Connection]) -> None:
     key = "c" * 64
     london_summer = timezone(timedelta(hours=1))
-    with SqlUnitOfWork(sessions) as uow:
+    with SqlUnitOfWork(connections) as uow:
         uow.searches.record(1, key, "WSRC0001", datetime(2026, 7, 1, 12, 0, tzinfo=london_summer))  # 11:00 UTC
         uow.commit()
-    with SqlUnitOfWork(sessions) as uow:
+    with SqlUnitOfWork(connections) as uow:
         assert uow.searches.recent(1, key, datetime(2026, 7, 1, 10, 59)) == ["WSRC0001"]
         assert uow.searches.recent(1, key, datetime(2026, 7, 1, 11, 1, tzinfo=timezone.utc)) == []
 
 
-def test_audit_record_stores_the_event(engine: Engine, sessions: sessionmaker[Session]) -> None:
+def test_audit_record_stores_the_event(engine: Engine, connections: Callable[[], Connection]) -> None:
     (uln,) = valid_ulns(1)
-    with SqlUnitOfWork(sessions) as uow:
+    with SqlUnitOfWork(connections) as uow:
         uow.audit.record(at=NOW, organisation_id=7, username="jsmith", operation="learnerByULN", uln=uln, outcome="WSRC0004")
         uow.audit.record(at=NOW, organisation_id=None, username=None, operation="signIn", uln=None, outcome="WSEC0001")
         uow.commit()
@@ -166,3 +169,46 @@ def test_audit_record_stores_the_event(engine: Engine, sessions: sessionmaker[Se
 )
 def test_postgresql_urls_use_psycopg_3(given: str, expected: str) -> None:
     assert normalise_url(given) == expected
+
+
+def _kill_pooled_backends(engine: Engine, admin: Engine) -> None:
+    """End the server side of every connection in `engine`'s pool, as a restarted server does."""
+    with engine.connect() as connection:
+        pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    with admin.connect() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        connection.commit()
+
+
+@pytest.mark.postgres
+def test_a_connection_idle_in_the_pool_is_pinged_and_replaced_when_dead(
+    postgres_admin_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = make_engine(postgres_url(), pool_size=1, max_overflow=0)
+    try:
+        _kill_pooled_backends(engine, postgres_admin_engine)
+        monkeypatch.setattr(unit_of_work, "IDLE_BEFORE_PING_S", 0.0)  # every connection counts as idle
+        with engine.connect() as connection:  # pinged, found dead, replaced: no error
+            assert connection.exec_driver_sql("SELECT 1").scalar() == 1
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_connection_used_a_moment_ago_is_not_pinged_and_one_failure_renews_the_pool(
+    postgres_admin_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cost of pinging only idle connections: a server that went away within the last second
+    fails the next statement (DatabaseUnavailable, so WSEC0999), and then the pool is new."""
+    engine = make_engine(postgres_url(), pool_size=1, max_overflow=0)
+    try:
+        _kill_pooled_backends(engine, postgres_admin_engine)
+        monkeypatch.setattr(unit_of_work, "IDLE_BEFORE_PING_S", 3600.0)
+        uow = SqlUnitOfWork(connection_factory(engine))
+        with pytest.raises(DatabaseUnavailable):
+            with uow:
+                uow.connection.execute(text("SELECT 1"))
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT 1").scalar() == 1
+    finally:
+        engine.dispose()
