@@ -79,6 +79,7 @@ def make_engine(
         engine = create_engine(url, **engine_options)
         if not engine_options.get("pool_pre_ping"):
             _ping_when_idle(engine)
+        _refuse_writes_when_reading(engine)
         return engine
 
     path = sqlite_path(url)
@@ -93,6 +94,7 @@ def make_engine(
 
     if path is not None:
         _take_write_turns(engine, path)
+    _refuse_writes_when_reading(engine)
 
     @event.listens_for(engine, "connect")
     def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -146,10 +148,29 @@ class _WriteTurn:
         os.close(self.fd)  # closing the descriptor releases the lock
 
 
+READS_ONLY = "lrs_ws_reads_only"  # the execution option of a reads-only unit of work's connection
+
+
+class WriteWhileReading(RuntimeError):
+    """A unit of work opened to read only tried to write (a bug: its writes would not be one
+    transaction)."""
+
+
+def _is_write(statement: str) -> bool:
+    return statement.lstrip()[:7].upper().startswith(_WRITES)
+
+
+def _refuse_writes_when_reading(engine: Engine) -> None:
+    @event.listens_for(engine, "before_cursor_execute")
+    def _refuse(connection, cursor, statement, parameters, context, executemany) -> None:
+        if connection.get_execution_options().get(READS_ONLY) and _is_write(statement):
+            raise WriteWhileReading(f"a reads-only unit of work tried to write: {statement.split(chr(10))[0][:80]}")
+
+
 def _take_write_turns(engine: Engine, path: str) -> None:
     @event.listens_for(engine, "before_cursor_execute")
     def _before_a_write(connection, cursor, statement, parameters, context, executemany) -> None:
-        if "write_turn" not in connection.info and statement.lstrip()[:7].upper().startswith(_WRITES):
+        if "write_turn" not in connection.info and _is_write(statement):
             connection.info["write_turn"] = _WriteTurn(path)
 
     def _release(dbapi_connection: Any, record: Any, *rest: Any) -> None:
@@ -258,6 +279,11 @@ class SqlUnitOfWork:
 
     A database that cannot be reached (or, with a guard, a SQLite file that is gone) surfaces as
     DatabaseUnavailable, whatever statement met it.
+
+    `reads_only`: the use case writes nothing but what it hands to the DeferredWrites (a find).
+    When there are DeferredWrites, its connection then runs in autocommit (PostgreSQL: no BEGIN
+    and COMMIT round trips; each statement sees the latest commits, as under READ COMMITTED
+    anyway) and refuses every write (WriteWhileReading). Without them, it is an ordinary unit.
     """
 
     def __init__(
@@ -265,16 +291,24 @@ class SqlUnitOfWork:
         connect: Callable[[], Connection],
         guard: SqliteFileGuard | None = None,
         deferred_writes: DeferredWrites | None = None,
+        *,
+        reads_only: bool = False,
     ) -> None:
         self._connect = connect
         self._guard = guard
         self._deferred_writes = deferred_writes
+        self._reads_only = reads_only and deferred_writes is not None
         self.connection: Connection | None = None
 
     def __enter__(self) -> "SqlUnitOfWork":
         if self._guard is not None:
             self._guard.check()
         self.connection = self._connect()
+        if self._reads_only:
+            options: dict[str, Any] = {READS_ONLY: True}
+            if self.connection.dialect.name == "postgresql":
+                options["isolation_level"] = "AUTOCOMMIT"
+            self.connection.execution_options(**options)
         self.learners = SqlLearnerRepository(self.connection)
         self.organisations = SqlOrganisationRepository(self.connection)
         self.searches = SqlSearchLog(self.connection, self._deferred_writes)

@@ -158,15 +158,22 @@ def unit_of_work_factory(engine: Engine, guard: SqliteFileGuard | None = None, *
 
 
 def build_runtime(
-    settings: Settings, engine: Engine | None = None, *, database_file: tuple[int, int] | None = None
+    settings: Settings,
+    engine: Engine | None = None,
+    *,
+    database_file: tuple[int, int] | None = None,
+    threads: int | None = None,
 ) -> Runtime:
     """A runtime over `engine`, or over a new engine that connects only when first used.
 
     `database_file`: the SQLite file the server was started on (its identity); every unit of
-    work then refuses to run if that file is no longer at its path.
+    work then refuses to run if that file is no longer at its path. `threads`: how many threads
+    run requests in this process; the new engine's pool holds a connection for each and one for
+    the writer of what finds log (a request uses one connection at a time), with 10 more for bursts.
     """
     if engine is None:
-        engine = make_engine(settings.database_url, create=False, statement_timeout=REQUEST_STATEMENT_TIMEOUT_S)
+        pool = {} if threads is None else {"pool_size": threads + 1, "max_overflow": 10}
+        engine = make_engine(settings.database_url, create=False, statement_timeout=REQUEST_STATEMENT_TIMEOUT_S, **pool)
     path = sqlite_path(settings.database_url)
     guard = SqliteFileGuard(path, database_file) if database_file is not None and path is not None else None
     delay = settings.find_log_delay
@@ -178,10 +185,16 @@ def build_runtime(
     )
 
 
-def build_app(settings: Settings, engine: Engine | None = None, *, database_file: tuple[int, int] | None = None):
+def build_app(
+    settings: Settings,
+    engine: Engine | None = None,
+    *,
+    database_file: tuple[int, int] | None = None,
+    threads: int | None = None,
+):
     from lrs_ws.soap.app import make_app  # spyne is imported only where SOAP is served
 
-    return make_app(build_runtime(settings, engine, database_file=database_file))
+    return make_app(build_runtime(settings, engine, database_file=database_file, threads=threads))
 
 
 def build_server_app(settings: Settings, server, *, database_file: tuple[int, int] | None = None):
@@ -189,7 +202,7 @@ def build_server_app(settings: Settings, server, *, database_file: tuple[int, in
     (`server`: lrs_ws.server.ServerOptions)."""
     from lrs_ws.asgi import BufferedWsgi
 
-    wsgi = build_app(settings, database_file=database_file)
+    wsgi = build_app(settings, database_file=database_file, threads=server.threads)
     return BufferedWsgi(
         wsgi,
         refuse=wsgi.refusal,

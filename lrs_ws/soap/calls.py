@@ -21,6 +21,9 @@ from lrs_ws.services.ports import Caller, DatabaseUnavailable, UnitOfWork
 from lrs_ws.soap.faults import MIAP, FaultKind
 
 log = logging.getLogger(__name__)
+# Operations whose use cases change nothing: what they log goes to the deferred writes
+# (services.audit.record(find=True)), so their unit of work only reads.
+READS_ONLY_OPERATIONS = frozenset({Operation.FIND, Operation.LOOK_UP_ORGANISATION})
 T = TypeVar("T")
 
 
@@ -49,7 +52,7 @@ def call(
     now = runtime.clock()
     caller: Caller | None = None
     try:
-        with runtime.unit_of_work() as uow:
+        with runtime.unit_of_work(reads_only=operation in READS_ONLY_OPERATIONS) as uow:
             caller = authenticate(uow, credentials, operation, now=now)
             return use_case(uow, caller, runtime)
     except AccessDenied as denied:

@@ -1,10 +1,9 @@
 """The synthetic learner generator and the bulk loader."""
 from __future__ import annotations
 
-from typing import Callable
-
 import re
 from datetime import date
+from typing import Callable
 
 import pytest
 from sqlalchemy import Connection, Engine, func, select

@@ -3,10 +3,9 @@
 of work's own rows stay in its transaction."""
 from __future__ import annotations
 
-from typing import Callable
-
 import time
 from datetime import datetime
+from typing import Callable
 
 from sqlalchemy import Connection, Engine, create_engine, select
 

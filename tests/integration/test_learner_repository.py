@@ -1,11 +1,10 @@
 """SqlLearnerRepository against a real, migrated database (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
-from typing import Callable
-
 import dataclasses
 import random
 from datetime import date, timedelta
+from typing import Callable
 
 import pytest
 from sqlalchemy import Connection, Engine, event, select, text

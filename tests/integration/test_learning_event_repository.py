@@ -1,9 +1,8 @@
 """SqlLearningEventRepository and the PLR use case on SQLite and PostgreSQL."""
 from __future__ import annotations
 
-from typing import Callable
-
 from datetime import date, datetime
+from typing import Callable
 
 import pytest
 from sqlalchemy import Connection, Engine, select

@@ -1,17 +1,17 @@
 """SqlUnitOfWork and the organisation, search and audit repositories on a real database."""
 from __future__ import annotations
 
-from typing import Callable
-
 from datetime import date, datetime, timedelta, timezone
+from typing import Callable
 
 import pytest
 from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from lrs_ws.adapters.orm import audit_events, learners, organisations
 from lrs_ws.adapters import unit_of_work
-from lrs_ws.adapters.unit_of_work import SqlUnitOfWork, make_engine, normalise_url, connection_factory
+from lrs_ws.adapters.deferred_writes import DeferredWrites
+from lrs_ws.adapters.orm import audit_events, learners, organisations
+from lrs_ws.adapters.unit_of_work import SqlUnitOfWork, WriteWhileReading, connection_factory, make_engine, normalise_url
 from lrs_ws.domain.roles import Role
 from lrs_ws.services.ports import DatabaseUnavailable, Organisation, User
 
@@ -212,3 +212,42 @@ def test_a_connection_used_a_moment_ago_is_not_pinged_and_one_failure_renews_the
             assert connection.exec_driver_sql("SELECT 1").scalar() == 1
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("threads", [1, 4, 32])
+def test_a_server_process_pools_a_connection_per_request_thread_and_one_for_the_find_log(tmp_path, threads: int) -> None:
+    from lrs_ws.adapters.migrate import upgrade
+    from lrs_ws.bootstrap import build_runtime
+    from lrs_ws.config import Settings
+
+    url = f"sqlite:///{tmp_path / 'pool.sqlite3'}"
+    upgrade(url)
+    runtime = build_runtime(Settings(database_url=url), threads=threads)
+    with runtime.unit_of_work() as uow:
+        pool = uow.connection.engine.pool
+    assert pool.size() == threads + 1
+    pool.dispose()
+
+
+def test_a_reads_only_unit_of_work_reads_refuses_writes_and_leaves_the_pool_transactional(engine: Engine) -> None:
+    """A find's unit of work (reads only, its logs deferred): on PostgreSQL in autocommit (no
+    BEGIN/COMMIT round trips); any write refused; the connection, back in the pool, runs the
+    next unit of work in a transaction again."""
+    engine.pool.dispose()
+    connect = connection_factory(engine)
+    deferred = DeferredWrites(engine, delay=60)
+    (uln,) = valid_ulns(1)
+    with SqlUnitOfWork(connect, None, deferred, reads_only=True) as uow:
+        assert uow.learners.get(uln) is None
+        if engine.dialect.name == "postgresql":
+            assert uow.connection.connection.dbapi_connection.autocommit is True
+        with pytest.raises(WriteWhileReading):
+            uow.learners.add(simple_learner(uln, date(2008, 3, 14)))
+    with SqlUnitOfWork(connect, None, deferred) as uow:  # the same pooled connection
+        uow.learners.add(simple_learner(uln, date(2008, 3, 14)))
+        # left without commit: nothing is kept
+    assert count(engine, learners) == 0
+    with SqlUnitOfWork(connect, None, reads_only=True) as uow:  # nothing deferred: an ordinary unit
+        uow.learners.add(simple_learner(uln, date(2008, 3, 14)))
+        uow.commit()
+    assert count(engine, learners) == 1
