@@ -202,6 +202,20 @@ def test_candidates_born_on_with_names_reads_those_whose_names_may_match(connect
     assert [c.uln for c in found] == sorted(ulns[:5])
 
 
+def test_an_update_that_renames_a_learner_moves_its_name_codes(connections: Callable[[], Connection]) -> None:
+    (uln,) = valid_ulns(1)
+    add_all(connections, simple_learner(uln, BORN, given_name="Olivia", family_name="Smith"))
+    with connections() as conn:
+        repository = SqlLearnerRepository(conn)
+        learner = repository.get(uln)
+        assert repository.update(dataclasses.replace(learner, given_name="Amelia", family_name="Jones"), learner.version_number)
+        conn.commit()
+    with connections() as conn:
+        repository = SqlLearnerRepository(conn)
+        assert [c.uln for c in repository.candidates_born_on([BORN], names=name_codes("Amelia", "Jones"))] == [uln]
+        assert repository.candidates_born_on([BORN], names=name_codes("Olivia", "Smith")) == []
+
+
 def _variants(given: str, family: str, rng: random.Random) -> list[tuple[str, str]]:
     """What an MIS might send for a learner: the names as held, and as mistyped or misremembered."""
     typo = given[:-1] + rng.choice("aeiouy") if len(given) > 2 else given + "e"
