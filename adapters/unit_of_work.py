@@ -79,7 +79,7 @@ def make_engine(
         engine = create_engine(url, **engine_options)
         if not engine_options.get("pool_pre_ping"):
             _ping_when_idle(engine)
-        _refuse_writes_when_reading(engine)
+        _limit_writes(engine)
         return engine
 
     path = sqlite_path(url)
@@ -94,7 +94,7 @@ def make_engine(
 
     if path is not None:
         _take_write_turns(engine, path)
-    _refuse_writes_when_reading(engine)
+    _limit_writes(engine)
 
     @event.listens_for(engine, "connect")
     def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -148,23 +148,26 @@ class _WriteTurn:
         os.close(self.fd)  # closing the descriptor releases the lock
 
 
-READS_ONLY = "lrs_ws_reads_only"  # the execution option of a reads-only unit of work's connection
+WRITE_LIMIT = "lrs_ws_write_limit"  # execution option of a limited unit of work's connection: [writes left]
 
 
-class WriteWhileReading(RuntimeError):
-    """A unit of work opened to read only tried to write (a bug: its writes would not be one
-    transaction)."""
+class WriteLimitExceeded(RuntimeError):
+    """A unit of work opened to write at most so many statements tried one more (a bug: its
+    writes would not be one transaction)."""
 
 
 def _is_write(statement: str) -> bool:
     return statement.lstrip()[:7].upper().startswith(_WRITES)
 
 
-def _refuse_writes_when_reading(engine: Engine) -> None:
+def _limit_writes(engine: Engine) -> None:
     @event.listens_for(engine, "before_cursor_execute")
-    def _refuse(connection, cursor, statement, parameters, context, executemany) -> None:
-        if connection.get_execution_options().get(READS_ONLY) and _is_write(statement):
-            raise WriteWhileReading(f"a reads-only unit of work tried to write: {statement.split(chr(10))[0][:80]}")
+    def _count(connection, cursor, statement, parameters, context, executemany) -> None:
+        left = connection.get_execution_options().get(WRITE_LIMIT)
+        if left is not None and _is_write(statement):
+            if left[0] <= 0:
+                raise WriteLimitExceeded(f"a unit of work tried one write too many: {statement.split(chr(10))[0][:80]}")
+            left[0] -= 1
 
 
 def _take_write_turns(engine: Engine, path: str) -> None:
@@ -280,10 +283,13 @@ class SqlUnitOfWork:
     A database that cannot be reached (or, with a guard, a SQLite file that is gone) surfaces as
     DatabaseUnavailable, whatever statement met it.
 
-    `reads_only`: the use case writes nothing but what it hands to the DeferredWrites (a find).
-    When there are DeferredWrites, its connection then runs in autocommit (PostgreSQL: no BEGIN
-    and COMMIT round trips; each statement sees the latest commits, as under READ COMMITTED
-    anyway) and refuses every write (WriteWhileReading). Without them, it is an ordinary unit.
+    `write_limit`: the use case writes at most that many statements itself. 0: nothing but what
+    it hands to the DeferredWrites (a find; without DeferredWrites the unit is an ordinary one,
+    since a find then writes its rows itself). 1: one statement (a PLR read's audit row). With
+    0 or 1, on PostgreSQL the connection runs in autocommit: no BEGIN and COMMIT round trips,
+    each statement sees the latest commits (as under READ COMMITTED in a transaction anyway),
+    and the one write is a transaction by itself, committed (durably) when it returns, so
+    commit() has nothing left to do. A write beyond the limit raises WriteLimitExceeded.
     """
 
     def __init__(
@@ -292,21 +298,21 @@ class SqlUnitOfWork:
         guard: SqliteFileGuard | None = None,
         deferred_writes: DeferredWrites | None = None,
         *,
-        reads_only: bool = False,
+        write_limit: int | None = None,
     ) -> None:
         self._connect = connect
         self._guard = guard
         self._deferred_writes = deferred_writes
-        self._reads_only = reads_only and deferred_writes is not None
+        self._write_limit = None if write_limit == 0 and deferred_writes is None else write_limit
         self.connection: Connection | None = None
 
     def __enter__(self) -> "SqlUnitOfWork":
         if self._guard is not None:
             self._guard.check()
         self.connection = self._connect()
-        if self._reads_only:
-            options: dict[str, Any] = {READS_ONLY: True}
-            if self.connection.dialect.name == "postgresql":
+        if self._write_limit is not None:
+            options: dict[str, Any] = {WRITE_LIMIT: [self._write_limit]}
+            if self._write_limit <= 1 and self.connection.dialect.name == "postgresql":
                 options["isolation_level"] = "AUTOCOMMIT"
             self.connection.execution_options(**options)
         self.learners = SqlLearnerRepository(self.connection)

@@ -30,7 +30,7 @@ def uk_date_time(moment: datetime) -> str:
 @dataclass
 class Runtime:
     settings: Settings
-    unit_of_work: Callable[..., UnitOfWork]  # (reads_only=False): see adapters.unit_of_work.SqlUnitOfWork
+    unit_of_work: Callable[..., UnitOfWork]  # (write_limit=None): see adapters.unit_of_work.SqlUnitOfWork
     clock: Callable[[], datetime] = london_now
     # ULNs must be unguessable: the OS's CSPRNG, not a seeded generator.
     rng: random.Random = field(default_factory=secrets.SystemRandom)

@@ -21,9 +21,10 @@ from lrs_ws.services.ports import Caller, DatabaseUnavailable, UnitOfWork
 from lrs_ws.soap.faults import MIAP, FaultKind
 
 log = logging.getLogger(__name__)
-# Operations whose use cases change nothing: what they log goes to the deferred writes
-# (services.audit.record(find=True)), so their unit of work only reads.
-READS_ONLY_OPERATIONS = frozenset({Operation.FIND, Operation.LOOK_UP_ORGANISATION})
+# How many statements each operation's use case writes itself, where that is known and small:
+# finds change nothing (what they log goes to the deferred writes: services.audit.record(find=True));
+# a PLR read (GetLearnerLearningEvents, ViewAudit) writes its audit row. See SqlUnitOfWork.
+WRITE_LIMITS = {Operation.FIND: 0, Operation.LOOK_UP_ORGANISATION: 0, Operation.READ_PLR: 1}
 T = TypeVar("T")
 
 
@@ -52,7 +53,7 @@ def call(
     now = runtime.clock()
     caller: Caller | None = None
     try:
-        with runtime.unit_of_work(reads_only=operation in READS_ONLY_OPERATIONS) as uow:
+        with runtime.unit_of_work(write_limit=WRITE_LIMITS.get(operation)) as uow:
             caller = authenticate(uow, credentials, operation, now=now)
             return use_case(uow, caller, runtime)
     except AccessDenied as denied:

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from lrs_ws.adapters import unit_of_work
 from lrs_ws.adapters.deferred_writes import DeferredWrites
 from lrs_ws.adapters.orm import audit_events, learners, organisations
-from lrs_ws.adapters.unit_of_work import SqlUnitOfWork, WriteWhileReading, connection_factory, make_engine, normalise_url
+from lrs_ws.adapters.unit_of_work import SqlUnitOfWork, WriteLimitExceeded, connection_factory, make_engine, normalise_url
 from lrs_ws.domain.roles import Role
 from lrs_ws.services.ports import DatabaseUnavailable, Organisation, User
 
@@ -230,24 +230,41 @@ def test_a_server_process_pools_a_connection_per_request_thread_and_one_for_the_
 
 
 def test_a_reads_only_unit_of_work_reads_refuses_writes_and_leaves_the_pool_transactional(engine: Engine) -> None:
-    """A find's unit of work (reads only, its logs deferred): on PostgreSQL in autocommit (no
+    """A find's unit of work (write_limit 0, its logs deferred): on PostgreSQL in autocommit (no
     BEGIN/COMMIT round trips); any write refused; the connection, back in the pool, runs the
     next unit of work in a transaction again."""
     engine.pool.dispose()
     connect = connection_factory(engine)
     deferred = DeferredWrites(engine, delay=60)
     (uln,) = valid_ulns(1)
-    with SqlUnitOfWork(connect, None, deferred, reads_only=True) as uow:
+    with SqlUnitOfWork(connect, None, deferred, write_limit=0) as uow:
         assert uow.learners.get(uln) is None
         if engine.dialect.name == "postgresql":
             assert uow.connection.connection.dbapi_connection.autocommit is True
-        with pytest.raises(WriteWhileReading):
+        with pytest.raises(WriteLimitExceeded):
             uow.learners.add(simple_learner(uln, date(2008, 3, 14)))
     with SqlUnitOfWork(connect, None, deferred) as uow:  # the same pooled connection
         uow.learners.add(simple_learner(uln, date(2008, 3, 14)))
         # left without commit: nothing is kept
     assert count(engine, learners) == 0
-    with SqlUnitOfWork(connect, None, reads_only=True) as uow:  # nothing deferred: an ordinary unit
+    with SqlUnitOfWork(connect, None, write_limit=0) as uow:  # nothing deferred: an ordinary unit
         uow.learners.add(simple_learner(uln, date(2008, 3, 14)))
         uow.commit()
     assert count(engine, learners) == 1
+
+
+def test_a_unit_of_work_of_one_write_keeps_it_and_refuses_a_second(engine: Engine) -> None:
+    """A PLR read's unit of work (write_limit 1): its audit row is kept (on PostgreSQL in
+    autocommit, a transaction by itself); a second write is refused and written nowhere."""
+    engine.pool.dispose()
+    with SqlUnitOfWork(connection_factory(engine), write_limit=1) as uow:
+        if engine.dialect.name == "postgresql":
+            assert uow.connection.connection.dbapi_connection.autocommit is True
+        uow.audit.record(at=NOW, organisation_id=1, username="online", operation="GetLearnerLearningEvents",
+                         uln="9105106906", outcome="WSRC0004")
+        with pytest.raises(WriteLimitExceeded):
+            uow.audit.record(at=NOW, organisation_id=1, username="online", operation="ViewAudit",
+                             uln="9105106906", outcome="WSRC0004")
+        uow.commit()
+    with engine.connect() as connection:
+        assert connection.execute(select(audit_events.c.operation)).scalars().all() == ["GetLearnerLearningEvents"]
