@@ -30,6 +30,7 @@ from lrs_ws.services.ports import DatabaseUnavailable
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # A PostgreSQL server that does not answer must not hold a request thread for minutes.
 POSTGRES_CONNECT_TIMEOUT_S = 5
+# A pooled PostgreSQL connection back in the pool this long is pinged before its next use.
 IDLE_BEFORE_PING_S = 1.0
 
 
@@ -127,8 +128,9 @@ class _WriteTurn:
     SQLite lets one connection write at a time, and a writer that finds the database locked
     sleeps and retries at growing intervals (up to 100 ms). A batch job that commits a chunk and
     starts the next within a millisecond would keep every other writer (each request writes its
-    audit row) waiting for seconds. Waiting here instead, polling from 50 us up to every millisecond, every
-    writer of every lrs-ws process gets its turn within a moment of the one before it committing."""
+    audit row) waiting for seconds. Waiting here instead, looking again from every 50 us to every
+    millisecond, every writer of every lrs-ws process gets its turn within a moment of the one
+    before it committing."""
 
     def __init__(self, path: str) -> None:
         self.fd = os.open(path + ".write-turn", os.O_RDWR | os.O_CREAT, 0o600)
@@ -277,6 +279,11 @@ def _head_revision() -> str | None:
     return head_revision()
 
 
+def _unavailable(error: exc.DBAPIError) -> DatabaseUnavailable:
+    reason = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
+    return DatabaseUnavailable("the database does not answer", reason)
+
+
 class SqlUnitOfWork:
     """One connection, one transaction: commit() keeps everything, leaving without it keeps nothing.
 
@@ -309,7 +316,10 @@ class SqlUnitOfWork:
     def __enter__(self) -> "SqlUnitOfWork":
         if self._guard is not None:
             self._guard.check()
-        self.connection = self._connect()
+        try:
+            self.connection = self._connect()  # a Connection connects now, not at its first statement
+        except (exc.OperationalError, exc.InterfaceError) as error:
+            raise _unavailable(error) from error
         if self._write_limit is not None:
             options: dict[str, Any] = {WRITE_LIMIT: [self._write_limit]}
             if self._write_limit <= 1 and self.connection.dialect.name == "postgresql":
@@ -334,8 +344,7 @@ class SqlUnitOfWork:
             self.connection.close()
             self.connection = None
         if isinstance(error, (exc.OperationalError, exc.InterfaceError)):
-            reason = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
-            raise DatabaseUnavailable("the database does not answer", reason) from error
+            raise _unavailable(error) from error
 
     def ping(self) -> None:
         """The database answers, holds the schema this lrs-ws expects, and takes writes (a

@@ -268,3 +268,17 @@ def test_a_unit_of_work_of_one_write_keeps_it_and_refuses_a_second(engine: Engin
         uow.commit()
     with engine.connect() as connection:
         assert connection.execute(select(audit_events.c.operation)).scalars().all() == ["GetLearnerLearningEvents"]
+
+
+@pytest.mark.parametrize("url", ["postgresql://postgres@127.0.0.1:1/test", "sqlite:///{tmp}/missing.sqlite3"], ids=["no server", "no file"])
+def test_a_database_that_cannot_be_reached_is_unavailable_when_the_unit_of_work_opens(tmp_path, url: str) -> None:
+    """The connection is made as the unit of work opens: failing there is DatabaseUnavailable
+    (WSEC0999 and one log line), as failing at a statement is, not an unexpected error."""
+    engine = make_engine(url.format(tmp=tmp_path), create=False)
+    try:
+        with pytest.raises(DatabaseUnavailable) as raised:
+            with SqlUnitOfWork(connection_factory(engine)):
+                pass
+        assert raised.value.reason == "the database does not answer"
+    finally:
+        engine.dispose()
