@@ -10,8 +10,11 @@ from sqlalchemy.exc import IntegrityError
 
 from lrs_ws.adapters import unit_of_work
 from lrs_ws.adapters.deferred_writes import DeferredWrites
+from lrs_ws.adapters.migrate import upgrade
 from lrs_ws.adapters.orm import audit_events, learners, organisations
 from lrs_ws.adapters.unit_of_work import SqlUnitOfWork, WriteLimitExceeded, connection_factory, make_engine, normalise_url
+from lrs_ws.bootstrap import build_runtime
+from lrs_ws.config import Settings
 from lrs_ws.domain.roles import Role
 from lrs_ws.services.ports import DatabaseUnavailable, Organisation, User
 
@@ -216,10 +219,6 @@ def test_a_connection_used_a_moment_ago_is_not_pinged_and_one_failure_renews_the
 
 @pytest.mark.parametrize("threads", [1, 4, 32])
 def test_a_server_process_pools_a_connection_per_request_thread_and_one_for_the_find_log(tmp_path, threads: int) -> None:
-    from lrs_ws.adapters.migrate import upgrade
-    from lrs_ws.bootstrap import build_runtime
-    from lrs_ws.config import Settings
-
     url = f"sqlite:///{tmp_path / 'pool.sqlite3'}"
     upgrade(url)
     runtime = build_runtime(Settings(database_url=url), threads=threads)
