@@ -8,10 +8,22 @@ be overtaken by another worker's claim.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Iterable
 
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, literal, or_, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 
 from lrs_ws.adapters import mapping
 from lrs_ws.adapters.orm import NO_OP_WRITE, batch_job_learners, batch_jobs

@@ -7,12 +7,18 @@ fast, so `method="auto"` picks it there.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
-from typing import Any, Callable, Iterable, Iterator, Literal, Mapping
+from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, Table, func, insert, select
 
-from lrs_ws.adapters.mapping import EVENT_COLUMNS, LEARNER_COLUMNS, LEARNER_ROW_COLUMNS, with_name_codes
+from lrs_ws.adapters.mapping import (
+    EVENT_COLUMNS,
+    LEARNER_COLUMNS,
+    LEARNER_ROW_COLUMNS,
+    with_name_codes,
+)
 from lrs_ws.adapters.orm import learners, learning_events
 from lrs_ws.adapters.synthetic import generate_learners, generate_learning_events
 from lrs_ws.domain.learner import LearnerStatus

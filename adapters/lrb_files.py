@@ -84,11 +84,11 @@ import io
 import itertools
 import os
 import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Mapping
 
 from elementpath.regex import translate_pattern
 from lxml import etree
@@ -233,7 +233,7 @@ def _simple_type_elements() -> dict[str, etree._Element]:
     return found
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _facets(type_name: str) -> _Facets:
     """The facets of one of our named simple types, its restriction chain folded in."""
     st = _simple_type_elements().get(type_name)
@@ -516,7 +516,7 @@ class LrbReader:
 
     # -- common
 
-    def __enter__(self) -> "LrbReader":
+    def __enter__(self) -> LrbReader:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -925,7 +925,7 @@ class Validation:
         self.file_problem_count = 0
         self.row_problem_count = 0
 
-    def __enter__(self) -> "Validation":
+    def __enter__(self) -> Validation:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -2,19 +2,29 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
 
-from lrs_ws.domain.batch import BatchJob, Count, JobLearner, JobSource, JobStatus, JobType, LearnerOutcome, ReturnCode, processing_key
-from lrs_ws.domain.verification import VerificationCode
+from lrs_ws.adapters.orm import NAME_CODE_COLUMNS
+from lrs_ws.domain.batch import (
+    BatchJob,
+    Count,
+    JobLearner,
+    JobSource,
+    JobStatus,
+    JobType,
+    LearnerOutcome,
+    ReturnCode,
+    processing_key,
+)
 from lrs_ws.domain.learner import DETAIL_FIELDS, Learner, LearnerStatus
 from lrs_ws.domain.learning_event import EVENT_FIELDS, LearningEvent
-from lrs_ws.adapters.orm import NAME_CODE_COLUMNS
 from lrs_ws.domain.matching import MatchCandidate, name_codes
 from lrs_ws.domain.roles import Role
+from lrs_ws.domain.verification import VerificationCode
 from lrs_ws.runtime import UK
 from lrs_ws.services.ports import Organisation, User
-
 
 # Columns the LRS keeps beside the details; `linked_ulns` is derived from other rows' master_uln.
 KEPT_FIELDS: tuple[str, ...] = (
@@ -149,12 +159,12 @@ def to_naive_utc(moment: datetime) -> datetime:
     """Timestamps are stored as naive UTC so SQLite and PostgreSQL compare them the same way."""
     if moment.tzinfo is None:
         return moment
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def from_naive_utc(moment: datetime | None) -> datetime | None:
     """A stored naive UTC timestamp as an aware one."""
-    return None if moment is None else moment.replace(tzinfo=timezone.utc)
+    return None if moment is None else moment.replace(tzinfo=UTC)
 
 
 # batch_jobs counter columns, per output count.

@@ -7,10 +7,24 @@ optimistic lock.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
-from typing import Iterable, Iterator, Sequence
 
-from sqlalchemy import Connection, Select, String, and_, bindparam, delete, exists, func, insert, or_, select, type_coerce, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    String,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 
 from lrs_ws.adapters import mapping
 from lrs_ws.adapters.deferred_writes import AUDIT_INSERT, SEARCH_INSERT, DeferredWrites

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from faker.providers.person.en_GB import Provider as _EnGbPerson
 

@@ -7,7 +7,8 @@ import importlib.util
 import os
 import re
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event, exc, text
@@ -313,7 +314,7 @@ class SqlUnitOfWork:
         self._write_limit = None if write_limit == 0 and deferred_writes is None else write_limit
         self.connection: Connection | None = None
 
-    def __enter__(self) -> "SqlUnitOfWork":
+    def __enter__(self) -> SqlUnitOfWork:
         if self._guard is not None:
             self._guard.check()
         try:

@@ -44,10 +44,10 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Iterator
 from xml.sax.saxutils import escape
 
 import jellyfish
@@ -59,7 +59,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from lrs_ws.adapters import lrb_files  # noqa: E402
-from lrs_ws.adapters.synthetic import POSTCODE_DISTRICTS, INWARD_LETTERS, generate_learners  # noqa: E402
+from lrs_ws.adapters.synthetic import INWARD_LETTERS, POSTCODE_DISTRICTS, generate_learners  # noqa: E402
 from lrs_ws.adapters.unit_of_work import normalise_url, redacted  # noqa: E402
 from lrs_ws.domain.batch import BATCH_FIELDS, Count, ReturnCode  # noqa: E402
 from lrs_ws.domain.learner import DETAIL_FIELDS, WIRE_NAMES  # noqa: E402
@@ -885,7 +885,7 @@ def main() -> None:
     try:
         with run_copy(register, workdir, args.postgres, args.keep) as (url, copy_seconds):
             learners_on_register = count_learners(url)
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             say(f"bench_batch  {now:%Y-%m-%d %H:%M:%S} UTC")
             say(f"  machine:   {os.cpu_count()} cores ({cpu_model()}), {memory_total()} RAM, load average "
                 + " ".join(f"{x:.2f}" for x in os.getloadavg()) + f"; Python {platform.python_version()}")

@@ -106,7 +106,7 @@ class Stallers:
             except OSError:
                 time.sleep(0.1)
 
-    def __enter__(self) -> "Stallers":
+    def __enter__(self) -> Stallers:
         for thread in self.threads:
             thread.start()
         time.sleep(1.0)  # all of them connected and stalled
@@ -139,7 +139,7 @@ class Flood:
         self.jobs = [(port, seconds, k, interval) for k in range(connections)]
         self.pool = mp.Pool(connections)
 
-    def __enter__(self) -> "Flood":
+    def __enter__(self) -> Flood:
         self.result = self.pool.map_async(_flood, self.jobs)
         time.sleep(0.5)
         return self

@@ -17,8 +17,9 @@ import io
 import logging
 import sys
 import threading
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ class BufferedWsgi:
             while True:
                 try:
                     message = await asyncio.wait_for(receive(), timeout=max(deadline - loop.time(), 0))
-                except (TimeoutError, asyncio.TimeoutError):
+                except TimeoutError:
                     return await self._refuse(
                         send, path, 408, f"The request body did not arrive within {self.read_timeout:g} seconds ({len(body)} bytes received)"
                     )
@@ -147,7 +148,7 @@ class BufferedWsgi:
         loop = asyncio.get_running_loop()
         try:
             result = await asyncio.wait_for(loop.run_in_executor(self.get_pool, _run_wsgi, self.wsgi, environ), self.get_deadline)
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             result = self.refuse(path, 503, f"No answer within {self.get_deadline:g} seconds.")
         except Exception:
             log.exception("unexpected error serving %r", path)

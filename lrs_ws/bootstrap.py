@@ -19,15 +19,14 @@ from lrs_ws.adapters.deferred_writes import DeferredWrites
 from lrs_ws.adapters.unit_of_work import (
     SqliteFileGuard,
     SqlUnitOfWork,
+    connection_factory,
     file_identity,
     make_engine,
     redacted,
-    connection_factory,
     sqlite_path,
 )
 from lrs_ws.config import Settings
 from lrs_ws.runtime import Runtime
-
 
 # No statement of a request should take this long; one that does (a lock held elsewhere, a
 # server that stalls) ends with WSEC0999 instead of holding a request thread.

@@ -237,7 +237,11 @@ def seed_synthetic(database_url, count, events_per_learner, seed_value) -> None:
         raise click.ClickException("seed synthetic needs the name lists of Faker: pip install 'lrs-ws[synthetic]'")
     from tqdm import tqdm
 
-    from lrs_ws.adapters.bulk import existing_ulns, seed_synthetic_learners, seed_synthetic_learning_events
+    from lrs_ws.adapters.bulk import (
+        existing_ulns,
+        seed_synthetic_learners,
+        seed_synthetic_learning_events,
+    )
     from lrs_ws.services.seed import demo_ulns
 
     engine = _engine(database_url)

@@ -9,8 +9,9 @@ keeps them equal).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import click
 
@@ -271,7 +272,7 @@ class Settings:
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_options(cls, values: dict[str, Any]) -> "Settings":
+    def from_options(cls, values: dict[str, Any]) -> Settings:
         return from_options(cls, values)
 
     def endpoint(self, path: str) -> str:

@@ -18,8 +18,9 @@ import signal
 import socket
 import ssl
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.base import Worker
@@ -56,7 +57,7 @@ class ServerOptions:
     log_level: str = "info"
 
     @classmethod
-    def from_options(cls, values: dict[str, Any]) -> "ServerOptions":
+    def from_options(cls, values: dict[str, Any]) -> ServerOptions:
         return from_options(cls, values)
 
     @property
@@ -218,7 +219,7 @@ class HypercornWorker(Worker):
                     return
                 try:
                     await asyncio.wait_for(stopping.wait(), timeout=1.0)
-                except (TimeoutError, asyncio.TimeoutError):
+                except TimeoutError:
                     pass
 
         await hypercorn.asyncio.serve(self.wsgi, config, shutdown_trigger=until_stopped, mode="asgi")

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from lrs_ws.adapters.unit_of_work import sqlite_path
 from lrs_ws.config import Settings

@@ -109,7 +109,7 @@ class ReturnCode(str, Enum):
     def count(self) -> Count:
         return _COUNTS[self]
 
-    def for_web_service(self) -> "ReturnCode":
+    def for_web_service(self) -> ReturnCode:
         """The LRS kept RC013 out of the web service (2018): its callers get RC011."""
         return ReturnCode.INVALID if self is ReturnCode.AGE_OUT_OF_RANGE else self
 

@@ -115,5 +115,5 @@ class Learner(LearnerDetails):
     def is_retired(self) -> bool:
         return self.learner_status is LearnerStatus.RETIRED
 
-    def copy(self) -> "Learner":
+    def copy(self) -> Learner:
         return dataclasses.replace(self, linked_ulns=list(self.linked_ulns))

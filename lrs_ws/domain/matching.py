@@ -18,11 +18,12 @@ retired candidates are matched like any other and the caller resolves them to th
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 from functools import lru_cache
-from typing import Iterable, NamedTuple, Protocol
+from typing import NamedTuple, Protocol
 
 import jellyfish
 from rapidfuzz.distance import DamerauLevenshtein
@@ -121,7 +122,7 @@ class _NameForms:
     metaphone: str
     nysiis: str
 
-    def sounds_like(self, other: "_NameForms") -> bool:
+    def sounds_like(self, other: _NameForms) -> bool:
         # Empty codes (names without letters) must not count as "sounding alike".
         return (bool(self.metaphone) and self.metaphone == other.metaphone) or (
             bool(self.nysiis) and self.nysiis == other.nysiis

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Collection, Iterable
 from datetime import date
 from functools import lru_cache
-from typing import Collection, Iterable
 
 from lrs_ws.domain.errors import InvalidField
 from lrs_ws.domain.learner import DETAIL_FIELDS, Learner, LearnerDetails, wire_name

@@ -44,7 +44,7 @@ class FailedSignIns:
             return 0
         return max(1, math.ceil((self.blocked_until - now).total_seconds()))
 
-    def after_another(self, now: datetime, backoff: Backoff) -> "FailedSignIns":
+    def after_another(self, now: datetime, backoff: Backoff) -> FailedSignIns:
         # Quiet is counted from the end of the last block, not from the last failure: however
         # long the blocks grow, waiting one out never earns the free failures back.
         quiet_since = max(self.last_at, self.blocked_until or self.last_at)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import random
 import secrets
-from typing import Callable
+from collections.abc import Callable
 
 from lrs_ws.domain.errors import UlnSpaceExhausted
 

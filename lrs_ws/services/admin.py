@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from lrs_ws.domain.errors import InvalidField
 from lrs_ws.domain.passwords import hash_password
@@ -64,7 +64,7 @@ def merge_learners(uow: UnitOfWork, *, master_uln: str, retired_uln: str, today:
     except ValueError as error:
         raise AdminError(str(error)) from None
     uow.audit.record(
-        at=datetime.now(timezone.utc),
+        at=datetime.now(UTC),
         organisation_id=None,
         username="lrs-ws admin",
         operation="mergeLearners",

@@ -3,7 +3,7 @@ the record of every refusal."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from lrs_ws.domain.codes import ErrorCode
 from lrs_ws.domain.passwords import verify_password
@@ -85,7 +85,7 @@ def authenticate(
     )
     if organisation is None or organisation.id is None:
         raise AccessDenied(ErrorCode.UNKNOWN_ORGANISATION, f"No organisation is registered with {named}")
-    now = _aware(now or datetime.now(timezone.utc))
+    now = _aware(now or datetime.now(UTC))
     if failed is not None and failed.blocks(now):
         raise AccessDenied(
             ErrorCode.INCORRECT_PASSWORD,
@@ -172,4 +172,4 @@ def record_refusal(
 
 def _aware(moment: datetime) -> datetime:
     """Stored times are UTC; a naive clock (tests) is read as UTC, as the adapters store it."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

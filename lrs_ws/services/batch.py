@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from typing import Callable, Iterable, Iterator
+from datetime import UTC, date, datetime, timedelta
 
 from lrs_ws.domain.batch import (
     BATCH_DETAIL_FIELDS,
@@ -362,7 +362,7 @@ def web_service_output(
 
 def _utc(moment: datetime) -> datetime:
     """Stored times are UTC; a naive clock (tests) is read as UTC, as the adapters store it."""
-    return moment.astimezone(timezone.utc) if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(UTC) if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 # --------------------------------------------------------------------------- LRB files

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from lrs_ws.domain.learner import wire_name
 from lrs_ws.domain.learning_event import (

@@ -1,9 +1,10 @@
 """The ports the use cases need; `adapters/` implements them with SQLAlchemy, tests with fakes."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Iterable, Protocol
+from typing import Protocol
 
 from lrs_ws.domain.batch import BatchJob, JobLearner, JobStatus, LearnerOutcome
 from lrs_ws.domain.learner import Learner
@@ -203,7 +204,7 @@ class UnitOfWork(Protocol):
     sign_ins: SignInLog
     jobs: BatchJobRepository
 
-    def __enter__(self) -> "UnitOfWork": ...
+    def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...  # rolls back whatever was not committed
     def commit(self) -> None: ...
     def rollback(self) -> None: ...

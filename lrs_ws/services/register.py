@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Iterable
+from datetime import UTC, datetime, timedelta
 
 from lrs_ws.domain.codes import EXACT_FIND_CODES, ResponseCode
 from lrs_ws.domain.learner import Learner, LearnerDetails, LearnerStatus
@@ -76,7 +76,7 @@ def issue_uln(uow: UnitOfWork, details: LearnerDetails, now: datetime, rng: rand
 def _searched(uow: UnitOfWork, caller: Caller, key: SearchKey, now: datetime, find_window: timedelta) -> bool:
     """Whether this organisation made a FUL search of these details, not answered exactly, in the window."""
     # In UTC: aware arithmetic in a local zone is wall-clock arithmetic, wrong across BST changes.
-    since = now.astimezone(timezone.utc) - find_window
+    since = now.astimezone(UTC) - find_window
     searches = uow.searches.recent(caller.organisation_id, search_key_hash(key), since)
     return any(code not in EXACT_FIND_CODES for code in searches)
 

@@ -1,8 +1,8 @@
 """Update a learner: optimistic locking on VersionNumber, privacy and name rules."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Iterable
 
 from lrs_ws.domain.codes import ResponseCode
 from lrs_ws.domain.rules import ability_to_share_change_allowed, apply_update, validate_details

@@ -13,9 +13,9 @@ import io
 import json
 import logging
 import warnings
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Callable, Iterable
 from urllib.parse import parse_qs
 
 from lxml import etree
@@ -40,7 +40,7 @@ from lrs_ws.services.ports import DatabaseUnavailable
 from lrs_ws.soap import contract, writer
 from lrs_ws.soap.faults import DOMAIN, MIAP, FaultKind
 from lrs_ws.soap.learner_service import LearnerService
-from lrs_ws.soap.namespaces import BATCHMSG, REPORTMSG, VLDMSG, FINDMSG, REGMSG, SOAP_ENV, TEMPURI
+from lrs_ws.soap.namespaces import BATCHMSG, FINDMSG, REGMSG, REPORTMSG, SOAP_ENV, TEMPURI, VLDMSG
 from lrs_ws.soap.r9_service import LearnerServiceR9
 
 log = logging.getLogger(__name__)

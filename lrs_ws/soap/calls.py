@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from spyne import Fault
 
@@ -16,7 +17,13 @@ from lrs_ws.domain.codes import ErrorCode
 from lrs_ws.domain.errors import InvalidField
 from lrs_ws.domain.roles import Operation
 from lrs_ws.runtime import Runtime
-from lrs_ws.services.auth import AccessDenied, Credentials, authenticate, forget_failed_sign_ins, record_refusal
+from lrs_ws.services.auth import (
+    AccessDenied,
+    Credentials,
+    authenticate,
+    forget_failed_sign_ins,
+    record_refusal,
+)
 from lrs_ws.services.ports import Caller, DatabaseUnavailable, UnitOfWork
 from lrs_ws.soap.faults import MIAP, FaultKind
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
 
 from lxml import etree
 from spyne import Fault
@@ -75,7 +75,7 @@ class FaultKind:
     def faultstring(self, code: ErrorCode) -> str:
         return f"{self.name}: {code.value} {code.description}"
 
-    def exception(self, code: ErrorCode, further_details: str) -> "ServiceFault":
+    def exception(self, code: ErrorCode, further_details: str) -> ServiceFault:
         """A spyne Fault to raise inside a service method; spyne serialises it."""
         return ServiceFault(self, code, further_details)
 

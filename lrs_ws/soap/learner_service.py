@@ -6,7 +6,8 @@ service) that checks them and turns errors into faults of the endpoint's kind.
 """
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from spyne import ServiceBase, rpc
 
@@ -17,8 +18,8 @@ from lrs_ws.services import batch, find, register, update, verify
 from lrs_ws.services.auth import Credentials
 from lrs_ws.services.ports import Caller, UnitOfWork
 from lrs_ws.soap import calls, mapping, models
-from lrs_ws.soap.writer import instance
 from lrs_ws.soap.namespaces import BATCHMSG, FINDMSG, REGMSG, REPORTMSG, VLDMSG
+from lrs_ws.soap.writer import instance
 
 T = TypeVar("T")
 

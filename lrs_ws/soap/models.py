@@ -146,9 +146,9 @@ class GetSubmitBatchOutputResponse(ComplexModel):
     _type_info = [
         *_fields("ResponseCode JobStatus", min_occurs=0),
         *[(name, _COUNT) for name in (
-            "NewLearnersCount ExistsUpdatedLearnersCount PossibleMatchLearnersCount "
-            "LearnersNotFoundCount RejectedLearnersCount"
-        ).split()],
+            "NewLearnersCount", "ExistsUpdatedLearnersCount", "PossibleMatchLearnersCount",
+            "LearnersNotFoundCount", "RejectedLearnersCount",
+        )],
         *_fields("JobStartedDateTime JobFinishedDateTime"),
         ("Learner", OutputBatchLearner.customize(sub_ns=_UNQUALIFIED, max_occurs="unbounded")),
     ]

@@ -16,7 +16,14 @@ from spyne import Boolean, ComplexModel, Integer, Unicode
 from lrs_ws.domain.learner import wire_name
 from lrs_ws.domain.learning_event import EVENT_FIELDS
 from lrs_ws.soap.contract import Member, members_of
-from lrs_ws.soap.namespaces import MIAP_MODEL, MS_ARRAYS, MS_SERIALIZATION, QCF_COMMON, QCF_INTERFACE, QCF_MODEL
+from lrs_ws.soap.namespaces import (
+    MIAP_MODEL,
+    MS_ARRAYS,
+    MS_SERIALIZATION,
+    QCF_COMMON,
+    QCF_INTERFACE,
+    QCF_MODEL,
+)
 
 _ALWAYS = Unicode.customize(min_occurs=1, nillable=True)
 _OPTIONAL = Unicode.customize(min_occurs=0, nillable=False)

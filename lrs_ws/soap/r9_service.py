@@ -16,17 +16,23 @@ from spyne import Integer, ServiceBase, Unicode, rpc
 from lrs_ws.domain.learner import DATE_FIELDS, DETAIL_FIELDS, wire_name
 from lrs_ws.domain.learning_event import EVENT_FIELDS, LearningEvent
 from lrs_ws.domain.roles import Operation
-from lrs_ws.services.auth import Credentials
-from lrs_ws.services.admin import look_up_organisation
-from lrs_ws.services.find import FoundLearner, FindResult, find_by_uln
-from lrs_ws.services.update import update_subset
 from lrs_ws.runtime import UK
-from lrs_ws.services.plr import AUDIT_PAGE_SIZE, AuditPage, PlrQuery, PlrResult, get_learning_events, view_audit
+from lrs_ws.services.admin import look_up_organisation
+from lrs_ws.services.auth import Credentials
+from lrs_ws.services.find import FindResult, FoundLearner, find_by_uln
+from lrs_ws.services.plr import (
+    AUDIT_PAGE_SIZE,
+    AuditPage,
+    PlrQuery,
+    PlrResult,
+    get_learning_events,
+    view_audit,
+)
+from lrs_ws.services.update import update_subset
 from lrs_ws.soap import calls, r9_models
-from lrs_ws.soap.writer import instance
-from lrs_ws.soap.namespaces import XSI
 from lrs_ws.soap.mapping import parse_date
-
+from lrs_ws.soap.namespaces import XSI
+from lrs_ws.soap.writer import instance
 
 
 def _blank(text: str | None) -> str | None:

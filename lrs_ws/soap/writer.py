@@ -11,8 +11,8 @@ both ways and compare them (`responses_written_both_ways` in tests/contract/conf
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from lxml import etree
 

@@ -16,8 +16,8 @@ from lrs_ws.services.batch import BatchRules, JobRunner
 from lrs_ws.soap.namespaces import BATCHMSG, SOAP_ENV
 from tests.conftest import DEMO
 from tests.contract.conftest import credentials
-from tests.contract.test_raw_envelopes import fault_of, post, response_code
 from tests.contract.test_learner_service import miap
+from tests.contract.test_raw_envelopes import fault_of, post, response_code
 
 AMELIA = {"ULN": "9105106906", "GivenName": "Amelia", "FamilyName": "Hughes", "DateOfBirth": "2007-03-14",
           "Gender": "2", "LastKnownPostCode": "B15 2TT", "MISIdentifier": "S-0001"}

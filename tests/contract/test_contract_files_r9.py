@@ -8,7 +8,15 @@ from lxml import etree
 
 from lrs_ws.soap import contract
 from lrs_ws.soap.namespaces import (
-    MIAP_ENTITIES, MIAP_MODEL, MS_ARRAYS, MS_SERIALIZATION, QCF_COMMON, QCF_FAULTS, QCF_INTERFACE, QCF_MODEL, TEMPURI,
+    MIAP_ENTITIES,
+    MIAP_MODEL,
+    MS_ARRAYS,
+    MS_SERIALIZATION,
+    QCF_COMMON,
+    QCF_FAULTS,
+    QCF_INTERFACE,
+    QCF_MODEL,
+    TEMPURI,
 )
 from tests.contract.test_contract_files import SOAP_BINDING, SOAP_ENV, WSDL, XS, OfflineTransport
 

@@ -18,14 +18,24 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import requests
 from lxml import etree
 
-from lrs_ws.soap.namespaces import BATCHMSG, EXCEPTIONS, FINDMSG, QCF_FAULTS, QCF_INTERFACE, REGMSG, SOAP_ENV, TEMPURI, XSI
+from lrs_ws.soap.namespaces import (
+    BATCHMSG,
+    EXCEPTIONS,
+    FINDMSG,
+    QCF_FAULTS,
+    QCF_INTERFACE,
+    REGMSG,
+    SOAP_ENV,
+    TEMPURI,
+    XSI,
+)
 from tests.conftest import DEMO
 
 ORG = DEMO["organisation"]

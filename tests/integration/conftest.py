@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import sys
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 from sqlalchemy import Connection, Engine, text
@@ -20,8 +20,9 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 from lrs_ws.adapters.migrate import upgrade  # noqa: E402
+from lrs_ws.adapters.unit_of_work import connection_factory, make_engine  # noqa: E402
 from tests.conftest import DEFAULT_POSTGRES_URL, in_ci  # noqa: E402
-from lrs_ws.adapters.unit_of_work import make_engine, connection_factory  # noqa: E402
+
 
 def postgres_url() -> str:
     return os.environ.get("LRS_WS_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)

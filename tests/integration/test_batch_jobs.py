@@ -6,7 +6,7 @@ RC001-RC013 (docs/our-readings.md).
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -20,7 +20,7 @@ from lrs_ws.services.ports import Caller
 from lrs_ws.services.seed import seed_demo
 from tests.conftest import DEMO
 
-NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 AMELIA = {"ULN": "9105106906", "GivenName": "Amelia", "FamilyName": "Hughes", "DateOfBirth": "2007-03-14",
           "Gender": "2", "LastKnownPostCode": "B15 2TT"}
 

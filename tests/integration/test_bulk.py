@@ -2,16 +2,27 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
-from typing import Callable
 
 import pytest
 from sqlalchemy import Connection, Engine, func, select
 
-from lrs_ws.adapters.bulk import LoadMethod, bulk_insert_learners, existing_ulns, insert_learners, seed_synthetic_learners
+from lrs_ws.adapters.bulk import (
+    LoadMethod,
+    bulk_insert_learners,
+    existing_ulns,
+    insert_learners,
+    seed_synthetic_learners,
+)
 from lrs_ws.adapters.orm import learners
 from lrs_ws.adapters.repository import SqlLearnerRepository
-from lrs_ws.adapters.synthetic import FEMALE_GIVEN_NAMES, MALE_GIVEN_NAMES, REFERENCE_DATE, generate_learners
+from lrs_ws.adapters.synthetic import (
+    FEMALE_GIVEN_NAMES,
+    MALE_GIVEN_NAMES,
+    REFERENCE_DATE,
+    generate_learners,
+)
 from lrs_ws.domain.learner import DETAIL_FIELDS, LearnerStatus
 from lrs_ws.domain.uln import is_valid_uln
 

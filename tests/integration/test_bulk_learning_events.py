@@ -5,7 +5,12 @@ from datetime import date
 
 from sqlalchemy import Engine, func, select
 
-from lrs_ws.adapters.bulk import bulk_insert_learning_events, existing_ulns, seed_synthetic_learners, seed_synthetic_learning_events
+from lrs_ws.adapters.bulk import (
+    bulk_insert_learning_events,
+    existing_ulns,
+    seed_synthetic_learners,
+    seed_synthetic_learning_events,
+)
 from lrs_ws.adapters.orm import learning_events
 from lrs_ws.adapters.synthetic import REFERENCE_DATE, generate_learning_events
 from lrs_ws.domain.learning_event import EVENT_FIELDS, TEXT_LENGTHS

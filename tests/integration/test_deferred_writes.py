@@ -4,8 +4,8 @@ of work's own rows stay in its transaction."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from sqlalchemy import Connection, Engine, create_engine, select
 

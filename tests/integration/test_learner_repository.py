@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Callable
 
 import pytest
 from sqlalchemy import Connection, Engine, event, select, text
@@ -14,7 +14,15 @@ from lrs_ws.adapters.orm import NAME_CODE_COLUMNS, learners
 from lrs_ws.adapters.repository import SqlLearnerRepository
 from lrs_ws.adapters.synthetic import generate_learners
 from lrs_ws.domain.learner import DETAIL_FIELDS, Learner, LearnerStatus
-from lrs_ws.domain.matching import MatchCandidate, NameCodes, SearchKey, candidate_birth_dates, match, name_codes
+from lrs_ws.domain.matching import (
+    MatchCandidate,
+    NameCodes,
+    SearchKey,
+    candidate_birth_dates,
+    match,
+    name_codes,
+)
+
 from .persistence_builders import full_learner, simple_learner, valid_ulns
 
 BORN = date(2008, 3, 14)

@@ -1,8 +1,8 @@
 """SqlLearningEventRepository and the PLR use case on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Callable
 
 import pytest
 from sqlalchemy import Connection, Engine, select
@@ -64,10 +64,9 @@ def test_a_duplicate_id_fails_the_transaction(connections: Callable[[], Connecti
     with SqlUnitOfWork(connections) as uow:
         uow.events.add_many([LearningEvent(uln=uln, source="ILR", id=1)])
         uow.commit()
-    with pytest.raises(IntegrityError):
-        with SqlUnitOfWork(connections) as uow:
-            uow.events.add_many([LearningEvent(uln=uln, source="ILR", id=1)])
-            uow.commit()
+    with pytest.raises(IntegrityError), SqlUnitOfWork(connections) as uow:
+        uow.events.add_many([LearningEvent(uln=uln, source="ILR", id=1)])
+        uow.commit()
 
 
 def test_for_learners_orders_by_date_then_id_with_undated_last(connections: Callable[[], Connection]) -> None:

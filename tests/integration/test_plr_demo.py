@@ -51,7 +51,6 @@ def test_brief_returns_the_same_events_with_fewer_fields(runtime) -> None:
 
 
 def test_only_learner_record_users_may_read_a_plr(runtime) -> None:
-    with runtime.unit_of_work() as uow:
-        with pytest.raises(AccessDenied) as denied:
-            authenticate(uow, credentials("viewonly"), Operation.READ_PLR)
+    with runtime.unit_of_work() as uow, pytest.raises(AccessDenied) as denied:
+        authenticate(uow, credentials("viewonly"), Operation.READ_PLR)
     assert denied.value.code is ErrorCode.INSUFFICIENT_ACCESS

@@ -1,8 +1,8 @@
 """SqlUnitOfWork and the organisation, search and audit repositories on a real database."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import Connection, Engine, func, select, text
@@ -12,7 +12,13 @@ from lrs_ws.adapters import unit_of_work
 from lrs_ws.adapters.deferred_writes import DeferredWrites
 from lrs_ws.adapters.migrate import upgrade
 from lrs_ws.adapters.orm import audit_events, learners, organisations
-from lrs_ws.adapters.unit_of_work import SqlUnitOfWork, WriteLimitExceeded, connection_factory, make_engine, normalise_url
+from lrs_ws.adapters.unit_of_work import (
+    SqlUnitOfWork,
+    WriteLimitExceeded,
+    connection_factory,
+    make_engine,
+    normalise_url,
+)
 from lrs_ws.bootstrap import build_runtime
 from lrs_ws.config import Settings
 from lrs_ws.domain.roles import Role
@@ -140,7 +146,7 @@ def test_search_log_compares_aware_and_naive_times_as_utc(connections: Callable[
         uow.commit()
     with SqlUnitOfWork(connections) as uow:
         assert uow.searches.recent(1, key, datetime(2026, 7, 1, 10, 59)) == ["WSRC0001"]
-        assert uow.searches.recent(1, key, datetime(2026, 7, 1, 11, 1, tzinfo=timezone.utc)) == []
+        assert uow.searches.recent(1, key, datetime(2026, 7, 1, 11, 1, tzinfo=UTC)) == []
 
 
 def test_audit_record_stores_the_event(engine: Engine, connections: Callable[[], Connection]) -> None:
@@ -208,9 +214,8 @@ def test_a_connection_used_a_moment_ago_is_not_pinged_and_one_failure_renews_the
         _kill_pooled_backends(engine, postgres_admin_engine)
         monkeypatch.setattr(unit_of_work, "IDLE_BEFORE_PING_S", 3600.0)
         uow = SqlUnitOfWork(connection_factory(engine))
-        with pytest.raises(DatabaseUnavailable):
-            with uow:
-                uow.connection.execute(text("SELECT 1"))
+        with pytest.raises(DatabaseUnavailable), uow:
+            uow.connection.execute(text("SELECT 1"))
         with engine.connect() as connection:
             assert connection.exec_driver_sql("SELECT 1").scalar() == 1
     finally:

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Iterable
 
 from lrs_ws.domain.learner import Learner, LearnerStatus
 from lrs_ws.domain.learning_event import LearningEvent, event_order
@@ -69,7 +69,7 @@ class FakeLearnerRepository:
 
 
 class FakeOrganisationRepository:
-    def __init__(self, sign_ins: "FakeSignInLog | None" = None) -> None:
+    def __init__(self, sign_ins: FakeSignInLog | None = None) -> None:
         self.organisations: list[Organisation] = []
         self.users: list[User] = []
         self.sign_ins = sign_ins  # read by with_user, as the real query joins it
@@ -183,7 +183,7 @@ class FakeUnitOfWork:
     def ping(self) -> None:
         """Always there."""
 
-    def __enter__(self) -> "FakeUnitOfWork":
+    def __enter__(self) -> FakeUnitOfWork:
         return self
 
     def __exit__(self, *exc: object) -> None:

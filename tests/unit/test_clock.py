@@ -1,7 +1,7 @@
 """The service clock is aware UK time, so stored instants and windows are right across BST."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from lrs_ws.adapters.mapping import to_naive_utc
@@ -21,4 +21,4 @@ def test_instants_either_side_of_the_spring_change_are_stored_fifteen_minutes_ap
     assert to_naive_utc(after) - to_naive_utc(before) == timedelta(minutes=15)
     assert to_naive_utc(after) == datetime(2027, 3, 28, 1, 5)
     assert after.date() == before.date()  # the UK calendar day for ages and record dates
-    assert to_naive_utc(datetime(2026, 7, 1, 12, tzinfo=timezone.utc)) == datetime(2026, 7, 1, 12)
+    assert to_naive_utc(datetime(2026, 7, 1, 12, tzinfo=UTC)) == datetime(2026, 7, 1, 12)

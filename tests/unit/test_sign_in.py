@@ -1,11 +1,11 @@
 """The backoff after wrong passwords: pure rules."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from lrs_ws.domain.sign_in import Backoff, FailedSignIns, first_failure
 
-NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 def test_free_failures_then_doubling_up_to_the_cap() -> None:

@@ -6,7 +6,14 @@ from datetime import date
 import pytest
 
 from lrs_ws.domain.learner import Learner
-from lrs_ws.domain.verification import DetailsToVerify, FailureFlag, Verification, VerificationCode, best, verify
+from lrs_ws.domain.verification import (
+    DetailsToVerify,
+    FailureFlag,
+    Verification,
+    VerificationCode,
+    best,
+    verify,
+)
 
 F = FailureFlag
 ALL_NAME_CROSS_CHECKS = (F.GIVEN_VS_FAMILY, F.GIVEN_VS_PREVIOUS_FAMILY, F.FAMILY_VS_GIVEN, F.FAMILY_VS_PREVIOUS_FAMILY)

@@ -18,7 +18,7 @@ Create Date: 2026-11-26
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
