@@ -157,10 +157,12 @@ def bulk_insert_learning_events(
 def _copy_rows(connection: Connection, table: str, columns: tuple[str, ...], chunk: list[dict[str, Any]]) -> None:
     names = ", ".join(columns)  # fixed identifiers from our own tables, not input
     driver_connection = connection.connection.driver_connection
-    with driver_connection.cursor() as cursor:  # type: ignore[union-attr]
-        with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-            for row in chunk:
-                copy.write_row([row[name] for name in columns])
+    with (
+        driver_connection.cursor() as cursor,  # type: ignore[union-attr]
+        cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+    ):
+        for row in chunk:
+            copy.write_row([row[name] for name in columns])
 
 
 def next_learning_event_id(engine: Engine) -> int:

@@ -494,7 +494,8 @@ class LrbReader:
         self.fatal = False
         self._started = False
         self._finished = False
-        self._binary = open(self.path, "rb")  # OSError (missing, directory, no permission) goes to the caller
+        # OSError (missing, directory, no permission) goes to the caller.
+        self._binary = open(self.path, "rb")  # noqa: SIM115 - the reader's own, until close()
         try:
             self.size = os.fstat(self._binary.fileno()).st_size
             reasons, self._name_ukprn = _name_problems(self.name)
@@ -638,7 +639,7 @@ class LrbReader:
         self._header_row = self._rowno
         self._first = (self._rowno, record)
         values = (record + [""] * len(HEADER_FIELDS))[: len(HEADER_FIELDS)]
-        self._check_header_values(dict(zip(HEADER_FIELDS, values)), self._rowno)
+        self._check_header_values(dict(zip(HEADER_FIELDS, values, strict=True)), self._rowno)
 
     def _next_record(self) -> list[str] | None:
         try:
@@ -663,7 +664,7 @@ class LrbReader:
         reasons = []
         if len(headings) != expected:
             reasons.append(f"has {_counted(len(headings), 'heading')}; an LRB file has {expected}")
-        for position, (got, want) in enumerate(zip(headings, CSV_HEADINGS), start=1):
+        for position, (got, want) in enumerate(zip(headings, CSV_HEADINGS, strict=False), start=1):
             if got == want:
                 continue
             if got.lower() == want.lower():
@@ -698,7 +699,7 @@ class LrbReader:
                 self._blank_rows.append(row)
                 continue
             self._report_blank_rows()
-            for name, value in zip(HEADER_FIELDS, record if len(record) == len(CSV_HEADINGS) else ()):
+            for name, value in zip(HEADER_FIELDS, record if len(record) == len(CSV_HEADINGS) else (), strict=False):
                 if value != "":  # (in a row of the wrong width the cells may be shifted: its width is the problem)
                     self._problem(row, name, f"must be empty: the header values go on row {self._header_row} only")
             self.learner_rows += 1
@@ -710,7 +711,7 @@ class LrbReader:
             return LearnerRow(row, {}, [Problem(row, None, reason)])
         fields: dict[str, str] = {}
         problems: list[Problem] = []
-        for spec, value in zip(_rules().fields, itertools.islice(record, len(HEADER_FIELDS), None)):
+        for spec, value in zip(_rules().fields, itertools.islice(record, len(HEADER_FIELDS), None), strict=True):
             if value == "":
                 if spec.mandatory:
                     problems.append(Problem(row, spec.heading, "is mandatory"))
@@ -1047,7 +1048,7 @@ def _write_xml(path, root_tag: str, learner_tag: str, header: Header, rows: Iter
         with etree.xmlfile(handle, encoding="UTF-8") as xf:
             xf.write_declaration()
             with xf.element(root_tag, nsmap={"batch": BATCHMSG}):
-                for name, value in zip(HEADER_FIELDS, header.values()):
+                for name, value in zip(HEADER_FIELDS, header.values(), strict=True):
                     xf.write("\n  ")
                     xf.write(_text_element(name, value))
                 for fields, code in rows:

@@ -62,7 +62,7 @@ def learner_to_row(learner: Learner) -> dict[str, Any]:
 
 def with_name_codes(row: dict[str, Any]) -> dict[str, Any]:
     """`row` with the name codes of its given and family names set (matching.NameCodes)."""
-    row.update(zip(NAME_CODE_COLUMNS, name_codes(row.get("given_name"), row.get("family_name"))))
+    row.update(zip(NAME_CODE_COLUMNS, name_codes(row.get("given_name"), row.get("family_name")), strict=True))
     return row
 
 

@@ -55,6 +55,7 @@ import requests
 from lxml import etree
 from sqlalchemy import create_engine, text
 
+# Run as a script: the checkout goes on sys.path first, so the imports from it follow (E402).
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -280,7 +281,7 @@ def sample_learners(url: str, count: int, register_size: int, rng: random.Random
     learners = []
     for row in rows:
         learner = {}
-        for name, value in zip(SAMPLE_COLUMNS, row):
+        for name, value in zip(SAMPLE_COLUMNS, row, strict=True):
             if value is None or value == "":
                 continue
             learner[name] = value.isoformat() if isinstance(value, date) else str(value)
@@ -535,7 +536,7 @@ def job_counts(url: str, job_id: int, workdir: Path) -> dict[str, int] | None:
         tokens = line.split()
         if tokens and tokens[0] == str(job_id) and len(tokens) >= 12:
             with contextlib.suppress(ValueError):
-                return dict(zip([count.value for count in Count], map(int, tokens[7:12])))
+                return dict(zip([count.value for count in Count], map(int, tokens[7:12]), strict=True))
     return None
 
 
@@ -799,14 +800,14 @@ def ws_path(args, url: str, workdir: Path, rng: random.Random, fresh: FreshLearn
         say("timed:")
         submitted = post_all(base, envelopes, clients)
         codes = [(_CODE.search(body) or [None, b"?"])[1].decode() for body in submitted.bodies]
-        accepted = [int(_JOB.search(body).group(1)) for body, code, status in zip(submitted.bodies, codes, submitted.statuses)
+        accepted = [int(_JOB.search(body).group(1)) for body, code, status in zip(submitted.bodies, codes, submitted.statuses, strict=True)
                     if status == 200 and code == "WSRC0007"]
         p50, p99 = percentile(submitted.latencies_ms, 50), percentile(submitted.latencies_ms, 99)
         say(f"  {'SubmitBatch (' + str(clients) + ' clients)':<34} {submitted.seconds:8.1f} s "
             f"{len(accepted) * per_call / submitted.seconds:9,.0f} learners/s   {len(accepted) / submitted.seconds:6.1f} calls/s   "
             f"p50 {p50:6.0f} ms   p99 {p99:6.0f} ms   {len(accepted)}/{calls} WSRC0007")
         if len(accepted) != calls:
-            say(f"    answers: {dict(Counter(zip(submitted.statuses, codes)))}")
+            say(f"    answers: {dict(Counter(zip(submitted.statuses, codes, strict=True)))}")
         worker = run_step("worker --until-idle (WS jobs)", ["worker", "--until-idle", "--database-url", url], workdir,
                           len(accepted) * per_call)
         outputs = post_all(base, [output_envelope(job_id) for job_id in accepted], clients)
@@ -815,7 +816,7 @@ def ws_path(args, url: str, workdir: Path, rng: random.Random, fresh: FreshLearn
     finished = 0
     codes_seen: Counter = Counter()
     by_category: dict[str, Counter] = {}
-    for status, body in zip(outputs.statuses, outputs.bodies):
+    for status, body in zip(outputs.statuses, outputs.bodies, strict=True):
         learners = 0
         if status == 200:
             root = etree.fromstring(body)

@@ -25,6 +25,7 @@ from xml.sax.saxutils import escape
 import requests
 from sqlalchemy import create_engine, func, select, text
 
+# Run as a script: the checkout goes on sys.path first, so the imports from it follow (E402).
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -207,8 +208,10 @@ def warm(url: str) -> None:
 def measure(echo_port: int, port: int, rows: list, learners: int, args) -> list[Figures]:
     """Each operation in `args.rounds` rounds, every round between two echo rounds: the echo is
     measured beside the operation, since this machine's speed drifts from minute to minute."""
-    echo = lambda: run_load("127.0.0.1", echo_port, "/", [ECHO_REQUEST.encode()], seconds=args.seconds,  # noqa: E731
-                            concurrency=args.concurrency, expect=(b"EchoResponse",))
+    def echo() -> LoadResult:
+        return run_load("127.0.0.1", echo_port, "/", [ECHO_REQUEST.encode()], seconds=args.seconds,
+                        concurrency=args.concurrency, expect=(b"EchoResponse",))
+
     figures = []
     for label, path, build, expect in OPERATIONS:
         bodies = [build(r) for r in rows]
@@ -273,11 +276,11 @@ def _compare(results: dict[tuple[str, int], list[Figures]], args) -> None:
     lines = []
     for backend in args.backends:
         if (backend, 100_000) in results and (backend, 1_000_000) in results:
-            for small, large in zip(results[backend, 100_000], results[backend, 1_000_000]):
+            for small, large in zip(results[backend, 100_000], results[backend, 1_000_000], strict=True):
                 lines.append(f"{backend}: {large.label.split(',')[0]}, 1M / 100k time: {small.ratio / large.ratio:.2f}")
     for learners in args.learners:
         if ("sqlite", learners) in results and ("postgres", learners) in results:
-            for lite, pg in zip(results["sqlite", learners], results["postgres", learners]):
+            for lite, pg in zip(results["sqlite", learners], results["postgres", learners], strict=True):
                 lines.append(f"{learners:,}: {lite.label.split(',')[0]}, PostgreSQL / SQLite time: {lite.ratio / pg.ratio:.2f}")
     if lines:
         print("\n" + "\n".join(lines))

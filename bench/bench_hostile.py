@@ -30,6 +30,7 @@ import threading
 import time
 from pathlib import Path
 
+# Run as a script: the checkout goes on sys.path first, so the imports from it follow (E402).
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -50,10 +51,11 @@ def find_request(password: str = "DemoPassword0001") -> bytes:
 
 def start(database: Path, *extra: str) -> tuple[subprocess.Popen, int, Path]:
     log = database.with_suffix(".log")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lrs_ws", "serve", "--port", "0", "--database-url", f"sqlite:///{database}", *extra],
-        stdout=open(log, "w"), stderr=subprocess.STDOUT, cwd=database.parent,
-    )
+    with open(log, "w") as out:  # the child has its own copy
+        process = subprocess.Popen(
+            [sys.executable, "-m", "lrs_ws", "serve", "--port", "0", "--database-url", f"sqlite:///{database}", *extra],
+            stdout=out, stderr=subprocess.STDOUT, cwd=database.parent,
+        )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         found = re.search(r"Learner Register:\s+http://127\.0\.0\.1:(\d+)/", log.read_text())
@@ -212,10 +214,10 @@ def main() -> None:
                 stop(process)
             print(f"\n{label}")
             print(f"  good req/s   quiet {spread([r.rps for r in quiet], '{:.0f}')}   hostile {spread([r.rps for r in loud], '{:.0f}')}"
-                  f"   ratio {spread([b.rps / a.rps for a, b in zip(quiet, loud)], '{:.2f}')}")
+                  f"   ratio {spread([b.rps / a.rps for a, b in zip(quiet, loud, strict=True)], '{:.2f}')}")
             print(f"  good p50 ms  quiet {spread([r.percentile(50) for r in quiet])}   hostile {spread([r.percentile(50) for r in loud])}")
             print(f"  good p99 ms  quiet {spread([r.percentile(99) for r in quiet])}   hostile {spread([r.percentile(99) for r in loud])}"
-                  f"   ratio {spread([b.percentile(99) / a.percentile(99) for a, b in zip(quiet, loud)], '{:.2f}')}")
+                  f"   ratio {spread([b.percentile(99) / a.percentile(99) for a, b in zip(quiet, loud, strict=True)], '{:.2f}')}")
             print(f"  good max ms  hostile {spread([max(r.latencies_ms) for r in loud])}; errors: {sum(r.errors for r in quiet + loud)}")
             if stalls:
                 print(f"  stalled connections closed by the server after {spread(stalls)} s ({len(stalls)} closed)")

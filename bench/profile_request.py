@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+# Run as a script: the checkout goes on sys.path first, so the imports from it follow (E402).
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 

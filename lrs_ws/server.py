@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import re
@@ -217,10 +218,8 @@ class HypercornWorker(Worker):
                 self.notify()
                 if self.ppid != os.getppid():  # the arbiter is gone
                     return
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stopping.wait(), timeout=1.0)
-                except TimeoutError:
-                    pass
 
         await hypercorn.asyncio.serve(self.wsgi, config, shutdown_trigger=until_stopped, mode="asgi")
 

@@ -19,7 +19,7 @@ def check_digit(first9: str) -> int | None:
     """
     if len(first9) != 9 or not first9.isascii() or not first9.isdigit():
         raise ValueError(f"expected 9 digits, got {first9!r}")
-    r = sum(int(d) * w for d, w in zip(first9, _WEIGHTS)) % 11
+    r = sum(int(d) * w for d, w in zip(first9, _WEIGHTS, strict=True)) % 11
     return None if r == 0 else 10 - r
 
 

@@ -446,10 +446,13 @@ class JobRunner:
     def _take_over(self, uow: UnitOfWork, now: datetime) -> BatchJob | None:
         """A job whose worker is known to be dead need not wait for its lease to run out."""
         for job_id, holder in uow.jobs.held():
-            if holder != self.worker and self.is_dead(holder):
-                if uow.jobs.take_over(job_id, holder, self.worker, now + self.lease):
-                    log.warning("job %s: worker %s is gone; %s takes over", job_id, holder, self.worker)
-                    return uow.jobs.get(job_id)
+            if (
+                holder != self.worker
+                and self.is_dead(holder)
+                and uow.jobs.take_over(job_id, holder, self.worker, now + self.lease)
+            ):
+                log.warning("job %s: worker %s is gone; %s takes over", job_id, holder, self.worker)
+                return uow.jobs.get(job_id)
         return None
 
     def _run(self, job: BatchJob) -> None:

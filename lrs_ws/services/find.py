@@ -155,7 +155,7 @@ class RetrievedUln:
 def retrieve_ulns(uow: UnitOfWork, caller: Caller, ulns: list[str], now: datetime) -> list[RetrievedUln]:
     """retrieveULNs: one answer per ULN sent, in the order sent (duplicates answered twice)."""
     known = {learner.uln: learner for learner in uow.learners.get_many(uln for uln in ulns if is_valid_uln(uln))}
-    masters = {m.uln: m for m in uow.learners.get_many({l.master_uln for l in known.values() if l.master_uln})}
+    masters = {m.uln: m for m in uow.learners.get_many({found.master_uln for found in known.values() if found.master_uln})}
     answers = []
     for uln in ulns:
         learner = known.get(uln)

@@ -173,7 +173,7 @@ def read_events(
         if len(cells) != len(fields):
             errors.append(RowError(row_number, "", f"{len(cells)} values; the heading has {len(fields)} columns"))
             continue
-        values = dict(zip(fields, cells))
+        values = dict(zip(fields, cells, strict=True))
         event, problems = event_from_values(row_number, values, now)
         if event is None:
             errors.extend(problems)

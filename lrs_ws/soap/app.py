@@ -29,11 +29,6 @@ with warnings.catch_warnings():  # spyne 2.14 imports deprecated modules; nothin
     from spyne.protocol.soap import Soap11
     from spyne.server.wsgi import WsgiApplication
 
-# spyne runs a full gc.collect() at the end of a request once a second (to close uploaded files,
-# which we never keep): some 80 ms with every thread of the worker stopped. Python's own
-# generational collector is enough.
-spyne.const.MIN_GC_INTERVAL = float("inf")
-
 from lrs_ws.domain.codes import ErrorCode
 from lrs_ws.runtime import Runtime
 from lrs_ws.services.ports import DatabaseUnavailable
@@ -42,6 +37,11 @@ from lrs_ws.soap.faults import DOMAIN, MIAP, FaultKind
 from lrs_ws.soap.learner_service import LearnerService
 from lrs_ws.soap.namespaces import BATCHMSG, FINDMSG, REGMSG, REPORTMSG, SOAP_ENV, TEMPURI, VLDMSG
 from lrs_ws.soap.r9_service import LearnerServiceR9
+
+# spyne runs a full gc.collect() at the end of a request once a second (to close uploaded files,
+# which we never keep): some 80 ms with every thread of the worker stopped. Python's own
+# generational collector is enough. (Read at each request, so set here after the imports.)
+spyne.const.MIN_GC_INTERVAL = float("inf")
 
 log = logging.getLogger(__name__)
 

@@ -223,7 +223,7 @@ class LearnerServiceR9(ServiceBase):
         _operation_name="LearnerByUln",
         _out_variable_name="LearnerByUlnResult",
     )
-    def LearnerByUln(  # noqa: N802
+    def LearnerByUln(  # noqa: N802 - the wire name
         ctx, invokingOrganisation, userType, vendorId, language, uln, givenName, familyName, findType
     ):
         result = calls.call(
@@ -247,7 +247,7 @@ class LearnerServiceR9(ServiceBase):
         _operation_name="GetOrganisation",
         _out_variable_name="GetOrganisationResult",
     )
-    def GetOrganisation(ctx, invokingOrganisation, userType, vendorId, language, ukPrn, orgRef):  # noqa: N802
+    def GetOrganisation(ctx, invokingOrganisation, userType, vendorId, language, ukPrn, orgRef):  # noqa: N802 - the wire name
         found = calls.call(
             ctx,
             Operation.LOOK_UP_ORGANISATION,
@@ -276,7 +276,7 @@ class LearnerServiceR9(ServiceBase):
         _operation_name="ViewAudit",
         _out_variable_name="ViewAuditResult",
     )
-    def ViewAudit(  # noqa: N802
+    def ViewAudit(  # noqa: N802 - the wire name
         ctx, invokingOrganisation, userType, vendorId, language, learnerUln, learnerGivenName, learnerFamilyName, page
     ):
         query = PlrQuery(uln=(learnerUln or "").strip(), given_name=learnerGivenName, family_name=learnerFamilyName)
@@ -304,7 +304,7 @@ class LearnerServiceR9(ServiceBase):
         _operation_name="UpdateLearnerSubsetFields",
         _out_variable_name="UpdateLearnerSubsetFieldsResult",
     )
-    def UpdateLearnerSubsetFields(  # noqa: N802
+    def UpdateLearnerSubsetFields(  # noqa: N802 - the wire name
         ctx, invokingOrganisation, userType, vendorId, language, uln, versionNumber, emailAddress,
         telephoneNumber, abilityToShare, schoolAtAge16, preferredGivenName,
     ):

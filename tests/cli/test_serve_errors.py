@@ -140,8 +140,9 @@ def test_database_urls_that_cannot_serve(tmp_path, url, says):
 def test_serve_loads_the_demo_data_into_a_new_database_only(tmp_path):
     url = _sqlite(tmp_path)
     assert run_briefly(["db", "upgrade", "--database-url", url], tmp_path).returncode == 0
-    process = subprocess.Popen(command("serve", "--port", "0", "--database-url", url), cwd=tmp_path,
-                               stdout=open(tmp_path / "out.log", "w"), stderr=subprocess.STDOUT)
+    with open(tmp_path / "out.log", "w") as out:  # the child has its own copy
+        process = subprocess.Popen(command("serve", "--port", "0", "--database-url", url), cwd=tmp_path,
+                                   stdout=out, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
         while not BANNER.search((tmp_path / "out.log").read_text()) and time.monotonic() < deadline:

@@ -54,8 +54,8 @@ def test_a_full_batch_is_queued_then_answers_every_learner_in_order(lrs, runtime
     done = output(lrs, submitted.JobID)
     assert done.ResponseCode == "WSRC0009" and done.JobStatus == "Completed"
     assert DATE_TIME.fullmatch(done.JobStartedDateTime) and DATE_TIME.fullmatch(done.JobFinishedDateTime)
-    assert [l.ReturnCode for l in done.Learner] == ["RC001", "RC003", "RC011"]
-    assert [l.MISIdentifier for l in done.Learner] == ["S-0001", "S-0002", "S-0003"]
+    assert [learner.ReturnCode for learner in done.Learner] == ["RC001", "RC003", "RC011"]
+    assert [learner.MISIdentifier for learner in done.Learner] == ["S-0001", "S-0002", "S-0003"]
     assert done.Learner[0].ULN == "9105106906" and len(done.Learner[1].ULN) == 10 and done.Learner[2].ULN in ("", None)
     assert done.Learner[1].EmailAddress in ("", None) and done.Learner[1].AbilityToShare == "1"  # echoed as sent
     counts = (done.NewLearnersCount, done.ExistsUpdatedLearnersCount, done.PossibleMatchLearnersCount,
@@ -69,16 +69,16 @@ def test_a_full_batch_is_queued_then_answers_every_learner_in_order(lrs, runtime
 def test_a_check_batch_reports_without_registering(lrs, runtime):
     job = submit(lrs, [NEW], job_type="CHK").JobID
     run_jobs(runtime)
-    assert [l.ReturnCode for l in output(lrs, job).Learner] == ["RC012"]
+    assert [learner.ReturnCode for learner in output(lrs, job).Learner] == ["RC012"]
     again = submit(lrs, [NEW], job_type="CHK").JobID
     run_jobs(runtime)
-    assert [l.ReturnCode for l in output(lrs, again).Learner] == ["RC012"]  # still not registered
+    assert [learner.ReturnCode for learner in output(lrs, again).Learner] == ["RC012"]  # still not registered
 
 
 def test_an_age_out_of_range_is_rc011_on_the_web_service(lrs, runtime):
     job = submit(lrs, [dict(NEW, DateOfBirth="2020-01-01")]).JobID
     run_jobs(runtime)
-    assert [l.ReturnCode for l in output(lrs, job).Learner] == ["RC011"]
+    assert [learner.ReturnCode for learner in output(lrs, job).Learner] == ["RC011"]
 
 
 def test_a_wrong_record_count_stores_no_job(lrs):

@@ -61,7 +61,7 @@ def test_the_schema_has_the_87_members_in_alphabetical_order():
 
 def test_the_learner_carries_what_the_register_holds(r9, validator):
     learner = find(r9).Learner
-    amelia = next(l for l in DEMO["learners"] if l["ULN"] == "9105106906")
+    amelia = next(row for row in DEMO["learners"] if row["ULN"] == "9105106906")
     assert (learner.Uln, learner.GivenName, learner.FamilyName, learner.Title) == ("9105106906", "Amelia", "Hughes", "Miss")
     assert learner.DateOfBirth == datetime(2007, 3, 14) and learner.CreatedDate == datetime(2023, 9, 4)
     assert (learner.Gender, learner.AbilityToShare, learner.VerificationType) == (2, 1, 1)

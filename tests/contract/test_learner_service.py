@@ -59,7 +59,7 @@ def test_find_by_uln_check_answers_the_code_only(lrs):
 def test_find_by_uln_close_names_is_a_possible_match(lrs):
     response = lrs.learnerByULN(FindType="FUL", **credentials(), ULN="8032816126", GivenName="Oliver", FamilyName="Smith Jones")
     assert response.ResponseCode == "WSRC0003"
-    assert [l.ULN for l in response.Learner] == ["8032816126"]
+    assert [learner.ULN for learner in response.Learner] == ["8032816126"]
 
 
 @pytest.mark.parametrize(
@@ -95,7 +95,7 @@ def test_demo_scenarios_give_their_documented_outcome(lrs, scenario):
     else:
         response = find_demographics(lrs, **request)
     assert response.ResponseCode == scenario["ResponseCode"]
-    assert [l.ULN for l in response.Learner] == scenario["ULNs"]
+    assert [learner.ULN for learner in response.Learner] == scenario["ULNs"]
 
 
 def test_possible_matches_name_the_same_learner_once_and_echo_the_search(lrs):
@@ -104,7 +104,7 @@ def test_possible_matches_name_the_same_learner_once_and_echo_the_search(lrs):
     )
     # The master and its retired ULN both match; the retired one resolves to the master.
     assert response.ResponseCode == "WSRC0003"
-    assert [l.ULN for l in response.Learner] == [HARRY_MASTER]
+    assert [learner.ULN for learner in response.Learner] == [HARRY_MASTER]
     assert response.LastKnownPostCode == "LE1 1AA" and response.DateOfBirth == "2003-08-21"
 
 

@@ -94,6 +94,6 @@ def test_relaxed_client_submits_a_batch_and_reads_its_output(relaxed_lrs, runtim
     run_jobs(runtime)
     done = relaxed_lrs.getBatchRegistrationOutput(**credentials("batch"), JobID=submitted.JobID)
     assert done.ResponseCode == "WSRC0009" and done.JobStatus == "Completed"
-    assert [(l.MISIdentifier, l.ReturnCode, l.ULN) for l in done.Learner] == [("R-1", "RC002", "9105106906"), ("R-2", "RC009", None)]
+    assert [(learner.MISIdentifier, learner.ReturnCode, learner.ULN) for learner in done.Learner] == [("R-1", "RC002", "9105106906"), ("R-2", "RC009", None)]
     assert (done.ExistsUpdatedLearnersCount, done.LearnersNotFoundCount) == (1, 1)
     assert relaxed_lrs.getBatchRegistrationOutput(**credentials("batch"), JobID=submitted.JobID + 99).ResponseCode == "WSRC0018"

@@ -208,15 +208,14 @@ def start(
 
     The caller stops it with :func:`stop` (the process is stopped here if it never gets ready).
     """
-    log_file = open(log_path, "w")
-    process = subprocess.Popen(
-        command("serve", "--port", "0", "--database-url", database_url, *options),
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
-    )
-    log_file.close()  # the child has its own copy
+    with open(log_path, "w") as log_file:  # the child has its own copy
+        process = subprocess.Popen(
+            command("serve", "--port", "0", "--database-url", database_url, *options),
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+        )
     served = None
     try:
         served = _wait_until_ready(process, log_path, database_url, client or {}, timeout)

@@ -6,10 +6,12 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 from tests.contract.conftest import credentials
-from tests.e2e.test_server import lrs, server  # noqa: F401  (module-scoped fixtures)
+
+# The server's module-scoped fixtures, shared with its tests: pytest finds them by name here.
+from tests.e2e.test_server import lrs, server  # noqa: F401 - used by name, as fixtures
 
 
-def test_simultaneous_registrations_of_one_learner_issue_one_uln(lrs):  # noqa: F811
+def test_simultaneous_registrations_of_one_learner_issue_one_uln(lrs):  # noqa: F811 - the fixture imported above
     learner = {"GivenName": "Rhys", "FamilyName": "Pritchard", "DateOfBirth": "2005-07-07", "Gender": "1", "LastKnownPostCode": "CF10 1AA"}
     assert lrs.learnerByDemographics(FindType="FUL", **credentials(), **learner).ResponseCode == "WSRC0001"
     start = threading.Barrier(12)
@@ -25,7 +27,7 @@ def test_simultaneous_registrations_of_one_learner_issue_one_uln(lrs):  # noqa: 
     assert found.ResponseCode == "WSRC0004" and len(found.Learner) == 1
 
 
-def test_simultaneous_updates_of_one_version_let_exactly_one_win(lrs):  # noqa: F811
+def test_simultaneous_updates_of_one_version_let_exactly_one_win(lrs):  # noqa: F811 - the fixture imported above
     amelia = lrs.learnerByULN(FindType="FUL", **credentials(), ULN="9105106906", GivenName="Amelia", FamilyName="Hughes").Learner[0]
     base = {
         "GivenName": amelia.GivenName, "FamilyName": amelia.FamilyName, "DateOfBirth": amelia.DateOfBirth,

@@ -194,9 +194,12 @@ def test_batch_jobs(clients):
     ]
     submitted = call("lrs", "submitBatchRegistration", **credentials("batch"), JobType="CHK", LearnerRecordCount=1, Learner=learners)
     assert submitted.ResponseCode == "WSRC0007"
-    output = lambda: call("lrs", "getBatchRegistrationOutput", **credentials("batch"), JobID=submitted.JobID)  # noqa: E731
-    done = eventually(lambda: (lambda r: r if r.ResponseCode == "WSRC0009" else None)(output()), 60, interval=0.2, what="the job")
-    assert [(l.ULN, l.ReturnCode) for l in _learners(done)] == [("9105106906", "RC001")]
+
+    def batch_output():
+        return call("lrs", "getBatchRegistrationOutput", **credentials("batch"), JobID=submitted.JobID)
+
+    done = eventually(lambda: (lambda r: r if r.ResponseCode == "WSRC0009" else None)(batch_output()), 60, interval=0.2, what="the job")
+    assert [(learner.ULN, learner.ReturnCode) for learner in _learners(done)] == [("9105106906", "RC001")]
     assert call("lrs", "getBatchRegistrationOutput", **credentials("batch"), JobID=987654).ResponseCode == "WSRC0018"
     assert call("lrs", "submitBatchRegistration", **credentials("batch"), JobType="CHK", LearnerRecordCount=2,
                 Learner=learners).ResponseCode == "WSRC0017"
@@ -204,8 +207,11 @@ def test_batch_jobs(clients):
     to_verify = [{"MISIdentifier": "V1", "ULN": "5558175256", "FamilyName": "Patel", "GivenName": "Harry"}]
     submitted = call("lrs", "submitVerifyBatch", **credentials("online"), LearnerRecordCount=1, Learner=to_verify)
     assert submitted.ResponseCode == "WSRC0007"
-    output = lambda: call("lrs", "getVerifyBatchOutput", **credentials("online"), JobID=submitted.JobID)  # noqa: E731
-    done = eventually(lambda: (lambda r: r if r.ResponseCode == "WSRC0009" else None)(output()), 60, interval=0.2, what="the job")
+
+    def verify_output():
+        return call("lrs", "getVerifyBatchOutput", **credentials("online"), JobID=submitted.JobID)
+
+    done = eventually(lambda: (lambda r: r if r.ResponseCode == "WSRC0009" else None)(verify_output()), 60, interval=0.2, what="the job")
     verified = done.VerifiedLearner
     verified = verified[0] if isinstance(verified, list) else verified
     assert (verified.ResponseCode, verified.ULN) == ("WSVRC002", "2083498614")

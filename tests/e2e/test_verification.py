@@ -57,5 +57,5 @@ def test_verification_operations_over_http(tmp_path) -> None:
 
         (done,) = eventually(finished, 60, interval=0.2, what="the verification job finishing")
         learners = done.findall("VerifiedLearner")
-        assert [(l.findtext("MISIdentifier"), l.findtext("ResponseCode")) for l in learners] == [
+        assert [(learner.findtext("MISIdentifier"), learner.findtext("ResponseCode")) for learner in learners] == [
             ("A", "WSVRC001"), ("B", "WSVRC005")]

@@ -191,7 +191,7 @@ def test_candidates_born_on_with_names_reads_those_whose_names_may_match(connect
         ("Olyvia", "Jones"),  # a given name that sounds the same
         ("Amelia", "Jones"),  # nothing in common: never read
     ]
-    add_all(connections, *(simple_learner(uln, BORN, given_name=g, family_name=f) for uln, (g, f) in zip(ulns, named)))
+    add_all(connections, *(simple_learner(uln, BORN, given_name=g, family_name=f) for uln, (g, f) in zip(ulns, named, strict=False)))
     add_all(connections, simple_learner(ulns[6], BORN + timedelta(days=1), given_name="Olivia", family_name="Smith"))
     with engine.begin() as connection:  # written by other means, without codes: always read
         connection.execute(learners.update().where(learners.c.uln == ulns[5]).values(code_given=None))
@@ -203,7 +203,7 @@ def test_candidates_born_on_with_names_reads_those_whose_names_may_match(connect
     assert ulns[5] in {c.uln for c in found}
     with engine.begin() as connection:
         connection.execute(learners.update().where(learners.c.uln == ulns[5]).values(
-            dict(zip(NAME_CODE_COLUMNS, name_codes("Amelia", "Jones")))
+            dict(zip(NAME_CODE_COLUMNS, name_codes("Amelia", "Jones"), strict=True))
         ))
     with connections() as conn:
         found = SqlLearnerRepository(conn).candidates_born_on([BORN], names=name_codes("Olivia", "Smith"))

@@ -26,13 +26,13 @@ def test_migrated_schema_matches_the_orm_metadata(engine: Engine) -> None:
 def test_tables_columns_and_indexes_are_all_there(engine: Engine) -> None:
     inspector = inspect(engine)
     assert set(inspector.get_table_names()) == set(Base.metadata.tables) | {"alembic_version"}
-    for table in Base.metadata.sorted_tables:
-        assert [c["name"] for c in inspector.get_columns(table.name)] == [c.name for c in table.columns]
+    for defined in Base.metadata.sorted_tables:
+        assert [c["name"] for c in inspector.get_columns(defined.name)] == [c.name for c in defined.columns]
         # PostgreSQL also lists the index behind each unique constraint; those are not indexes here.
-        indexes = {i["name"] for i in inspector.get_indexes(table.name) if not i.get("duplicates_constraint")}
-        assert indexes == {i.name for i in table.indexes}
-        unique = {u["name"] for u in inspector.get_unique_constraints(table.name)}
-        assert unique == {c.name for c in table.constraints if c.__class__.__name__ == "UniqueConstraint"}
+        indexes = {i["name"] for i in inspector.get_indexes(defined.name) if not i.get("duplicates_constraint")}
+        assert indexes == {i.name for i in defined.indexes}
+        unique = {u["name"] for u in inspector.get_unique_constraints(defined.name)}
+        assert unique == {c.name for c in defined.constraints if c.__class__.__name__ == "UniqueConstraint"}
     candidates = next(i for i in inspector.get_indexes("learners") if i["name"] == "ix_learners_candidates")
     assert candidates["column_names"] == [
         "date_of_birth", "code_given", "code_family", "code_given_mac", "code_given_metaphone", "code_given_nysiis",

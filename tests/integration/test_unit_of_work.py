@@ -62,12 +62,11 @@ def test_leaving_without_commit_keeps_nothing(engine: Engine, connections: Calla
 
 def test_an_exception_rolls_everything_back(engine: Engine, connections: Callable[[], Connection]) -> None:
     (uln,) = valid_ulns(1)
-    with pytest.raises(RuntimeError, match="use case failed"):
-        with SqlUnitOfWork(connections) as uow:
-            uow.learners.add(simple_learner(uln, date(2008, 1, 1)))
-            uow.searches.record(1, "k" * 64, "WSRC0001", NOW)
-            uow.audit.record(at=NOW, organisation_id=1, username="u", operation="op", uln=uln, outcome="x")
-            raise RuntimeError("use case failed")
+    with pytest.raises(RuntimeError, match="use case failed"), SqlUnitOfWork(connections) as uow:
+        uow.learners.add(simple_learner(uln, date(2008, 1, 1)))
+        uow.searches.record(1, "k" * 64, "WSRC0001", NOW)
+        uow.audit.record(at=NOW, organisation_id=1, username="u", operation="op", uln=uln, outcome="x")
+        raise RuntimeError("use case failed")
 
     assert count(engine, learners) == 0
     assert count(engine, audit_events) == 0
@@ -117,9 +116,8 @@ def test_organisation_without_ukprn_or_reference_and_duplicate_usernames(connect
         uow.commit()
         assert uow.organisations.user(first.id, "admin").roles == frozenset()  # type: ignore[arg-type, union-attr]
 
-    with pytest.raises(IntegrityError):
-        with SqlUnitOfWork(connections) as uow:
-            uow.organisations.add_user(User(id=None, organisation_id=first.id, username="admin"))  # type: ignore[arg-type]
+    with pytest.raises(IntegrityError), SqlUnitOfWork(connections) as uow:
+        uow.organisations.add_user(User(id=None, organisation_id=first.id, username="admin"))  # type: ignore[arg-type]
 
 
 def test_search_log_recent_filters_by_organisation_key_and_time(connections: Callable[[], Connection]) -> None:
@@ -280,9 +278,8 @@ def test_a_database_that_cannot_be_reached_is_unavailable_when_the_unit_of_work_
     (WSEC0999 and one log line), as failing at a statement is, not an unexpected error."""
     engine = make_engine(url.format(tmp=tmp_path), create=False)
     try:
-        with pytest.raises(DatabaseUnavailable) as raised:
-            with SqlUnitOfWork(connection_factory(engine)):
-                pass
+        with pytest.raises(DatabaseUnavailable) as raised, SqlUnitOfWork(connection_factory(engine)):
+            pass
         assert raised.value.reason == "the database does not answer"
     finally:
         engine.dispose()

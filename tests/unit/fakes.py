@@ -50,10 +50,10 @@ class FakeLearnerRepository:
     ) -> list[MatchCandidate]:
         wanted = set(dates)
         return [
-            MatchCandidate(l.uln, l.given_name, l.family_name, l.previous_family_name, l.date_of_birth,
-                           l.gender, l.last_known_post_code, l.master_uln)
-            for l in sorted(self.rows.values(), key=lambda l: l.uln)
-            if l.date_of_birth in wanted and (names is None or may_match(names, name_codes(l.given_name, l.family_name)))
+            MatchCandidate(row.uln, row.given_name, row.family_name, row.previous_family_name, row.date_of_birth,
+                           row.gender, row.last_known_post_code, row.master_uln)
+            for row in sorted(self.rows.values(), key=lambda row: row.uln)
+            if row.date_of_birth in wanted and (names is None or may_match(names, name_codes(row.given_name, row.family_name)))
         ]
 
     def remember_candidates(self) -> None:

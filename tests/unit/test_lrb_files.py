@@ -235,7 +235,7 @@ def test_headings_are_the_thirty_of_the_guide():
     assert len(CSV_HEADINGS) == 30
     assert CSV_HEADINGS[:4] == ("FileVersion", "FileName", "UKPRN", "LearnerRecordCount")
     assert CSV_HEADINGS[12] == "FamilyNameAt16" and CSV_HEADINGS[17] == "LastKnownAddressCountyorCity"
-    assert [h for h, w in zip(CSV_HEADINGS[4:], BATCH_FIELDS) if h != w] == ["FamilyNameAt16", "LastKnownAddressCountyorCity"]
+    assert [h for h, w in zip(CSV_HEADINGS[4:], BATCH_FIELDS, strict=True) if h != w] == ["FamilyNameAt16", "LastKnownAddressCountyorCity"]
 
 
 def _with_headings(headings) -> str:
@@ -529,7 +529,7 @@ def test_the_facets_come_from_the_xsd():
 def test_the_checks_agree_with_the_schema(column, value):
     """Our compiled checks accept exactly what libxml2, validating against xsd/, accepts."""
     root = etree.Element(f"{{{BATCHMSG}}}LRBBatchFile", nsmap={"b": BATCHMSG})
-    for name, text in zip(lrb_files.HEADER_FIELDS, ("2A", "x", "10000001", "1")):
+    for name, text in zip(lrb_files.HEADER_FIELDS, ("2A", "x", "10000001", "1"), strict=True):
         etree.SubElement(root, name).text = text
     element = etree.SubElement(root, f"{{{BATCHMSG}}}BatchLearner")
     for name in BATCH_FIELDS:
@@ -676,7 +676,7 @@ def test_output_csv(tmp_path):
     assert tuple(read[0]) == OUTPUT_CSV_HEADINGS and len(read) == 3
     assert read[1][:4] == ["2A", "week 1", "10000001", "2"] and read[2][:4] == ["", "", "", ""]
     assert [row[-1] for row in read[1:]] == ["RC001", "RC006"]
-    assert dict(zip(BATCH_FIELDS, read[1][4:-1])) == {name: AMELIA.get(name, "") for name in BATCH_FIELDS}
+    assert dict(zip(BATCH_FIELDS, read[1][4:-1], strict=True)) == {name: AMELIA.get(name, "") for name in BATCH_FIELDS}
 
 
 def test_output_xml_is_valid_against_our_schema(tmp_path):

@@ -326,17 +326,20 @@ def _edited(name: str, edits: list[tuple[int, int, str]]) -> str:
     """`name` with a few of the slips an MIS makes: a letter lost, added, changed or swapped with
     the next, shouting, Mac written Mc, a hyphen written as a space."""
     for kind, at, letter in edits:
-        i = at % len(name)
-        name = [
-            lambda: name[:i] + name[i + 1 :],
-            lambda: name[:i] + letter + name[i:],
-            lambda: name[:i] + letter + name[i + 1 :],
-            lambda: name[:i] + name[i + 1 : i + 2] + name[i] + name[i + 2 :],
-            lambda: name.upper(),
-            lambda: name.replace("Mac", "Mc"),
-            lambda: name.replace("-", " "),
-        ][kind]() or "a"
+        name = _edit(name, kind, at % len(name), letter) or "a"
     return name
+
+
+def _edit(name: str, kind: int, i: int, letter: str) -> str:
+    return [
+        lambda: name[:i] + name[i + 1 :],
+        lambda: name[:i] + letter + name[i:],
+        lambda: name[:i] + letter + name[i + 1 :],
+        lambda: name[:i] + name[i + 1 : i + 2] + name[i] + name[i + 2 :],
+        lambda: name.upper(),
+        lambda: name.replace("Mac", "Mc"),
+        lambda: name.replace("-", " "),
+    ][kind]()
 
 
 @settings(max_examples=3000, deadline=None)

@@ -134,7 +134,7 @@ def test_brief_keeps_only_the_essential_fields(uow) -> None:
     full = read(uow, AMELIA, "Amelia", "Hughes").events
     brief = read(uow, AMELIA, "Amelia", "Hughes", brief=True).events
     assert [e.id for e in brief] == [e.id for e in full]
-    for short, long in zip(brief, full):
+    for short, long in zip(brief, full, strict=True):
         for name in EVENT_FIELDS:
             expected = getattr(long, name) if name in BRIEF_FIELDS else None
             assert getattr(short, name) == expected, name

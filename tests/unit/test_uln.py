@@ -1,4 +1,5 @@
 import random
+from itertools import pairwise
 
 import pytest
 from hypothesis import given, settings
@@ -99,4 +100,4 @@ def test_new_ulns_are_not_sequential():
         issued.add(new_uln(rng, issued.__contains__))
     numbers = sorted(int(u) for u in issued)
     assert len(numbers) == 50
-    assert max(b - a for a, b in zip(numbers, numbers[1:])) > 1000
+    assert max(b - a for a, b in pairwise(numbers)) > 1000
