@@ -25,7 +25,7 @@ from lrs_ws.domain.learner import LearnerStatus
 
 DEFAULT_CHUNK_SIZE = 5_000
 
-ProgressCallback = Callable[[int], None]  # called with the number of rows just committed
+ProgressCallback = Callable[[int], object]  # called with the number of rows just committed; its result is ignored
 LoadMethod = Literal["auto", "executemany", "copy"]
 
 
@@ -156,9 +156,10 @@ def bulk_insert_learning_events(
 
 def _copy_rows(connection: Connection, table: str, columns: tuple[str, ...], chunk: list[dict[str, Any]]) -> None:
     names = ", ".join(columns)  # fixed identifiers from our own tables, not input
+    # The driver's connection is None only once closed; this one is open.
     driver_connection = connection.connection.driver_connection
     with (
-        driver_connection.cursor() as cursor,  # type: ignore[union-attr]
+        driver_connection.cursor() as cursor,  # type: ignore[union-attr]  # not None: see above
         cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
     ):
         for row in chunk:

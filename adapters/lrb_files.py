@@ -266,7 +266,7 @@ def _facets(type_name: str) -> _Facets:
         translated = [translate_pattern(p, back_references=False, lazy_quantifiers=False, anchors=False) for p in values["pattern"]]
         patterns = patterns + (re.compile("|".join(translated)),)
     return _Facets(
-        name=st.get("name"),
+        name=st.get("name", ""),
         builtin=parent.builtin,
         length=number("length", parent.length),
         min_length=number("minLength", parent.min_length),
@@ -405,8 +405,8 @@ def _rules() -> _Rules:
         if root.get("targetNamespace") != BATCHMSG:
             continue
         for el in root.iterfind(f"{{{_XS}}}element[@name='LRBBatchFile']/{{{_XS}}}complexType/{{{_XS}}}sequence/{{{_XS}}}element"):
-            if el.get("name"):
-                header_types[el.get("name")] = _qname(el.get("type", ""), el)
+            if name := el.get("name"):
+                header_types[name] = _qname(el.get("type", ""), el)
     if tuple(header_types) != HEADER_FIELDS:
         raise RuntimeError("lrb_files: the LRBBatchFile header of xsd/batch-messages.xsd no longer matches HEADER_FIELDS")
     header = {name: _compile_check(type_name) for name, type_name in header_types.items()}
@@ -503,6 +503,7 @@ class LrbReader:
             self.format = self._format_from_name()
             self.unit = "row" if self.format == "CSV" else "learner"
             self._header_row: int | None = None
+            self._closer: io.IOBase
             if self.format == "CSV":
                 self._text = io.TextIOWrapper(self._binary, encoding="utf-8-sig", newline="")
                 self._closer = self._text
@@ -637,7 +638,7 @@ class LrbReader:
             return
         self._report_blank_rows()
         self._header_row = self._rowno
-        self._first = (self._rowno, record)
+        self._first: tuple[int, list[str]] | None = (self._rowno, record)
         values = (record + [""] * len(HEADER_FIELDS))[: len(HEADER_FIELDS)]
         self._check_header_values(dict(zip(HEADER_FIELDS, values, strict=True)), self._rowno)
 
@@ -686,10 +687,11 @@ class LrbReader:
         self._blank_rows.clear()
 
     def _csv_rows(self) -> Iterator[LearnerRow]:
-        row, record = self._first
+        assert self._first is not None  # read by _open_csv; the rows are read once
+        row, first = self._first
         self._first = None
         self.learner_rows += 1
-        yield self._csv_learner(row, record)
+        yield self._csv_learner(row, first)
         while True:
             record = self._next_record()
             if record is None:
@@ -707,8 +709,8 @@ class LrbReader:
 
     def _csv_learner(self, row: int, record: list[str]) -> LearnerRow:
         if len(record) != len(CSV_HEADINGS):
-            reason = f"has {_counted(len(record), 'cell')}; every row has {len(CSV_HEADINGS)}, one per heading"
-            return LearnerRow(row, {}, [Problem(row, None, reason)])
+            why = f"has {_counted(len(record), 'cell')}; every row has {len(CSV_HEADINGS)}, one per heading"
+            return LearnerRow(row, {}, [Problem(row, None, why)])
         fields: dict[str, str] = {}
         problems: list[Problem] = []
         for spec, value in zip(_rules().fields, itertools.islice(record, len(HEADER_FIELDS), None), strict=True):
@@ -779,7 +781,7 @@ class LrbReader:
         if root.getroottree().docinfo.doctype:
             raise self._stop(None, "a DOCTYPE is not allowed in an LRB file")
         if root.tag != ROOT_TAG:
-            raise self._stop(None, f"the root element is {_tag_text(root.tag)}; an LRB file in XML is {ROOT_TAG}")
+            raise self._stop(None, f"the root element is {_tag_text(str(root.tag))}; an LRB file in XML is {ROOT_TAG}")
 
     def _header_element(self, element: etree._Element, values: dict, lines: dict, order: list) -> None:
         tag = element.tag if isinstance(element.tag, str) else ""
@@ -844,10 +846,10 @@ class LrbReader:
             if position is None:
                 local = etree.QName(tag).localname
                 if local in rules.index:
-                    reason = f"must be unqualified (no namespace), not in {etree.QName(tag).namespace} (line {line})"
+                    why = f"must be unqualified (no namespace), not in {etree.QName(tag).namespace} (line {line})"
                 else:
-                    reason = f"is not a BatchLearner field (line {line})"
-                problems.append(Problem(number, local, reason, "learner"))
+                    why = f"is not a BatchLearner field (line {line})"
+                problems.append(Problem(number, local, why, "learner"))
                 continue
             if tag in seen:
                 problems.append(Problem(number, tag, f"appears more than once (line {line})", "learner"))
@@ -913,7 +915,7 @@ class Validation:
         *,
         ukprn: str | None = None,
         name: str | None = None,
-        progress: Callable[[int], None] | None = None,
+        progress: Callable[[int], object] | None = None,
     ) -> None:
         self.reader = open_lrb(path, name=name, ukprn=ukprn)
         self.progress = progress
@@ -1048,9 +1050,9 @@ def _write_xml(path, root_tag: str, learner_tag: str, header: Header, rows: Iter
         with etree.xmlfile(handle, encoding="UTF-8") as xf:
             xf.write_declaration()
             with xf.element(root_tag, nsmap={"batch": BATCHMSG}):
-                for name, value in zip(HEADER_FIELDS, header.values(), strict=True):
+                for name, text in zip(HEADER_FIELDS, header.values(), strict=True):
                     xf.write("\n  ")
-                    xf.write(_text_element(name, value))
+                    xf.write(_text_element(name, text))
                 for fields, code in rows:
                     xf.write("\n  ")
                     with xf.element(learner_tag):

@@ -4,7 +4,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeAlias, overload
+
+from sqlalchemy import RowMapping
 
 from lrs_ws.adapters.orm import NAME_CODE_COLUMNS
 from lrs_ws.domain.batch import (
@@ -25,6 +27,9 @@ from lrs_ws.domain.roles import Role
 from lrs_ws.domain.verification import VerificationCode
 from lrs_ws.runtime import UK
 from lrs_ws.services.ports import Organisation, User
+
+# A row by column name: a dict, or SQLAlchemy's RowMapping (which Column objects key too).
+RowByName: TypeAlias = Mapping[str, Any] | RowMapping
 
 # Columns the LRS keeps beside the details; `linked_ulns` is derived from other rows' master_uln.
 KEPT_FIELDS: tuple[str, ...] = (
@@ -66,7 +71,7 @@ def with_name_codes(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def row_to_learner(row: Mapping[str, Any], linked_ulns: Iterable[str] = ()) -> Learner:
+def row_to_learner(row: RowByName, linked_ulns: Iterable[str] = ()) -> Learner:
     values = {name: row[name] for name in LEARNER_COLUMNS}
     values["learner_status"] = LearnerStatus(values["learner_status"])
     return Learner(**values, linked_ulns=sorted(linked_ulns))
@@ -100,7 +105,7 @@ def event_to_row(event: LearningEvent) -> dict[str, Any]:
     return row
 
 
-def row_to_event(row: Mapping[str, Any]) -> LearningEvent:
+def row_to_event(row: RowByName) -> LearningEvent:
     return LearningEvent(**{name: row[name] for name in EVENT_COLUMNS})
 
 
@@ -112,7 +117,7 @@ def text_to_roles(text: str | None) -> frozenset[Role]:
     return frozenset(Role(part) for part in (text or "").split(",") if part)
 
 
-def row_to_organisation(row: Mapping[str, Any]) -> Organisation:
+def row_to_organisation(row: RowByName) -> Organisation:
     return Organisation(
         id=row["id"],
         name=row["name"],
@@ -131,7 +136,7 @@ def organisation_to_row(organisation: Organisation) -> dict[str, Any]:
     }
 
 
-def row_to_user(row: Mapping[str, Any]) -> User:
+def row_to_user(row: RowByName) -> User:
     return User(
         id=row["id"],
         organisation_id=row["organisation_id"],
@@ -162,6 +167,10 @@ def to_naive_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
+@overload
+def from_naive_utc(moment: datetime) -> datetime: ...
+@overload
+def from_naive_utc(moment: None) -> None: ...
 def from_naive_utc(moment: datetime | None) -> datetime | None:
     """A stored naive UTC timestamp as an aware one."""
     return None if moment is None else moment.replace(tzinfo=UTC)
@@ -197,7 +206,7 @@ def job_to_row(job: BatchJob) -> dict[str, Any]:
     }
 
 
-def row_to_job(row: Mapping[str, Any]) -> BatchJob:
+def row_to_job(row: RowByName) -> BatchJob:
     return BatchJob(
         id=row["id"],
         organisation_id=row["organisation_id"],
@@ -208,7 +217,7 @@ def row_to_job(row: Mapping[str, Any]) -> BatchJob:
         learner_count=row["learner_count"],
         processed_count=row["processed_count"],
         counts={count: row[column] for count, column in COUNT_COLUMNS.items()},
-        submitted_at=from_naive_utc(row["submitted_at"]),  # type: ignore[arg-type]
+        submitted_at=from_naive_utc(row["submitted_at"]),
         started_at=from_naive_utc(row["started_at"]),
         finished_at=from_naive_utc(row["finished_at"]),
         file_name=row["file_name"],

@@ -7,6 +7,7 @@ the MIAP facets of `learner.xsd` so anything that passed schema validation fits.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import cast
 
 from sqlalchemy import (
     BigInteger,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     text,
@@ -295,15 +297,22 @@ class BatchJobLearnerRow(Base):
     outcome: Mapped[str | None] = mapped_column(Text)  # JSON: a verification's flags and details
 
 
-organisations = OrganisationRow.__table__
-users = UserRow.__table__
-learners = LearnerRow.__table__
-recent_searches = RecentSearchRow.__table__
-audit_events = AuditEventRow.__table__
-learning_events = LearningEventRow.__table__
-sign_in_failures = SignInFailureRow.__table__
-batch_jobs = BatchJobRow.__table__
-batch_job_learners = BatchJobLearnerRow.__table__
+
+def _table(row: type[Base]) -> Table:
+    """The class's table: SQLAlchemy types `__table__` as any FromClause (a class may map a
+    select); each class here maps a Table."""
+    return cast(Table, row.__table__)
+
+
+organisations = _table(OrganisationRow)
+users = _table(UserRow)
+learners = _table(LearnerRow)
+recent_searches = _table(RecentSearchRow)
+audit_events = _table(AuditEventRow)
+learning_events = _table(LearningEventRow)
+sign_in_failures = _table(SignInFailureRow)
+batch_jobs = _table(BatchJobRow)
+batch_job_learners = _table(BatchJobLearnerRow)
 
 # Writes nothing, yet is a write: SQLite takes its write lock for it, a read-only database refuses it.
 NO_OP_WRITE = text("UPDATE organisations SET id = id WHERE 1 = 0")

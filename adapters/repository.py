@@ -11,7 +11,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
+    RowMapping,
     Select,
     String,
     and_,
@@ -112,7 +114,7 @@ class SqlLearnerRepository:
         """Learners in the order asked for; unknown ULNs are left out, repeats are repeated."""
         wanted = list(ulns)
         distinct = list(dict.fromkeys(wanted))
-        rows: dict[str, object] = {}
+        rows: dict[str, RowMapping] = {}
         linked: dict[str, list[str]] = {}
         for chunk in _chunks(distinct):
             for row in self.connection.execute(_GET, {"ulns": list(chunk)}).mappings():
@@ -120,7 +122,7 @@ class SqlLearnerRepository:
                 if row["linked_uln"] is not None:
                     linked.setdefault(row["uln"], []).append(row["linked_uln"])
         return [
-            mapping.row_to_learner(rows[uln], linked.get(uln, ()))  # type: ignore[arg-type]
+            mapping.row_to_learner(rows[uln], linked.get(uln, ()))
             for uln in wanted
             if uln in rows
         ]
@@ -308,8 +310,8 @@ class SqlOrganisationRepository:
     def by_id(self, organisation_id: int) -> Organisation | None:
         return self._one(organisations.c.id == organisation_id)
 
-    def _one(self, condition: object) -> Organisation | None:
-        row = self.connection.execute(select(organisations).where(condition)).mappings().first()  # type: ignore[arg-type]
+    def _one(self, condition: ColumnElement[bool]) -> Organisation | None:
+        row = self.connection.execute(select(organisations).where(condition)).mappings().first()
         return None if row is None else mapping.row_to_organisation(row)
 
     def with_user(
@@ -390,7 +392,7 @@ class SqlSearchLog:
 def _failed_sign_ins(row) -> FailedSignIns:
     return FailedSignIns(
         count=row["failures"],
-        last_at=mapping.from_naive_utc(row["last_failure_at"]),  # type: ignore[arg-type]
+        last_at=mapping.from_naive_utc(row["last_failure_at"]),
         blocked_until=mapping.from_naive_utc(row["blocked_until"]),
     )
 
@@ -465,7 +467,7 @@ class SqlAuditLog:
             .limit(limit)
         )
         page = [
-            AuditEntry(mapping.from_naive_utc(at), operation, name, username)  # type: ignore[arg-type]
+            AuditEntry(mapping.from_naive_utc(at), operation, name, username)
             for at, operation, name, username in self.connection.execute(query)
         ]
         return int(total), page
@@ -517,7 +519,7 @@ class SqlLearningEventRepository:
         rows = [mapping.event_to_row(event) for event in batch]
         for start in range(0, len(rows), _IN_CHUNK * 10):
             self.connection.execute(insert(learning_events), rows[start : start + _IN_CHUNK * 10])
-        return [event.id for event in batch]  # type: ignore[misc]
+        return [event.id for event in batch]  # type: ignore[misc]  # every event has its id now (above)
 
     def count(self) -> int:
         return int(self.connection.execute(select(func.count()).select_from(learning_events)).scalar_one())

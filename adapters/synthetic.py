@@ -302,6 +302,7 @@ def generate_learning_events(
                 "achievement_provider_ukprn": None, "awarding_organisation_name": ao_name,
                 "awarding_organisation_ukprn": ao_ukprn,
             }
+            awarded: date | None
             if kind == "gcse" or kind == "a_level":
                 a_level = kind == "a_level"
                 numbered = year >= 2017  # GCSEs graded 9 to 1 from 2017

@@ -18,7 +18,7 @@ database_option = options("database_url")
 class _Commands(click.Group):
     """Errors are one line on standard error (`Error: ...`), never a usage dump or a traceback."""
 
-    def main(self, *args, **kwargs):  # type: ignore[override]
+    def main(self, *args, **kwargs):
         kwargs.setdefault("prog_name", "lrs-ws")
         kwargs["standalone_mode"] = False
         try:
@@ -370,15 +370,18 @@ def batch_submit(database_url, file, username) -> None:
     with reader, _bytes_bar(reader.size, "submit") as bar:
         refused = _refuse_file(reader)
         if refused is None:
+            header = reader.header
+            # A file without a header, or whose count is not a number, is refused above.
+            assert header is not None and header.learner_record_count is not None
             flagged_rows: list[int] = []
             learners = _job_learners(reader, flagged_rows, lambda: bar.update(reader.bytes_read - bar.n))
             try:
                 with _uow(database_url) as uow:
-                    caller = batches.file_submitter(uow, reader.header.ukprn, username)
+                    caller = batches.file_submitter(uow, header.ukprn, username)
                     job_id = batches.submit(
-                        uow, caller, JobType.FULL, learners, reader.header.learner_record_count,
+                        uow, caller, JobType.FULL, learners, header.learner_record_count,
                         now=london_now(), source=JobSource.FILE, file_name=reader.name,
-                        file_reference=reader.header.file_name, per_transaction=SUBMIT_PER_TRANSACTION,
+                        file_reference=header.file_name, per_transaction=SUBMIT_PER_TRANSACTION,
                     )
             except batches.BatchError as error:
                 raise click.ClickException(str(error)) from None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -19,7 +19,10 @@ import click
 DEFAULT_DATABASE_URL = "sqlite:///lrs-ws.sqlite3"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 MIB = 1024 * 1024
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")
 
 
 class _HttpUrl(click.ParamType):
@@ -229,7 +232,7 @@ def options(*names: str) -> Callable[[Callable], Callable]:
 def from_options(cls: type[T], values: dict[str, Any]) -> T:
     """A settings dataclass from a command's parsed options (the names of :data:`OPTIONS`):
     the fields it has, from the options given a value; its own defaults for the rest."""
-    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    known = {f.name for f in fields(cls)}
     return cls(**{k: v for k, v in values.items() if k in known and v is not None})
 
 

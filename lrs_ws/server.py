@@ -81,7 +81,7 @@ class ServerOptions:
             raise ServerError("--certfile and --keyfile go together")
         if self.ca_certs is not None and self.certfile is None:
             raise ServerError("--ca-certs (client certificates) needs --certfile and --keyfile")
-        if not self.tls:
+        if self.certfile is None:  # not self.tls
             return
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         try:
@@ -155,7 +155,7 @@ def _http1_only() -> None:
     async def no_protocol_switch(self, event) -> None:
         return None
 
-    H11Protocol._check_protocol = no_protocol_switch  # type: ignore[method-assign]
+    H11Protocol._check_protocol = no_protocol_switch  # type: ignore[method-assign]  # patching Hypercorn is the point
 
 
 class HypercornWorker(Worker):
@@ -164,6 +164,8 @@ class HypercornWorker(Worker):
     gunicorn's worker contract: call `notify()` often (the heartbeat), stop when `alive` turns
     false (SIGTERM: finish what is running), and leave when the arbiter is gone.
     """
+
+    app: _Arbiter  # the application gunicorn hands its workers: ours
 
     def init_signals(self) -> None:
         # The event loop installs its own handlers in run(); leave none of gunicorn's behind.
@@ -184,7 +186,8 @@ class HypercornWorker(Worker):
         stopping = asyncio.Event()
         config = Config()
         # Our own copy of the listening socket: Hypercorn closes what it was given.
-        config.bind = [f"fd://{os.dup(listener.sock.fileno())}" for listener in self.sockets]
+        # (gunicorn's sockets are its BaseSocket wrappers, which its stubs type as plain sockets)
+        config.bind = [f"fd://{os.dup(listener.sock.fileno())}" for listener in self.sockets]  # type: ignore[attr-defined]
         config.keep_alive_timeout = options.keep_alive
         config.read_timeout = None  # bodies: BufferedWsgi's deadline; heads: keep_alive_timeout
         config.graceful_timeout = self.cfg.graceful_timeout
@@ -237,7 +240,7 @@ def _bound_tls_shutdown(loop: asyncio.AbstractEventLoop, seconds: float) -> None
             kwargs.setdefault("ssl_shutdown_timeout", seconds)
         return await create_server(*args, **kwargs)
 
-    loop.create_server = create_bounded_server  # type: ignore[method-assign]
+    loop.create_server = create_bounded_server  # type: ignore[method-assign]  # patching the loop is the point
 
 
 class _Arbiter(BaseApplication):

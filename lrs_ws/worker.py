@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from typing import TypedDict
 
 from lrs_ws.adapters.unit_of_work import sqlite_path
 from lrs_ws.config import Settings
@@ -33,7 +34,12 @@ PURGE_EVERY_SECONDS = 600.0  # how often jobs past their retention are deleted
 RESTART_PAUSE_SECONDS = 1.0  # before a supervised worker that died is started again
 # SQLite: chunks of at most 0.1 s, then 2 ms for the next writer in line to take its turn
 # (adapters/unit_of_work.py): a request never waits more than about one chunk for a job.
-_ONE_WRITER_AT_A_TIME = {"chunk_seconds": 0.1, "pause_between_chunks": 0.002}
+class _Pacing(TypedDict, total=False):
+    chunk_seconds: float | None
+    pause_between_chunks: float
+
+
+_ONE_WRITER_AT_A_TIME = _Pacing(chunk_seconds=0.1, pause_between_chunks=0.002)
 
 
 def worker_name() -> str:
@@ -70,7 +76,7 @@ def job_runner(runtime: Runtime, name: str, should_stop: Callable[[], bool] = la
     return JobRunner(
         runtime.unit_of_work, rules, runtime.clock, name, chunk=runtime.settings.batch_chunk,
         should_stop=should_stop, is_dead=dead_on_this_host, on_progress=_log_progress,
-        **(_ONE_WRITER_AT_A_TIME if sqlite_path(runtime.settings.database_url) else {}),
+        **(_ONE_WRITER_AT_A_TIME if sqlite_path(runtime.settings.database_url) else _Pacing()),
     )
 
 

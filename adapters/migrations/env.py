@@ -36,7 +36,10 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:  # lrs_ws.adapters.migrate always sets it
+        raise RuntimeError("the migrations need sqlalchemy.url in their configuration")
+    engine = make_engine(url)
     try:
         with engine.connect() as connection:
             _configure(connection=connection)

@@ -106,7 +106,7 @@ class ReturnCode(str, Enum):
     AGE_OUT_OF_RANGE = "RC013"  # portal files only; the web service says RC011
 
     @property
-    def count(self) -> Count:
+    def count(self) -> Count:  # type: ignore[override]  # a code's Count; str.count is not used on codes
         return _COUNTS[self]
 
     def for_web_service(self) -> ReturnCode:
@@ -205,6 +205,8 @@ def output_fields(learner: JobLearner) -> BatchLearnerFields:
     outcome = learner.outcome
     if outcome is None:
         raise ValueError(f"learner {learner.position} has no outcome yet")
+    if not isinstance(outcome.code, ReturnCode):
+        raise ValueError(f"learner {learner.position} is not of a registration job")
     fields = dict(learner.fields)
     fields["ULN"] = outcome.uln if outcome.code.identifies_learner and outcome.uln else ""
     return fields

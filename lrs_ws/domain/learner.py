@@ -9,6 +9,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
+from typing import Any
 
 
 class LearnerStatus(str, Enum):
@@ -93,7 +94,7 @@ class LearnerDetails:
     ability_to_share: str = "0"
     notes: str | None = None
 
-    def details(self) -> dict[str, object]:
+    def details(self) -> dict[str, Any]:  # the fields' values, of their several types
         return {name: getattr(self, name) for name in DETAIL_FIELDS}
 
 

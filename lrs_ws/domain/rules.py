@@ -9,6 +9,7 @@ import re
 from collections.abc import Collection, Iterable
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
 from lrs_ws.domain.errors import InvalidField
 from lrs_ws.domain.learner import DETAIL_FIELDS, Learner, LearnerDetails, wire_name
@@ -156,7 +157,8 @@ def tidy(field_name: str, value: object) -> object:
 
 
 def tidy_details(details: LearnerDetails) -> LearnerDetails:
-    return dataclasses.replace(details, **{name: tidy(name, getattr(details, name)) for name in DETAIL_FIELDS})
+    tidied: dict[str, Any] = {name: tidy(name, value) for name, value in details.details().items()}
+    return dataclasses.replace(details, **tidied)
 
 
 def ability_to_share_change_allowed(old: str, new: str) -> bool:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 
+from lrs_ws.domain.learner import Learner
 from lrs_ws.domain.matching import MatchRule, match_names
 from lrs_ws.domain.normalise import name_key
 
@@ -60,7 +61,7 @@ def _same(a: str | None, b: str | None) -> bool:
     return bool(a) and bool(b) and name_key(a) == name_key(b)
 
 
-def failed_checks(sent: DetailsToVerify, record) -> tuple[FailureFlag, ...]:
+def failed_checks(sent: DetailsToVerify, record: Learner) -> tuple[FailureFlag, ...]:
     """The eight comparisons of the details sent with a learner record, those that fail, in flag order."""
     checks = {
         FailureFlag.GIVEN_VS_GIVEN: _same(sent.given_name, record.given_name),
@@ -78,7 +79,7 @@ def failed_checks(sent: DetailsToVerify, record) -> tuple[FailureFlag, ...]:
 _DECISIVE = {FailureFlag.GIVEN_VS_GIVEN, FailureFlag.FAMILY_VS_FAMILY, FailureFlag.DATE_OF_BIRTH, FailureFlag.GENDER}
 
 
-def verify(sent: DetailsToVerify, record, *, linked: bool = False) -> Verification:
+def verify(sent: DetailsToVerify, record: Learner, *, linked: bool = False) -> Verification:
     """How the details sent agree with `record` (the learner of the ULN sent; for a linked ULN,
     whichever of it and its master agrees best is given by the caller)."""
     flags = failed_checks(sent, record)

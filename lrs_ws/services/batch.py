@@ -30,7 +30,7 @@ from lrs_ws.domain.batch import (
 )
 from lrs_ws.domain.codes import ResponseCode
 from lrs_ws.domain.errors import InvalidField
-from lrs_ws.domain.learner import DATE_FIELDS, LearnerDetails
+from lrs_ws.domain.learner import DATE_FIELDS, Learner, LearnerDetails
 from lrs_ws.domain.matching import SearchKey
 from lrs_ws.domain.normalise import name_key, post_code_key
 from lrs_ws.domain.roles import Operation, may
@@ -141,7 +141,7 @@ def _with_uln(
     raise RuntimeError(f"ULN {uln} kept changing under the batch update")
 
 
-def _differing(current, details: dict[str, object]) -> dict[str, object]:
+def _differing(current: Learner, details: dict[str, object]) -> dict[str, object]:
     """The details sent, less names and postcode that differ from the record only in case or
     spacing: MIS exports are often in capitals, and that is no reason to change a record (or to
     count a key field as changed)."""
@@ -194,6 +194,7 @@ def _without_uln(
         return LearnerOutcome(ReturnCode.TOO_MANY_MATCHES)
     if not complete:
         return LearnerOutcome(ReturnCode.INSUFFICIENT_DATA)
+    # Each value is of its field's type (_details parses dates); a dict by name cannot say so.
     learner = LearnerDetails(**{"verification_type": "0", "ability_to_share": "0", **details})  # type: ignore[arg-type]
     learner = tidy_details(learner)
     try:
@@ -394,6 +395,7 @@ def file_output(uow: UnitOfWork, job_id: int, page: int = 1000) -> Iterator[tupl
         if not learners:
             return
         for learner in learners:
+            # output_fields (called first) raised if the learner had no outcome
             yield output_fields(learner), learner.outcome.code.value  # type: ignore[union-attr]
         after = learners[-1].position
 

@@ -44,7 +44,7 @@ _DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 _INTEGER = re.compile(r"\d+")
 _RESTRICTIONS = ("0", "1")
 
-ProgressCallback = Callable[[int], None]
+ProgressCallback = Callable[[int], object]  # its result is ignored
 
 
 @dataclass(frozen=True)

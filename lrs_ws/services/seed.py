@@ -7,6 +7,7 @@ from datetime import date, datetime
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import Any
 
 from lrs_ws.domain.learner import DATE_FIELDS, DETAIL_FIELDS, FIELD_NAMES, Learner, LearnerStatus
 from lrs_ws.domain.passwords import hash_password
@@ -18,8 +19,9 @@ DEMO_FILE = resources.files("lrs_ws.fixtures") / "demo.json"
 DEMO_LOADED_AT = datetime(2026, 1, 5, 9, 0, 0)  # DateLoaded of demo events that give none
 
 
-def load_demo_file(path: Path | Traversable = DEMO_FILE) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
+def load_demo_file(path: Path | Traversable = DEMO_FILE) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
 
 
 class SeedRefused(Exception):
@@ -36,7 +38,7 @@ class SeedSummary:
 
 
 def learner_from_fixture(row: dict[str, str]) -> Learner:
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}  # by field: a date or a string
     for wire, text in row.items():
         field = FIELD_NAMES.get(wire)
         if field in DETAIL_FIELDS:
@@ -53,12 +55,12 @@ def learner_from_fixture(row: dict[str, str]) -> Learner:
     )
 
 
-def demo_ulns(data: dict | None = None) -> frozenset[str]:
+def demo_ulns(data: dict[str, Any] | None = None) -> frozenset[str]:
     """The ULNs the demo learners carry: synthetic learners never take them."""
     return frozenset(row["ULN"] for row in (data or load_demo_file())["learners"])
 
 
-def seed_demo(uow: UnitOfWork, data: dict | None = None) -> SeedSummary:
+def seed_demo(uow: UnitOfWork, data: dict[str, Any] | None = None) -> SeedSummary:
     """Load the demo data once; a second call changes nothing (the organisation exists).
 
     The demo learners keep their ULNs (the scenarios name them): if other learners already have

@@ -343,13 +343,15 @@ def _refusal(root: etree._Element, endpoint: Endpoint) -> tuple[ErrorCode, str] 
     if root.getroottree().docinfo.doctype:
         return ErrorCode.INVALID_REQUEST, "A DOCTYPE is not allowed in a SOAP message"
     if root.tag != f"{{{SOAP_ENV}}}Envelope":
-        return ErrorCode.INVALID_REQUEST, f"Expected a SOAP 1.1 Envelope ({SOAP_ENV}), got {root.tag}"
+        return ErrorCode.INVALID_REQUEST, f"Expected a SOAP 1.1 Envelope ({SOAP_ENV}), got {root.tag!s}"
     envelope_problem = _envelope_problem(root)
     if envelope_problem:
         return ErrorCode.INVALID_REQUEST, envelope_problem
-    request = root.find(f"{{{SOAP_ENV}}}Body")[0]
+    body = root.find(f"{{{SOAP_ENV}}}Body")
+    assert body is not None  # _envelope_problem found it, with one request element
+    request = body[0]
     if request.tag not in endpoint.requests:
-        return ErrorCode.UNKNOWN_REQUEST, f"Unknown request element {request.tag} at {endpoint.path}"
+        return ErrorCode.UNKNOWN_REQUEST, f"Unknown request element {request.tag!s} at {endpoint.path}"
     try:
         contract.validate_body_element(request)
     except contract.ContractViolation as violation:
@@ -365,7 +367,7 @@ _NEXT_ACTOR = "http://schemas.xmlsoap.org/soap/actor/next"
 def _envelope_problem(root: etree._Element) -> str | None:
     """SOAP 1.1 envelope rules: an optional Header first, then one Body with one request element."""
     parts = [child for child in root if isinstance(child.tag, str)]
-    names = [etree.QName(child).localname if etree.QName(child).namespace == SOAP_ENV else child.tag for child in parts]
+    names = [etree.QName(child).localname if etree.QName(child).namespace == SOAP_ENV else str(child.tag) for child in parts]
     if names not in (["Body"], ["Header", "Body"]):
         return f"The Envelope must hold an optional Header and then one Body; it holds {', '.join(names) or 'nothing'}"
     body = parts[-1]

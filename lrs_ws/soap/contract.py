@@ -252,17 +252,17 @@ def _type_index() -> _TypeIndex:
         root = _parse_trusted(path).getroot()
         tns = root.get("targetNamespace", "")
         for el in root.iterfind(f"{{{_XS}}}element"):
-            if el.get("type"):
-                elements[f"{{{tns}}}{el.get('name')}"] = _qname(el.get("type"), el)
+            if el_type := el.get("type"):
+                elements[f"{{{tns}}}{el.get('name')}"] = _qname(el_type, el)
         for grp in root.iterfind(f"{{{_XS}}}group"):
             groups[f"{{{tns}}}{grp.get('name')}"] = grp
         for ct in root.iterfind(f"{{{_XS}}}complexType"):
             complex_defs[f"{{{tns}}}{ct.get('name')}"] = ct
         for st in root.iterfind(f"{{{_XS}}}simpleType"):
             restriction = st.find(f"{{{_XS}}}restriction")
-            facets = {} if restriction is None else {f.tag.split("}")[1]: f.get("value") for f in restriction if isinstance(f.tag, str)}
+            facets = {} if restriction is None else {f.tag.split("}")[1]: f.get("value", "") for f in restriction if isinstance(f.tag, str)}
             simple[f"{{{tns}}}{st.get('name')}"] = _SimpleType(
-                name=st.get("name"),
+                name=st.get("name", ""),
                 min_length=int(facets["minLength"]) if "minLength" in facets else None,
                 max_length=int(facets["maxLength"]) if "maxLength" in facets else None,
                 doc=_first_sentence(st),
@@ -272,15 +272,15 @@ def _type_index() -> _TypeIndex:
         for child in node:
             if child.tag == f"{{{_XS}}}element":
                 mandatory = child.get("minOccurs", "1") != "0"
-                if child.get("ref"):
-                    ref = _qname(child.get("ref"), child)
+                if ref_name := child.get("ref"):
+                    ref = _qname(ref_name, child)
                     out.append(_Child(ref, elements.get(ref, ""), mandatory))
                 else:
-                    out.append(_Child(child.get("name"), _qname(child.get("type", "xs:anyType"), child), mandatory))
-            elif child.tag == f"{{{_XS}}}group" and child.get("ref"):
-                particles(groups[_qname(child.get("ref"), child)], out)
+                    out.append(_Child(child.get("name", ""), _qname(child.get("type", "xs:anyType"), child), mandatory))
+            elif child.tag == f"{{{_XS}}}group" and (group_ref := child.get("ref")):
+                particles(groups[_qname(group_ref, child)], out)
             elif child.tag == f"{{{_XS}}}extension":
-                base = complex_defs.get(_qname(child.get("base"), child))
+                base = complex_defs.get(_qname(child.get("base", ""), child))
                 if base is not None:
                     particles(base, out)
                 particles(child, out)
@@ -298,7 +298,7 @@ def _type_of(node: etree._Element) -> str | None:
     """The {ns}name of the type our schemas give ``node``, walking down from the message root."""
     index = _type_index()
     chain = [node, *node.iterancestors()][::-1]
-    type_name = index.elements.get(chain[0].tag)
+    type_name = index.elements.get(str(chain[0].tag))
     for step in chain[1:]:
         if type_name is None:
             return None
@@ -355,14 +355,14 @@ def _field_of(node: etree._Element, root: etree._Element) -> str:
     return "/".join(reversed(steps))
 
 
-def _join(parent_field: str, root: etree._Element, parent: etree._Element, child: str) -> str:
+def _join(parent_field: str, root: etree._Element, parent: etree._Element | None, child: str) -> str:
     return child if parent is root else f"{parent_field}/{child}"
 
 
 def _node_at(doc_root: etree._Element, path: str | None) -> etree._Element | None:
     if not path:
         return None
-    namespaces = {}
+    namespaces: dict[str, str] = {}
     for el in doc_root.iter():
         for prefix, uri in el.nsmap.items():
             if prefix:
@@ -396,8 +396,8 @@ def _describe(entry: etree._LogEntry, root: etree._Element) -> tuple[str, str]:
         return field, f"attribute '{_local(attribute)}' is not allowed on {name}"
     if "Missing child element(s)" in message:
         if len(expected_names) == 1:
-            missing = _local(expected_names[0])
-            return _join(field, root, node, missing), f"missing mandatory element {missing}"
+            only = _local(expected_names[0])
+            return _join(field, root, node, only), f"missing mandatory element {only}"
         present = {etree.QName(s).localname for s in node if isinstance(s.tag, str)}
         declared = _type_index().children.get(_type_of(node) or "", [])
         missing = next((_local(c.tag) for c in declared if c.mandatory and _local(c.tag) not in present), None)
@@ -481,6 +481,9 @@ def members_of(file_name: str, type_name: str) -> tuple[Member, ...]:
     (complex_type,) = root.iterfind(f"{{{_XS}}}complexType[@name='{type_name}']")
     members = []
     for element in complex_type.iter(f"{{{_XS}}}element"):
-        prefix, _, local = element.get("type").rpartition(":")
-        members.append(Member(element.get("name"), f"{{{element.nsmap[prefix or None]}}}{local}", element.get("nillable") == "true"))
+        name, type_ref = element.get("name"), element.get("type")
+        if name is None or type_ref is None:
+            raise ValueError(f"{file_name}: an element of {type_name} has no name or no type")
+        prefix, _, local = type_ref.rpartition(":")
+        members.append(Member(name, f"{{{element.nsmap[prefix or None]}}}{local}", element.get("nillable") == "true"))
     return tuple(members)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from lxml import etree
 
@@ -42,7 +43,8 @@ def _to_wire(value: object) -> str | None:
 
 
 def details_from_wire(wire: models.LearnerToRegister) -> LearnerDetails:
-    values = {field: _to_domain(field, getattr(wire, wire_name(field))) for field in DETAIL_FIELDS}
+    # By field: a date, a string or None; a dict by name cannot say which.
+    values: dict[str, Any] = {field: _to_domain(field, getattr(wire, wire_name(field))) for field in DETAIL_FIELDS}
     for field, default in _MANDATORY_DEFAULTS.items():
         if values[field] is None:
             values[field] = default
@@ -119,7 +121,9 @@ def output_learner_to_wire(learner: JobLearner) -> models.OutputBatchLearner:
     applies), and its return code as the web service gives it (RC013 is RC011 here)."""
     fields = output_fields(learner)
     values = {name: fields[name] for name in BATCH_FIELDS if name in fields}
-    return models.OutputBatchLearner(ReturnCode=learner.outcome.code.for_web_service().value, **values)
+    # output_fields (called first) raised unless the learner has a registration job's outcome
+    code = learner.outcome.code.for_web_service()  # type: ignore[union-attr]
+    return models.OutputBatchLearner(ReturnCode=code.value, **values)
 
 
 def _job_state(response, job) -> None:

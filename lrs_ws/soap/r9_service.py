@@ -154,10 +154,10 @@ _NIL = f"{{{XSI}}}nil"
 def _sent_values(ctx, names) -> dict[str, str]:
     """The parameters sent with a value, '' for an empty one; a nil or absent one is left out
     (unchanged), which spyne's objects cannot tell from empty."""
-    values = {}
+    values: dict[str, str] = {}
     for element in ctx.in_body_doc:
         name = etree.QName(element).localname if isinstance(element.tag, str) else None
-        if name in names and element.get(_NIL) not in ("true", "1"):
+        if name is not None and name in names and element.get(_NIL) not in ("true", "1"):
             values[name] = element.text or ""
     return values
 

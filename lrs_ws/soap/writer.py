@@ -13,12 +13,13 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from lxml import etree
 
 with warnings.catch_warnings():  # spyne 2.14 imports deprecated modules
     warnings.simplefilter("ignore")
-    from spyne import Boolean, ComplexModelBase, Fault, Integer, Unicode
+    from spyne import Boolean, ComplexModelBase, Fault, Integer, ModelBase, Unicode
     from spyne.const.xml import DEFAULT_NS
 
 from lrs_ws.soap.namespaces import XSI
@@ -26,7 +27,7 @@ from lrs_ws.soap.namespaces import XSI
 _NIL = f"{{{XSI}}}nil"
 
 
-def _integer(value: object) -> str:
+def _integer(value: Any) -> str:  # whatever the object holds: int() decides, as in spyne
     int(value)  # as spyne: refuse what is not a number
     return str(value)
 
@@ -65,7 +66,7 @@ _PLANS: dict[type, Plan | None] = {}
 _MEMBERS: dict[type, frozenset[str]] = {}
 
 
-def instance(cls: type, **values: object):
+def instance(cls: type[ComplexModelBase], **values: object) -> Any:
     """A wire object of `cls` with these members set and the rest None, without spyne's
     member-by-member __init__ (which costs more than writing the object out). An unknown member
     is a TypeError, as a typo should be."""
@@ -74,7 +75,7 @@ def instance(cls: type, **values: object):
         members = _MEMBERS[cls] = frozenset(cls._type_info)
     if not values.keys() <= members:
         raise TypeError(f"{cls.__name__} has no member {sorted(values.keys() - members)}")
-    obj = cls.__new__(cls)
+    obj = cls.__new__(cls)  # type: ignore[call-overload]  # spyne is untyped: this is not type.__new__
     obj.__dict__.update(dict.fromkeys(members), **values)
     return obj
 
@@ -86,7 +87,7 @@ def _leaf(cls: type) -> Callable[[object], str] | None:
     return None
 
 
-def plan_for(cls: type) -> Plan | None:
+def plan_for(cls: type[ModelBase]) -> Plan | None:
     """The compiled plan of a model class, or None when it uses anything we do not compile
     (attributes, defaults, polymorphism...): spyne then writes it itself."""
     if cls in _PLANS:
@@ -97,7 +98,7 @@ def plan_for(cls: type) -> Plan | None:
     return plan
 
 
-def _compile(cls: type) -> Plan | None:
+def _compile(cls: type[ModelBase]) -> Plan | None:
     if not (isinstance(cls, type) and issubclass(cls, ComplexModelBase)) or getattr(cls, "__extends__", None) is not None:
         return None
     if issubclass(cls, Fault) or cls.Attributes.default is not None:
@@ -146,10 +147,13 @@ def write(plan: Plan, inst: object, parent: etree._Element, namespace: str | Non
 
 def _write_value(member: _Member, value: object, parent: etree._Element) -> None:
     if member.model is not None:
-        write(_PLANS[member.model], value, parent, member.namespace, member.name)
+        plan = _PLANS[member.model]
+        assert plan is not None  # _compile took the model only with a plan
+        write(plan, value, parent, member.namespace, member.name)
         return
     child = etree.SubElement(parent, member.tag)
     if value is None:
         child.set(_NIL, "true")
     else:
+        assert member.text is not None  # a member without a model is a leaf
         child.text = member.text(value)

@@ -109,7 +109,7 @@ def test_update_moves_the_version_on_even_when_the_caller_did_not(connections: C
 
     assert changed.version_number == 5
     with connections() as conn:
-        assert SqlLearnerRepository(conn).get(uln).version_number == 5  # type: ignore[union-attr]
+        assert SqlLearnerRepository(conn).get(uln).version_number == 5  # type: ignore[union-attr]  # stored above
 
 
 def test_update_with_a_stale_version_returns_false_and_writes_nothing(connections: Callable[[], Connection]) -> None:
@@ -138,7 +138,7 @@ def test_two_writers_from_one_version_only_one_wins(connections: Callable[[], Co
         assert not SqlLearnerRepository(conn).update(second, expected_version=1)
         conn.commit()
     with connections() as conn:
-        assert SqlLearnerRepository(conn).get(uln).given_name == "First"  # type: ignore[union-attr]
+        assert SqlLearnerRepository(conn).get(uln).given_name == "First"  # type: ignore[union-attr]  # stored above
 
 
 def test_uln_exists_for_active_and_retired_learners_only(connections: Callable[[], Connection]) -> None:
@@ -267,7 +267,7 @@ def _captured_candidate_query(
     """The exact SQL and parameters candidates_born_on sends to the driver."""
     captured: list[tuple[str, object]] = []
 
-    def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+    def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]  # SQLAlchemy's event signature
         if "date_of_birth IN" in statement:
             captured.append((statement, parameters))
 
@@ -296,7 +296,7 @@ def test_candidates_born_on_reads_the_candidate_index_alone(
 
     explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
     with engine.connect() as connection:
-        plan = "\n".join(str(row[-1]) for row in connection.exec_driver_sql(explain + statement, parameters))  # type: ignore[arg-type]
+        plan = "\n".join(str(row[-1]) for row in connection.exec_driver_sql(explain + statement, parameters))  # type: ignore[arg-type]  # as the driver was given them
 
     print(f"{engine.dialect.name} plan:\n{plan}")
     if engine.dialect.name == "sqlite":
@@ -343,10 +343,10 @@ def test_merge_repoints_learners_retired_into_the_retired_one(connections: Calla
 
     with connections() as conn:
         repository = SqlLearnerRepository(conn)
-        assert repository.get(new_master).linked_ulns == sorted([old_master, earlier_retired])  # type: ignore[union-attr]
-        assert repository.get(old_master).linked_ulns == []  # type: ignore[union-attr]
-        assert repository.get(earlier_retired).master_uln == new_master  # type: ignore[union-attr]
-        assert repository.get(earlier_retired).last_updated_date == date(2026, 4, 1)  # type: ignore[union-attr]
+        assert repository.get(new_master).linked_ulns == sorted([old_master, earlier_retired])  # type: ignore[union-attr]  # stored above
+        assert repository.get(old_master).linked_ulns == []  # type: ignore[union-attr]  # stored above
+        assert repository.get(earlier_retired).master_uln == new_master  # type: ignore[union-attr]  # stored above
+        assert repository.get(earlier_retired).last_updated_date == date(2026, 4, 1)  # type: ignore[union-attr]  # stored above
 
 
 @pytest.mark.parametrize(
@@ -388,7 +388,7 @@ def test_learner_copy_round_trips_through_the_repository(connections: Callable[[
     learner = full_learner(uln)
     add_all(connections, learner.copy())
     with connections() as conn:
-        assert dataclasses.asdict(SqlLearnerRepository(conn).get(uln)) == dataclasses.asdict(learner)  # type: ignore[arg-type]
+        assert dataclasses.asdict(SqlLearnerRepository(conn).get(uln)) == dataclasses.asdict(learner)  # type: ignore[arg-type]  # stored above
 
 
 def test_remembered_candidates_follow_this_repositorys_own_writes(connections: Callable[[], Connection]) -> None:

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Connection, Engine, func, select, text
+from sqlalchemy import Connection, Engine, Table, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from lrs_ws.adapters import unit_of_work
@@ -30,7 +30,7 @@ from .persistence_builders import simple_learner, valid_ulns
 NOW = datetime(2026, 11, 23, 10, 0, 0)
 
 
-def count(engine: Engine, table) -> int:  # type: ignore[no-untyped-def]
+def count(engine: Engine, table: Table) -> int:
     with engine.connect() as connection:
         return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
 
@@ -104,20 +104,20 @@ def test_organisations_and_users_round_trip(connections: Callable[[], Connection
         assert uow.organisations.by_reference("ZZZ999") is None
         assert uow.organisations.user(organisation.id, "jsmith") == user
         assert uow.organisations.user(organisation.id, "nobody") is None
-        assert uow.organisations.user(organisation.id, "jsmith").roles == {Role.ONLINE_USER, Role.VIEW_ONLY}  # type: ignore[union-attr]
+        assert uow.organisations.user(organisation.id, "jsmith").roles == {Role.ONLINE_USER, Role.VIEW_ONLY}  # type: ignore[union-attr]  # added above
 
 
 def test_organisation_without_ukprn_or_reference_and_duplicate_usernames(connections: Callable[[], Connection]) -> None:
     with SqlUnitOfWork(connections) as uow:
         first = uow.organisations.add(an_organisation(ukprn="10000001", ref=None))
         second = uow.organisations.add(an_organisation(ukprn="10000002", ref=None))  # NULLs are not duplicates
-        uow.organisations.add_user(User(id=None, organisation_id=first.id, username="admin"))  # type: ignore[arg-type]
-        uow.organisations.add_user(User(id=None, organisation_id=second.id, username="admin"))  # type: ignore[arg-type]
+        uow.organisations.add_user(User(id=None, organisation_id=first.id, username="admin"))  # type: ignore[arg-type]  # stored: it has an id
+        uow.organisations.add_user(User(id=None, organisation_id=second.id, username="admin"))  # type: ignore[arg-type]  # stored: it has an id
         uow.commit()
-        assert uow.organisations.user(first.id, "admin").roles == frozenset()  # type: ignore[arg-type, union-attr]
+        assert uow.organisations.user(first.id, "admin").roles == frozenset()  # type: ignore[arg-type, union-attr]  # stored above
 
     with pytest.raises(IntegrityError), SqlUnitOfWork(connections) as uow:
-        uow.organisations.add_user(User(id=None, organisation_id=first.id, username="admin"))  # type: ignore[arg-type]
+        uow.organisations.add_user(User(id=None, organisation_id=first.id, username="admin"))  # type: ignore[arg-type]  # stored: it has an id
 
 
 def test_search_log_recent_filters_by_organisation_key_and_time(connections: Callable[[], Connection]) -> None:

@@ -162,7 +162,7 @@ class FakeLearningEventRepository:
             if event.id in self.rows:
                 raise ValueError(f"duplicate learning event ID {event.id}")
             self.rows[event.id] = dataclasses.replace(event)
-        return [e.id for e in batch]  # type: ignore[misc]
+        return [e.id for e in batch]  # type: ignore[misc]  # every event has its id now (above)
 
 
 class FakeUnitOfWork:
