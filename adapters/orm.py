@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -295,6 +296,21 @@ class BatchJobLearnerRow(Base):
     outcome: Mapped[str | None] = mapped_column(Text)  # JSON: a verification's flags and details
 
 
+class BatchWorkerRow(Base):
+    """What a batch worker (or the supervisor of `serve`'s) last said of itself, and when."""
+
+    __tablename__ = "batch_workers"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    host: Mapped[str] = mapped_column(String(64))
+    pid: Mapped[int] = mapped_column(Integer)
+    supervised: Mapped[bool] = mapped_column(Boolean)
+    state: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str] = mapped_column(String(255))
+    started_at: Mapped[datetime] = mapped_column(DateTime)  # naive UTC
+    seen_at: Mapped[datetime] = mapped_column(DateTime)  # naive UTC
+
+
 organisations = OrganisationRow.__table__
 users = UserRow.__table__
 learners = LearnerRow.__table__
@@ -304,6 +320,7 @@ learning_events = LearningEventRow.__table__
 sign_in_failures = SignInFailureRow.__table__
 batch_jobs = BatchJobRow.__table__
 batch_job_learners = BatchJobLearnerRow.__table__
+batch_workers = BatchWorkerRow.__table__
 
 # Writes nothing, yet is a write: SQLite takes its write lock for it, a read-only database refuses it.
 NO_OP_WRITE = text("UPDATE organisations SET id = id WHERE 1 = 0")
