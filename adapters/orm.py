@@ -11,6 +11,7 @@ from typing import cast
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -297,6 +298,20 @@ class BatchJobLearnerRow(Base):
     outcome: Mapped[str | None] = mapped_column(Text)  # JSON: a verification's flags and details
 
 
+class BatchWorkerRow(Base):
+    """What a batch worker (or the supervisor of `serve`'s) last said of itself, and when."""
+
+    __tablename__ = "batch_workers"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    host: Mapped[str] = mapped_column(String(64))
+    pid: Mapped[int] = mapped_column(Integer)
+    supervised: Mapped[bool] = mapped_column(Boolean)
+    state: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str] = mapped_column(String(255))
+    started_at: Mapped[datetime] = mapped_column(DateTime)  # naive UTC
+    seen_at: Mapped[datetime] = mapped_column(DateTime)  # naive UTC
+
 
 def _table(row: type[Base]) -> Table:
     """The class's table: SQLAlchemy types `__table__` as any FromClause (a class may map a
@@ -313,6 +328,7 @@ learning_events = _table(LearningEventRow)
 sign_in_failures = _table(SignInFailureRow)
 batch_jobs = _table(BatchJobRow)
 batch_job_learners = _table(BatchJobLearnerRow)
+batch_workers = _table(BatchWorkerRow)
 
 # Writes nothing, yet is a write: SQLite takes its write lock for it, a read-only database refuses it.
 NO_OP_WRITE = text("UPDATE organisations SET id = id WHERE 1 = 0")

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, exc, text
 from sqlalchemy.engine import make_url
 
 from lrs_ws.adapters.batch_jobs import SqlBatchJobRepository
+from lrs_ws.adapters.batch_workers import SqlBatchWorkerLog
 from lrs_ws.adapters.deferred_writes import DeferredWrites
 from lrs_ws.adapters.orm import NO_OP_WRITE
 from lrs_ws.adapters.repository import (
@@ -333,6 +334,7 @@ class SqlUnitOfWork:
         self.events = SqlLearningEventRepository(self.connection)
         self.sign_ins = SqlSignInLog(self.connection)
         self.jobs = SqlBatchJobRepository(self.connection)
+        self.batch_workers = SqlBatchWorkerLog(self.connection)
         return self
 
     def __exit__(self, exc_type: object, error: object, traceback: object) -> None:

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import io
+import ipaddress
 import logging
 import sys
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import urlsplit
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +59,10 @@ class BufferedWsgi:
         queue_limit: int | None = None,
         buffer_budget: int | None = None,
         get_deadline: float = 10.0,
+        proxies: TrustedProxies | None = None,
     ) -> None:
         self.wsgi = wsgi
+        self.proxies = proxies or TrustedProxies()
         self.refuse = refuse
         self.max_body = max_body
         self.read_timeout = read_timeout
@@ -90,10 +94,16 @@ class BufferedWsgi:
                 return
 
     async def _http(self, scope: dict, receive, send) -> None:
+        if self.proxies and scope.get("client"):
+            # In place, as proxy middleware does: Hypercorn's access log then names the client too.
+            scope["client"] = (self.proxies.client(scope["client"][0], scope["headers"]), scope["client"][1])
+        scope = origin_form(scope)
         path = scope["path"]
         declared = _declared_length(scope["headers"])
         if declared is not None and declared > self.max_body:
-            return await self._refuse(send, path, 413, f"The request body ({declared} bytes) exceeds the limit of {self.max_body} bytes")
+            return await self._refuse(
+                send, path, 413, f"The request body ({declared} bytes) exceeds the limit of {self.max_body} bytes", unread=True
+            )
         held = 0
         try:
             body = bytearray()
@@ -104,15 +114,16 @@ class BufferedWsgi:
                     message = await asyncio.wait_for(receive(), timeout=max(deadline - loop.time(), 0))
                 except TimeoutError:
                     return await self._refuse(
-                        send, path, 408, f"The request body did not arrive within {self.read_timeout:g} seconds ({len(body)} bytes received)"
+                        send, path, 408, f"The request body did not arrive within {self.read_timeout:g} seconds ({len(body)} bytes received)",
+                        unread=True,
                     )
                 if message["type"] == "http.disconnect":
                     return
                 chunk = message.get("body", b"")
                 if len(body) + len(chunk) > self.max_body:
-                    return await self._refuse(send, path, 413, f"The request body exceeds the limit of {self.max_body} bytes")
+                    return await self._refuse(send, path, 413, f"The request body exceeds the limit of {self.max_body} bytes", unread=True)
                 if self.buffered + len(chunk) > self.buffer_budget:
-                    return await self._refuse(send, path, 503, "The service is busy; try again later.")
+                    return await self._refuse(send, path, 503, "The service is busy; try again later.", unread=True)
                 body += chunk
                 held += len(chunk)
                 self.buffered += len(chunk)
@@ -155,8 +166,79 @@ class BufferedWsgi:
             result = self.refuse(path, 500, "The request could not be completed.")
         await _respond(send, *result)
 
-    async def _refuse(self, send, path: str, status: int, detail: str) -> None:
-        await _respond(send, *self.refuse(path, status, detail))
+    async def _refuse(self, send, path: str, status: int, detail: str, *, unread: bool = False) -> None:
+        """Answer with the application's refusal. `unread`: the body was not read to its end, so
+        the connection closes with this answer (else what the client goes on sending would be
+        read as its next request, or hold the connection open while it comes)."""
+        status_line, headers, body = self.refuse(path, status, detail)
+        if unread:
+            headers = [*headers, ("Connection", "close")]
+        await _respond(send, status_line, headers, body)
+
+
+class TrustedProxies:
+    """The reverse proxies whose X-Forwarded-For header is believed (`--forwarded-allow-ips`).
+
+    Behind them every client has a proxy's address; the client is the first address of the
+    header, read from the right (each proxy appends the peer it saw), that is not a trusted
+    proxy. Entries that are not IP addresses (`unknown`, obfuscated names) end the reading: the
+    nearest address known is then the one used. Nothing trusted: the peer's own address.
+    """
+
+    def __init__(self, entries: tuple[str, ...] = ()) -> None:
+        self.everyone = "*" in entries
+        self.networks = tuple(ipaddress.ip_network(entry, strict=False) for entry in entries if entry != "*")
+
+    def __bool__(self) -> bool:
+        return self.everyone or bool(self.networks)
+
+    def trusts(self, address: str) -> bool:
+        if self.everyone:
+            return True
+        parsed = _address(address)
+        return parsed is not None and any(parsed in network for network in self.networks)
+
+    def client(self, peer: str, headers: list[tuple[bytes, bytes]]) -> str:
+        if not self or not self.trusts(peer):
+            return peer
+        forwarded = [
+            entry.strip()
+            for name, value in headers
+            if name.lower() == b"x-forwarded-for"
+            for entry in value.decode("latin-1").split(",")
+        ]
+        client = peer
+        for entry in reversed(forwarded):
+            parsed = _address(entry)
+            if parsed is None:
+                break
+            client = str(parsed)
+            if not self.trusts(client):
+                break
+        return client
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An IP address as X-Forwarded-For may write it: bare, `[v6]`, `v4:port` or `[v6]:port`."""
+    text = text.strip()
+    if text.startswith("["):
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:
+        text = text.partition(":")[0]
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def origin_form(scope: dict) -> dict:
+    """The scope of a request whose target is in absolute form (`POST http://host/path HTTP/1.1`,
+    which RFC 9112 section 3.2.2 says a server must accept) with its path alone."""
+    path = scope["path"]
+    if path.startswith("/") or "://" not in path:
+        return scope
+    raw = scope.get("raw_path", path.encode("utf-8")).decode("latin-1")
+    return {**scope, "path": urlsplit(path).path or "/", "raw_path": (urlsplit(raw).path or "/").encode("latin-1")}
 
 
 async def _watch_disconnect(receive, gone: threading.Event) -> None:

@@ -26,7 +26,7 @@ from lrs_ws.adapters.unit_of_work import (
     sqlite_path,
 )
 from lrs_ws.config import Settings
-from lrs_ws.runtime import Runtime
+from lrs_ws.runtime import Runtime, ServedWorker
 
 # No statement of a request should take this long; one that does (a lock held elsewhere, a
 # server that stalls) ends with WSEC0999 instead of holding a request thread.
@@ -162,6 +162,7 @@ def build_runtime(
     *,
     database_file: tuple[int, int] | None = None,
     threads: int | None = None,
+    batch_worker: ServedWorker | None = None,
 ) -> Runtime:
     """A runtime over `engine`, or over a new engine that connects only when first used.
 
@@ -169,6 +170,7 @@ def build_runtime(
     work then refuses to run if that file is no longer at its path. `threads`: how many threads
     run requests in this process; the new engine's pool holds a connection for each and one for
     the writer of what finds log (a request uses one connection at a time), with 10 more for bursts.
+    `batch_worker`: the batch worker `serve` runs beside the service (None: none).
     """
     if engine is None:
         pool = {} if threads is None else {"pool_size": threads + 1, "max_overflow": 10}
@@ -181,6 +183,7 @@ def build_runtime(
         unit_of_work=unit_of_work_factory(engine, guard, find_log_delay=delay),
         # the row's delay, one more turn of the writer's transaction, and a margin
         search_patience=2 * delay + 0.3 if delay > 0 else 0,
+        batch_worker=batch_worker,
     )
 
 
@@ -190,22 +193,26 @@ def build_app(
     *,
     database_file: tuple[int, int] | None = None,
     threads: int | None = None,
+    batch_worker: ServedWorker | None = None,
 ):
     from lrs_ws.soap.app import make_app  # spyne is imported only where SOAP is served
 
-    return make_app(build_runtime(settings, engine, database_file=database_file, threads=threads))
+    return make_app(build_runtime(settings, engine, database_file=database_file, threads=threads, batch_worker=batch_worker))
 
 
-def build_server_app(settings: Settings, server, *, database_file: tuple[int, int] | None = None):
+def build_server_app(
+    settings: Settings, server, *, database_file: tuple[int, int] | None = None, batch_worker: ServedWorker | None = None
+):
     """What one server worker serves: the WSGI application behind the buffering HTTP front
     (`server`: lrs_ws.server.ServerOptions)."""
-    from lrs_ws.asgi import BufferedWsgi
+    from lrs_ws.asgi import BufferedWsgi, TrustedProxies
 
-    wsgi = build_app(settings, database_file=database_file, threads=server.threads)
+    wsgi = build_app(settings, database_file=database_file, threads=server.threads, batch_worker=batch_worker)
     return BufferedWsgi(
         wsgi,
         refuse=wsgi.refusal,
         threads=server.threads,
         max_body=settings.max_request_bytes,
         read_timeout=server.read_timeout,
+        proxies=TrustedProxies(server.forwarded_allow_ips),
     )

@@ -81,7 +81,7 @@ def serve(**values) -> None:
     demo data into a new database, then print the endpoints and the demo credentials."""
     from lrs_ws.adapters.unit_of_work import redacted
     from lrs_ws.bootstrap import DatabaseNotReady, prepare_for_serving
-    from lrs_ws.server import ServerError, ServerOptions, listen, run
+    from lrs_ws.server import ServerError, ServerOptions, configure_logging, listen, run
     from lrs_ws.services.seed import load_demo_file
 
     server = ServerOptions.from_options(values)
@@ -120,21 +120,27 @@ def serve(**values) -> None:
     click.echo(f"  Demo credentials:  UKPRN {org['ukprn']}, OrgPassword {org['password']}, UserName one of: {users}")
     sys.stdout.flush()  # before gunicorn takes over the process
 
+    batch_worker = None
+    if not values["no_worker"]:
+        from lrs_ws.worker import ServedBatchWorker, worker_arguments
+
+        batch_worker = ServedBatchWorker(worker_arguments(settings, server.log_level), settings.database_url)
+
     def app_factory():
         from lrs_ws.bootstrap import build_server_app
 
-        return build_server_app(settings, server, database_file=database_file)
+        return build_server_app(
+            settings, server, database_file=database_file, batch_worker=None if batch_worker is None else batch_worker.served
+        )
 
-    supervisor = None
-    if not values["no_worker"]:
-        from lrs_ws.worker import start_supervised, stop_supervised, worker_arguments
-
-        supervisor = start_supervised(worker_arguments(settings, server.log_level), settings.database_url)
+    if batch_worker is not None:
+        configure_logging(server.log_level)  # what serve itself says of its batch worker
+        batch_worker.start()
     try:
-        run(app_factory, listener, server)
+        run(app_factory, listener, server, batch_worker.check if batch_worker is not None else None)
     finally:
-        if supervisor is not None:
-            stop_supervised(supervisor)
+        if batch_worker is not None:
+            batch_worker.stop()
 
 
 # --- worker -----------------------------------------------------------------------------------
@@ -147,28 +153,45 @@ def serve(**values) -> None:
 def worker(until_idle: bool, supervise: bool, **values) -> None:
     """Run batch jobs (submitBatchRegistration, LRB files) until stopped (SIGTERM or Ctrl-C: after
     the current chunk of learners). Several may run at once on PostgreSQL."""
+    import os
     import threading
 
     from lrs_ws.bootstrap import DatabaseNotReady, build_runtime, open_database
     from lrs_ws.server import configure_logging
+    from lrs_ws.startup import READY_FD_ENV, cannot_start, tell_supervisor
+    from lrs_ws.worker import (
+        WORKER_NAME_ENV,
+        StatusBoard,
+        stop_on_signals,
+        worker_arguments,
+        worker_name,
+    )
     from lrs_ws.worker import run as run_worker
-    from lrs_ws.worker import stop_on_signals, worker_arguments
 
     settings = Settings.from_options(values)
-    if supervise:
+    if supervise:  # its workers check the database; it only starts them and says how they are
         from lrs_ws.worker import supervise as keep_running
 
         configure_logging(values["log_level"])
-        keep_running(worker_arguments(settings, values["log_level"]) + (["--until-idle"] if until_idle else []))
+        name = os.environ.pop(WORKER_NAME_ENV, None) or worker_name()
+        board = StatusBoard(build_runtime(settings).unit_of_work, name, supervised=True)
+        arguments = worker_arguments(settings, values["log_level"]) + (["--until-idle"] if until_idle else [])
+        keep_running(arguments, board, settings.database_url)
         return
+    supervised = READY_FD_ENV in os.environ  # started by a supervisor, which reports for it
     try:
         open_database(settings.database_url).dispose()  # the schema must be there and current
     except DatabaseNotReady as error:
+        if supervised:
+            cannot_start(str(error))
         raise click.ClickException(str(error)) from None
     configure_logging(values["log_level"])
+    runtime = build_runtime(settings)
     stop = threading.Event()
     stop_on_signals(stop)
-    run_worker(build_runtime(settings), stop=stop, until_idle=until_idle)
+    tell_supervisor("ready")
+    own_report = None if supervised else StatusBoard(runtime.unit_of_work, worker_name(), supervised=False)
+    run_worker(runtime, stop=stop, until_idle=until_idle, board=own_report)
 
 
 # --- db ---------------------------------------------------------------------------------------
@@ -506,14 +529,21 @@ def _counted(rows, bar):
 @click.argument("job_id", metavar="[JOBID]", type=click.IntRange(1), required=False)
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True, help="How many of the newest jobs to list.")
 def batch_status(database_url, job_id, limit) -> None:
-    """List the newest batch jobs (web service and LRB files) and their progress, or one job."""
+    """The batch workers and how they are, then the newest batch jobs (web service and LRB
+    files) and their progress; or one job."""
     from lrs_ws.domain.batch import Count
+    from lrs_ws.runtime import london_now
+    from lrs_ws.services.batch_workers import every_worker
+    from lrs_ws.worker import report_gone
 
     with _uow(database_url) as uow:
         jobs = [uow.jobs.get(job_id)] if job_id else uow.jobs.recent(None, limit)
         if job_id and jobs[0] is None:
             raise click.ClickException(f"there is no batch job {job_id}")
         ukprns = {job.organisation_id: (uow.organisations.by_id(job.organisation_id).ukprn or "-") for job in jobs}
+        workers = None if job_id else every_worker(uow, london_now(), report_gone)
+    if workers is not None:
+        _show_workers(workers, london_now())
     if not jobs:
         click.echo("No batch jobs.")
         return
@@ -532,6 +562,20 @@ def batch_status(database_url, job_id, limit) -> None:
             click.echo(f"  file: {job.file_name} ({job.file_reference}), submitted by {job.username}")
         if job_id and job.failure:
             click.echo(f"  failed: {job.failure}")
+
+
+def _show_workers(workers, now) -> None:
+    """One line a batch worker: its name, state (as /health says it), since when, and why."""
+    if not workers:
+        click.echo("Batch workers: none has reported (`lrs-ws serve` runs one; `lrs-ws worker` runs more).")
+        return
+    click.echo("Batch workers:")
+    for worker in workers:
+        kind = "serve's, supervised" if worker.supervised else "by hand"
+        seen = max(int((now - worker.seen_at).total_seconds()), 0)
+        why = f": {worker.detail}" if worker.detail else ""
+        click.echo(f"  {worker.name} ({kind}): {worker.state.value}{why} (since {_uk_time(worker.started_at)}; seen {seen} s ago)")
+    click.echo("")
 
 
 def _uk_time(moment) -> str:

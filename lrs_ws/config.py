@@ -8,6 +8,7 @@ keeps them equal).
 """
 from __future__ import annotations
 
+import ipaddress
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
@@ -44,6 +45,25 @@ class _Words(click.ParamType):
         if isinstance(value, tuple):
             return value
         return tuple(word.strip() for word in str(value).split(",") if word.strip())
+
+
+class _Proxies(click.ParamType):
+    """Comma-separated IP addresses and networks (`10.0.0.0/8`), or `*` (every peer)."""
+
+    name = "IP,NETWORK..."
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> tuple[str, ...]:
+        if isinstance(value, tuple):
+            return value
+        entries = tuple(entry.strip() for entry in str(value).split(",") if entry.strip())
+        for entry in entries:
+            if entry == "*":
+                continue
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                self.fail(f"{entry!r} is not an IP address or network (or *)", param, ctx)
+        return entries
 
 
 class _Seconds(click.FloatRange):
@@ -193,6 +213,12 @@ OPTIONS: dict[str, Option] = {
         Option(
             "--ca-certs", "LRS_WS_CA_CERTS", click.Path(exists=True, dir_okay=False), None,
             "TLS: require a client certificate signed by one of these CAs (PEM), as the live LRS does.",
+        ),
+        Option(
+            "--forwarded-allow-ips", "LRS_WS_FORWARDED_ALLOW_IPS", _Proxies(), None,
+            "Proxies (addresses, networks, or *) whose X-Forwarded-For is believed: the client is then the first "
+            "address in it, from the right, that is not one of them (the backoff and the audit use it).",
+            shown_default="none",
         ),
         Option(
             "--access-log", "LRS_WS_ACCESS_LOG", str, None,

@@ -27,6 +27,15 @@ def uk_date_time(moment: datetime) -> str:
     return moment.astimezone(UK).strftime("%Y-%m-%d %H:%M:%S")
 
 
+@dataclass(frozen=True)
+class ServedWorker:
+    """The batch worker `serve` runs: its report's key (lrs_ws.services.batch_workers), and the
+    process id of its supervisor now (serve starts the supervisor again should it end)."""
+
+    name: str
+    supervisor_pid: Callable[[], int]
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -37,6 +46,9 @@ class Runtime:
     # How long a register waits for its search's row still on its way: set when the unit of work
     # writes finds' logs off the request (lrs_ws.bootstrap.build_runtime), else 0.
     search_patience: float = 0
+    # The batch worker `serve` runs beside this service; None with `serve --no-worker` or
+    # outside `serve`.
+    batch_worker: ServedWorker | None = None
 
     @property
     def prohibited_words(self) -> tuple[str, ...]:

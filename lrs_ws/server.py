@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
 from gunicorn.workers.base import Worker
 
 from lrs_ws.config import from_options
+from lrs_ws.startup import LOG_DATE_FORMAT, LOG_FORMAT
 
-LOG_FORMAT = "[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s"
-LOG_DATE_FORMAT = "%Y-%m-%d %H:%M:%S %z"
 ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(Uq)s HTTP/%(H)s" %(s)s %(b)s %(D)sus "%(a)s"'
 # Seconds a TLS client has to answer our close_notify when we close its connection (asyncio's
 # default is 30). An idle keep-alive client that never reads again (a pooled connection) held
@@ -56,6 +56,7 @@ class ServerOptions:
     ca_certs: str | None = None
     access_log: str | None = None
     log_level: str = "info"
+    forwarded_allow_ips: tuple[str, ...] = ()  # see lrs_ws.asgi.TrustedProxies
 
     @classmethod
     def from_options(cls, values: dict[str, Any]) -> ServerOptions:
@@ -244,9 +245,12 @@ def _bound_tls_shutdown(loop: asyncio.AbstractEventLoop, seconds: float) -> None
 
 
 class _Arbiter(BaseApplication):
-    def __init__(self, app_factory: Callable, listener: socket.socket, options: ServerOptions) -> None:
+    def __init__(
+        self, app_factory: Callable, listener: socket.socket, options: ServerOptions, every_second: Callable[[], None] | None
+    ) -> None:
         self.app_factory = app_factory
         self.server_options = options
+        self.every_second = every_second
         self.listener_fd = listener.detach()  # gunicorn owns it from here
         super().__init__()
 
@@ -270,7 +274,40 @@ class _Arbiter(BaseApplication):
         # In each worker, after the fork: every worker opens its own database connections.
         return self.app_factory()
 
+    def run(self) -> None:
+        try:
+            _MainLoop(self, self.every_second).run()
+        except RuntimeError as error:  # as gunicorn's own run(): a configuration it refuses
+            print(f"Error: {error}", file=sys.stderr)
+            sys.exit(1)
 
-def run(app_factory: Callable, listener: socket.socket, options: ServerOptions) -> None:
-    """Serve until stopped. `app_factory` builds the ASGI application in each worker."""
-    _Arbiter(app_factory, listener, options).run()
+
+class _MainLoop(Arbiter):
+    """gunicorn's arbiter, calling `every_second` from its main loop (about once a second) and
+    before it reaps ended children, so that a child of ours it did not start (the batch
+    worker's supervisor) is seen ending, with its exit status, by its own Popen first."""
+
+    def __init__(self, app: BaseApplication, every_second: Callable[[], None] | None) -> None:
+        self.every_second = every_second
+        super().__init__(app)
+
+    def reap_workers(self) -> None:
+        if self.every_second is not None:
+            self.every_second()
+        super().reap_workers()
+
+    def manage_workers(self) -> None:
+        super().manage_workers()
+        if self.every_second is not None:
+            self.every_second()
+
+
+def run(
+    app_factory: Callable[[], Any],
+    listener: socket.socket,
+    options: ServerOptions,
+    every_second: Callable[[], None] | None = None,
+) -> None:
+    """Serve until stopped. `app_factory` builds the ASGI application in each worker;
+    `every_second` runs in the main process (it must not block: the arbiter is one thread)."""
+    _Arbiter(app_factory, listener, options, every_second).run()

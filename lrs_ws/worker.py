@@ -7,10 +7,13 @@ chunk ended.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+import multiprocessing
 import os
 import secrets
+import select
 import signal
 import socket
 import subprocess
@@ -22,9 +25,11 @@ from typing import TypedDict
 
 from lrs_ws.adapters.unit_of_work import sqlite_path
 from lrs_ws.config import Settings
-from lrs_ws.runtime import Runtime
+from lrs_ws.runtime import Runtime, ServedWorker, london_now
+from lrs_ws.services import batch_workers
 from lrs_ws.services.batch import BatchRules, JobRunner
-from lrs_ws.services.ports import DatabaseUnavailable
+from lrs_ws.services.ports import DatabaseUnavailable, UnitOfWork, WorkerReport, WorkerState
+from lrs_ws.startup import READY_FD_ENV
 
 log = logging.getLogger(__name__)
 
@@ -52,15 +57,7 @@ def dead_on_this_host(name: str) -> bool:
     """A worker of this host whose process is gone (killed, say): its job need not wait for the
     lease. Workers of other hosts are never presumed dead; their leases run out."""
     host, pid, _token = (name.rsplit(":", 2) + ["", ""])[:3]
-    if host != socket.gethostname()[:40] or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    return pid.isdigit() and process_gone(host, int(pid))
 
 
 PROGRESS_EVERY = 10_000  # learners between a big job's progress lines in the log
@@ -71,23 +68,36 @@ def _log_progress(job, done_now: int) -> None:
         log.info("job %s: %s of %s learners done", job.id, f"{job.processed_count:,}", f"{job.learner_count:,}")
 
 
-def job_runner(runtime: Runtime, name: str, should_stop: Callable[[], bool] = lambda: False) -> JobRunner:
+def job_runner(
+    runtime: Runtime, name: str, should_stop: Callable[[], bool] = lambda: False, between_chunks: Callable[[], None] = lambda: None
+) -> JobRunner:
     rules = BatchRules(runtime.prohibited_words, runtime.settings.possible_match_limit, runtime.rng)
+
+    def on_progress(job, done_now: int) -> None:
+        _log_progress(job, done_now)
+        between_chunks()
+
     return JobRunner(
         runtime.unit_of_work, rules, runtime.clock, name, chunk=runtime.settings.batch_chunk,
-        should_stop=should_stop, is_dead=dead_on_this_host, on_progress=_log_progress,
+        should_stop=should_stop, is_dead=dead_on_this_host, on_progress=on_progress,
         **(_ONE_WRITER_AT_A_TIME if sqlite_path(runtime.settings.database_url) else _Pacing()),
     )
 
 
-def run(runtime: Runtime, *, stop: threading.Event, until_idle: bool = False) -> int:
+def run(runtime: Runtime, *, stop: threading.Event, until_idle: bool = False, board: StatusBoard | None = None) -> int:
     """Claim and run jobs until `stop` is set (or, `until_idle`, until none waits); the number
-    of jobs run. An outage pauses the worker; it carries on when the database is back."""
-    runner = job_runner(runtime, worker_name(), lambda: stop.is_set() or orphaned())
+    of jobs run. An outage pauses the worker; it carries on when the database is back. With a
+    `board`, the worker reports itself running there (lrs_ws.services.batch_workers)."""
+    name = board.name if board is not None else worker_name()
+    heartbeat = board.heartbeat if board is not None else lambda: None
+    runner = job_runner(runtime, name, lambda: stop.is_set() or orphaned(), heartbeat)
     retention = runtime.batch_retention
     ran = 0
     next_purge = 0.0
+    if board is not None:
+        board.say(WorkerState.RUNNING)
     while not stop.is_set() and not orphaned():
+        heartbeat()
         try:
             if time.monotonic() >= next_purge:
                 next_purge = time.monotonic() + PURGE_EVERY_SECONDS  # a failing purge must not starve the jobs
@@ -108,6 +118,8 @@ def run(runtime: Runtime, *, stop: threading.Event, until_idle: bool = False) ->
             break
         else:
             stop.wait(POLL_SECONDS)
+    if board is not None:
+        board.withdraw()
     return ran
 
 
@@ -141,7 +153,12 @@ def worker_arguments(settings: Settings, log_level: str) -> list[str]:
     return arguments
 
 
-SUPERVISOR_ENV = "LRS_WS_SUPERVISOR_PID"  # set for the worker `serve` runs: whose child it is
+SUPERVISOR_ENV = "LRS_WS_SUPERVISOR_PID"  # set for a supervised process: whose child it is
+WORKER_NAME_ENV = "LRS_WS_WORKER_NAME"  # the name serve gives its supervisor (its report's key)
+# A supervised worker that never got ready this many times running is `failed` (it keeps being
+# started again, less and less often).
+FAILED_AFTER_STARTS = 3
+MAX_RESTART_PAUSE_SECONDS = 60.0
 
 
 def _die_with_parent(parent: int) -> None:  # pragma: no cover - runs in the child between fork and exec
@@ -162,60 +179,266 @@ def orphaned() -> bool:
     return parent is not None and str(os.getppid()) != parent
 
 
-def _spawn(arguments: list[str], env: dict[str, str]) -> subprocess.Popen:
-    """`python -m lrs_ws ARGUMENTS`, a child that dies with this process."""
+def _spawn(arguments: list[str], env: dict[str, str], pass_fds: tuple[int, ...] = ()) -> subprocess.Popen:
+    """`lrs-ws ARGUMENTS` in a child that dies with this process.
+
+    Isolated (`-I`): the child imports the installed lrs_ws whatever the current directory or
+    PYTHONPATH hold (`-m` alone puts the current directory first, and a checkout's `lrs_ws/`
+    there has no `adapters/` inside).
+    """
     return subprocess.Popen(
-        [sys.executable, "-m", "lrs_ws", *arguments],
+        [sys.executable, "-I", "-m", "lrs_ws", *arguments],
         preexec_fn=functools.partial(_die_with_parent, os.getpid()),
         stdin=subprocess.DEVNULL,
         env={**os.environ, **env, SUPERVISOR_ENV: str(os.getpid())},
+        pass_fds=pass_fds,
     )
 
 
-def start_supervised(arguments: list[str], database_url: str) -> subprocess.Popen:
-    """What `serve` starts beside its server: `lrs-ws worker --supervise`, a process that keeps
-    one worker running (gunicorn's arbiter, which forks, must stay a process of one thread). The
-    database URL goes by environment: a command line is anyone's to read."""
-    return _spawn([*arguments, "--supervise"], {"LRS_WS_DATABASE_URL": database_url})
-
-
-def stop_supervised(supervisor: subprocess.Popen, timeout: float = 15.0) -> None:
-    if supervisor.poll() is not None:
-        return
-    supervisor.terminate()
+def process_gone(host: str, pid: int) -> bool:
+    """A process of this host that no longer runs; processes of other hosts are never known gone."""
+    if host != socket.gethostname()[:40]:
+        return False
     try:
-        supervisor.wait(timeout)
-    except subprocess.TimeoutExpired:
-        supervisor.kill()
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return _zombie(pid)
 
 
-def supervise(arguments: list[str]) -> None:
-    """Run `lrs-ws worker ARGUMENTS` and start it again whenever it ends (a kill -9 included),
-    until SIGTERM or SIGINT, which it passes on. One that keeps failing at once (the database
-    down, say) is restarted less and less often."""
+def _zombie(pid: int) -> bool:
+    """Ended, not yet reaped by its parent: gone, though `kill -0` still finds it."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+    except (OSError, IndexError):
+        return False
+
+
+def report_gone(worker: WorkerReport) -> bool:
+    return process_gone(worker.host, worker.pid)
+
+
+def served_worker_state(uow: UnitOfWork, served: ServedWorker | None) -> WorkerState:
+    """The state of the batch worker `serve` runs (/health): what its supervisor last reported,
+    judged; `failed` when the supervisor is gone before reporting anything."""
+    if served is None:
+        return WorkerState.OFF
+    found = batch_workers.state_of(uow, served.name, london_now(), report_gone)
+    if found is not None:
+        return found.state
+    pid = served.supervisor_pid()
+    return WorkerState.FAILED if pid <= 0 or process_gone(socket.gethostname()[:40], pid) else WorkerState.STARTING
+
+
+class StatusBoard:
+    """Where a worker or supervisor says how it is: its report in the database
+    (lrs_ws.services.batch_workers), on every change and every heartbeat. A database that
+    cannot be reached loses the report, said once in the log, never the worker."""
+
+    def __init__(self, unit_of_work: Callable[..., UnitOfWork], name: str, *, supervised: bool) -> None:
+        self.unit_of_work = unit_of_work
+        self.name = name
+        self.supervised = supervised
+        self.started_at = london_now()
+        self.state = WorkerState.STARTING
+        self.detail = ""
+        self.next_heartbeat = 0.0
+        self.failing = False
+
+    def say(self, state: WorkerState, detail: str = "") -> None:
+        self.state, self.detail = state, detail
+        self._write()
+
+    def heartbeat(self) -> None:
+        if time.monotonic() >= self.next_heartbeat:
+            self._write()
+
+    def _write(self) -> None:
+        self.next_heartbeat = time.monotonic() + batch_workers.HEARTBEAT.total_seconds()
+        report = WorkerReport(
+            name=self.name, host=socket.gethostname()[:40], pid=os.getpid(), supervised=self.supervised,
+            state=self.state, detail=self.detail, started_at=self.started_at, seen_at=london_now(),
+        )
+        try:
+            batch_workers.report(self.unit_of_work(), report)
+        except Exception as error:  # an outage: tried again every second until it is written
+            if not self.failing:
+                log.warning("could not report the batch worker's state (%s): %s", self.state.value, error)
+            self.failing = True
+            self.next_heartbeat = time.monotonic() + 1.0
+        else:
+            self.failing = False
+
+    def withdraw(self) -> None:
+        try:
+            batch_workers.withdraw(self.unit_of_work(), self.name)
+        except Exception as error:
+            log.warning("could not withdraw the batch worker's report: %s", error)
+
+
+def _ending(code: int) -> str:
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit status {code}"
+
+
+class _Started:
+    """A worker just started, and what it said on its ready pipe."""
+
+    def __init__(self, arguments: list[str], env: dict[str, str]) -> None:
+        read_end, write_end = os.pipe()
+        try:
+            self.process = _spawn(arguments, {**env, READY_FD_ENV: str(write_end)}, pass_fds=(write_end,))
+        finally:
+            os.close(write_end)
+        self.pipe: int | None = read_end
+        self.said = b""
+        self.started = time.monotonic()
+
+    def listen(self, seconds: float) -> None:
+        """Wait up to `seconds` for a word on the pipe or the process's end."""
+        if self.pipe is None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(seconds)
+            return
+        readable, _, _ = select.select([self.pipe], [], [], seconds)
+        if readable:
+            chunk = os.read(self.pipe, 4096)
+            self.said += chunk
+            if not chunk:  # the worker closed its end (said its word, or ended)
+                os.close(self.pipe)
+                self.pipe = None
+
+    @property
+    def ready(self) -> bool:
+        return self.said.startswith(b"ready")
+
+    @property
+    def error(self) -> str | None:
+        line = self.said.decode("utf-8", "replace").strip()
+        return line[len("error "):] if line.startswith("error ") else None
+
+    def close(self) -> None:
+        if self.pipe is not None:
+            os.close(self.pipe)
+            self.pipe = None
+
+
+def supervise(arguments: list[str], board: StatusBoard, database_url: str) -> None:
+    """Run `lrs-ws worker ARGUMENTS` on `database_url` and start it again whenever it ends (a
+    kill -9 included), until SIGTERM or SIGINT, which it passes on. One that keeps failing at
+    once (the database down, say) is restarted less and less often. Each change is said in the
+    log (an ERROR line when the worker ended) and on `board`."""
+    env = {"LRS_WS_DATABASE_URL": database_url}  # by environment: a command line is anyone's to read
     stopping = threading.Event()
-    worker: subprocess.Popen | None = None
+    worker: _Started | None = None
 
     def stop(*_: object) -> None:
         stopping.set()
-        if worker is not None and worker.poll() is None:
-            worker.terminate()
+        if worker is not None and worker.process.poll() is None:
+            worker.process.terminate()
 
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, stop)
+    board.say(WorkerState.STARTING)
     pause = RESTART_PAUSE_SECONDS
+    failed_starts = 0
     while not stopping.is_set() and not orphaned():
-        started = time.monotonic()
-        worker = _spawn(arguments, {})
-        code = worker.wait()
+        worker = _Started(arguments, env)
+        announced = False
+        while worker.process.poll() is None:
+            worker.listen(1.0)
+            if worker.ready and not announced:
+                announced = True
+                failed_starts = 0
+                board.say(WorkerState.RUNNING)
+            board.heartbeat()
+            if orphaned():
+                worker.process.terminate()
+        worker.listen(0)  # what it said just before it ended
+        worker.close()
         if stopping.is_set():
             break
-        pause = RESTART_PAUSE_SECONDS if time.monotonic() - started > 60 else min(pause * 2, 60.0)
-        log.warning("batch worker (pid %s) ended (exit status %s); another in %.0f s", worker.pid, code, pause)
-        stopping.wait(pause)
-    if worker is not None and worker.poll() is None:
-        worker.terminate()
+        ran = time.monotonic() - worker.started
+        pause = RESTART_PAUSE_SECONDS if ran > 60 else min(pause * 2, MAX_RESTART_PAUSE_SECONDS)
+        if not worker.ready:
+            failed_starts += 1
+        what = "ended" if worker.ready else "could not start"
+        reason = worker.error or _ending(worker.process.returncode)
+        log.error("the batch worker (pid %s) %s: %s; another starts in %.0f s", worker.process.pid, what, reason, pause)
+        state = WorkerState.FAILED if failed_starts >= FAILED_AFTER_STARTS else WorkerState.RESTARTING
+        board.say(state, f"the batch worker {what} ({reason}); another starts in {pause:.0f} s")
+        _wait(stopping, pause, board)
+    if worker is not None and worker.process.poll() is None:
+        worker.process.terminate()
         try:
-            worker.wait(15)
+            worker.process.wait(15)
         except subprocess.TimeoutExpired:
-            worker.kill()
+            worker.process.kill()
+    board.withdraw()
+
+
+def _wait(stopping: threading.Event, seconds: float, board: StatusBoard) -> None:
+    deadline = time.monotonic() + seconds
+    while not stopping.is_set() and (left := deadline - time.monotonic()) > 0:
+        stopping.wait(min(left, batch_workers.HEARTBEAT.total_seconds()))
+        board.heartbeat()
+
+
+class ServedBatchWorker:
+    """The batch worker `serve` runs beside its web workers: a supervisor process (`lrs-ws worker
+    --supervise`, which keeps a worker going), itself started again by serve's main loop
+    (`check`, about once a second) should it end. gunicorn's arbiter, which forks the web
+    workers, must stay a process of one thread: hence a process, not a thread, and no waiting."""
+
+    def __init__(self, arguments: list[str], database_url: str) -> None:
+        self.arguments = [*arguments, "--supervise"]
+        self.database_url = database_url  # by environment: a command line is anyone's to read
+        self.name = worker_name()
+        # Memory the web workers share once forked: they ask which process is the supervisor now.
+        self.supervisor_pid = multiprocessing.RawValue("i", 0)
+        self.served = ServedWorker(self.name, lambda: self.supervisor_pid.value)
+        self.process: subprocess.Popen | None = None
+        self.restart_at: float | None = None
+        self.pause = RESTART_PAUSE_SECONDS
+
+    def start(self) -> None:
+        self.process = _spawn(self.arguments, {"LRS_WS_DATABASE_URL": self.database_url, WORKER_NAME_ENV: self.name})
+        self.supervisor_pid.value = self.process.pid
+        self.started = time.monotonic()
+
+    def check(self) -> None:
+        """Start the supervisor again if it ended (its exit status read before anyone reaps it)."""
+        if self.process is None:
+            return
+        if self.restart_at is None:
+            code = self.process.poll()
+            if code is None:
+                return
+            if time.monotonic() - self.started > 60:
+                self.pause = RESTART_PAUSE_SECONDS
+            log.error(
+                "the batch worker's supervisor (pid %s) ended (%s); it starts again in %.0f s",
+                self.process.pid, _ending(code), self.pause,
+            )
+            self.restart_at = time.monotonic() + self.pause
+            self.pause = min(self.pause * 2, MAX_RESTART_PAUSE_SECONDS)
+        elif time.monotonic() >= self.restart_at:
+            self.restart_at = None
+            self.start()
+
+    def stop(self, timeout: float = 15.0) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -1,6 +1,7 @@
 """The ports the use cases need; `adapters/` implements them with SQLAlchemy, tests with fakes."""
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -193,6 +194,39 @@ class BatchJobRepository(Protocol):
         """Delete jobs submitted before the time, with their learners; how many."""
 
 
+class WorkerState(str, enum.Enum):
+    STARTING = "starting"  # started, not yet ready to run jobs
+    RUNNING = "running"  # claims and runs jobs
+    RESTARTING = "restarting"  # ended; started again after a pause
+    FAILED = "failed"  # cannot start (several times running), or gone without a word
+    OFF = "off"  # `serve --no-worker`: no batch worker beside the service
+
+
+@dataclass(frozen=True)
+class WorkerReport:
+    name: str  # unique among the workers of a database (lrs_ws.worker.worker_name)
+    host: str
+    pid: int
+    supervised: bool  # kept going by a supervisor (`lrs-ws serve`'s), else started by hand
+    state: WorkerState
+    detail: str  # why, in one line, when not running ("" when there is nothing to say)
+    started_at: datetime  # aware UTC
+    seen_at: datetime  # aware UTC
+
+
+class BatchWorkerLog(Protocol):
+    """What each batch worker (or supervisor) last said of itself (lrs_ws.services.batch_workers)."""
+
+    def save(self, worker: WorkerReport) -> None:
+        """Add or replace the report of `worker.name`."""
+    def get(self, name: str) -> WorkerReport | None: ...
+    def all(self) -> list[WorkerReport]:
+        """Every report, in the order the workers started."""
+    def remove(self, name: str) -> None: ...
+    def forget_older(self, seen_before: datetime) -> None:
+        """Delete the reports not renewed since `seen_before`."""
+
+
 class UnitOfWork(Protocol):
     """One transaction: commit() makes every change of the use case durable, or none of them."""
 
@@ -203,6 +237,7 @@ class UnitOfWork(Protocol):
     events: LearningEventRepository
     sign_ins: SignInLog
     jobs: BatchJobRepository
+    batch_workers: BatchWorkerLog
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...  # rolls back whatever was not committed

@@ -37,6 +37,7 @@ from lrs_ws.soap.faults import DOMAIN, MIAP, FaultKind
 from lrs_ws.soap.learner_service import LearnerService
 from lrs_ws.soap.namespaces import BATCHMSG, FINDMSG, REGMSG, REPORTMSG, SOAP_ENV, TEMPURI, VLDMSG
 from lrs_ws.soap.r9_service import LearnerServiceR9
+from lrs_ws.worker import served_worker_state
 
 # spyne runs a full gc.collect() at the end of a request once a second (to close uploaded files,
 # which we never keep): some 80 ms with every thread of the worker stopped. Python's own
@@ -255,17 +256,19 @@ class LrsWsgiApp:
 
 
     def _health(self) -> tuple[str, str, bytes]:
-        """200 when the database answers with the current schema; 503 and the reason when not."""
+        """200 when the database answers with the current schema, with the state of the batch
+        worker `serve` runs (which never changes the status code); 503 and the reason when not."""
         try:
             with self.runtime.unit_of_work() as uow:
                 uow.ping()
+                worker = served_worker_state(uow, self.runtime.batch_worker)  # its reasons: `lrs-ws batch status`
         except DatabaseUnavailable as unavailable:  # the reason only: paths and hosts go to the log
             log.warning("health check: %s", unavailable)
             return "503 Service Unavailable", "application/json", _json({"status": "unavailable", "reason": unavailable.reason})
         except Exception as error:  # reported, never raised: the health check must answer
             log.warning("health check failed: %s", error)
             return "503 Service Unavailable", "application/json", _json({"status": "unavailable", "reason": error.__class__.__name__})
-        return "200 OK", "application/json", _json({"status": "ok"})
+        return "200 OK", "application/json", _json({"status": "ok", "batch_worker": worker.value})
 
     def refusal(self, path: str, status: int, detail: str) -> tuple[str, list[tuple[str, str]], bytes]:
         """A request the HTTP front refuses before the application sees it (too large, too slow,
@@ -333,7 +336,7 @@ def _screen(body: bytes, endpoint: Endpoint) -> tuple[tuple | None, tuple[ErrorC
     """The parsed envelope (root, xml:ids, as spyne parses it), or why the request must be
     refused before dispatch."""
     try:
-        parsed = etree.XMLID(body, contract.parser())
+        parsed = etree.XMLID(body, contract.request_parser())
     except etree.XMLSyntaxError as error:
         return None, (ErrorCode.INVALID_REQUEST, f"The request is not well-formed XML: {error}")
     return parsed, _refusal(parsed[0], endpoint)

@@ -156,3 +156,11 @@ def test_serve_loads_the_demo_data_into_a_new_database_only(tmp_path):
 
     with sqlite3.connect(tmp_path / "lrs-ws.sqlite3") as connection:
         assert connection.execute("SELECT count(*) FROM organisations").fetchone() == (0,)
+
+
+@pytest.mark.parametrize("value", ["10.0.0.300", "proxy.example.org", "127.0.0.1,10.0.0.0/33"])
+def test_a_proxy_that_is_not_an_address(tmp_path, value):
+    result = run_briefly(["serve", "--port", "0", "--forwarded-allow-ips", value, "--database-url", _sqlite(tmp_path)], tmp_path)
+    assert result.returncode == 2, result
+    line = _one_error_line(result)
+    assert "--forwarded-allow-ips" in line and "is not an IP address or network" in line, line

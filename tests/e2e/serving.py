@@ -50,6 +50,12 @@ def command(*args: str) -> list[str]:
     return [sys.executable, "-m", "lrs_ws", *args]
 
 
+def console_command(*args: str) -> list[str]:
+    """`lrs-ws ARGS` through the installed console script, as a user types it: unlike `python -m`,
+    it does not put the current directory first on sys.path."""
+    return [str(Path(sys.executable).with_name("lrs-ws")), *args]
+
+
 @dataclass
 class Finished:
     """How a short `lrs-ws` run ended: its exit status (None: still running at the timeout, then
@@ -182,7 +188,7 @@ def is_batch_worker(pid: int) -> bool:
         arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except FileNotFoundError:
         return False
-    return arguments[1:4] == [b"-m", b"lrs_ws", b"worker"]  # the supervisor (`--supervise`) too
+    return arguments[1:5] == [b"-I", b"-m", b"lrs_ws", b"worker"]  # the supervisor (`--supervise`) too
 
 
 def children(pid: int) -> set[int]:
@@ -203,18 +209,22 @@ def start(
     env: dict[str, str] | None = None,
     client: dict | None = None,
     timeout: float = START_TIMEOUT,
+    cwd: Path | None = None,
 ) -> Served:
-    """Start `lrs-ws serve --port 0 OPTIONS` on `database_url`; return once /health answers 200.
+    """Start `lrs-ws serve --port 0 OPTIONS` on `database_url`; return once /health answers 200
+    with its batch worker running (or off). With `cwd`, the console script runs there.
 
     The caller stops it with :func:`stop` (the process is stopped here if it never gets ready).
     """
+    arguments = ("serve", "--port", "0", "--database-url", database_url, *options)
     with open(log_path, "w") as log_file:  # the child has its own copy
         process = subprocess.Popen(
-            command("serve", "--port", "0", "--database-url", database_url, *options),
+            command(*arguments) if cwd is None else console_command(*arguments),
             stdout=log_file,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+            cwd=cwd,
         )
     served = None
     try:
@@ -245,7 +255,7 @@ def _wait_until_ready(process, log_path: Path, database_url: str, client: dict, 
             raise AssertionError(f"the server exited ({process.returncode}):\n{served.log()}")
         try:
             response = served.get("/health", timeout=2)
-            if response.status_code == 200:
+            if response.status_code == 200 and response.json().get("batch_worker") in ("running", "off"):
                 return served
             last = f"{response.status_code} {response.text}"
         except requests.RequestException as error:
@@ -276,6 +286,7 @@ def serving(
     sqlite: bool = False,
     env: dict[str, str] | None = None,
     client: dict | None = None,
+    cwd: Path | None = None,
 ) -> Iterator[Served]:
     """`lrs-ws serve --port 0 OPTIONS` on a fresh database (or `database_url`), ready; stopped
     when the block ends."""
@@ -283,7 +294,7 @@ def serving(
     with contextlib.ExitStack() as stack:
         if database_url is None:
             database_url = stack.enter_context(fresh_database(directory, sqlite=sqlite))
-        served = start(directory / "serve.log", database_url, *options, env=env, client=client)
+        served = start(directory / "serve.log", database_url, *options, env=env, client=client, cwd=cwd)
         try:
             yield served
         finally:

@@ -80,7 +80,7 @@ def test_sqlite_file_renamed_away_then_back_then_replaced(tmp_path):
             os.rename(away, path)
 
         eventually(lambda: server.call(find_by_uln()) == "WSRC0004", timeout=2, what="finds after the file came back")
-        assert server.health() == (200, {"status": "ok"})
+        assert server.health() == (200, {"status": "ok", "batch_worker": "running"})
         assert _learners_named(path, NEWCOMER["GivenName"], NEWCOMER["FamilyName"]) == 0, "the refused register was written"
 
         copy = path + ".copy"
@@ -126,5 +126,5 @@ def test_postgres_database_refusing_connections_then_back(tmp_path, postgres):
         finally:
             allow(True)  # also so that the database can be dropped afterwards
         eventually(lambda: server.call(find_by_uln()) == "WSRC0004", timeout=5, what="finds after connections are allowed again")
-        assert server.health() == (200, {"status": "ok"})
+        assert server.health() == (200, {"status": "ok", "batch_worker": "running"})
         assert "Traceback" not in server.log()  # an outage is one log line per request, not a bug

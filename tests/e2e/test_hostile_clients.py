@@ -153,3 +153,40 @@ def test_a_body_over_the_limit_on_the_r9_endpoint_is_a_domain_fault(server):
     )
     assert response.status_code == 413
     assert fault_detail(response.content)[:2] == ("DomainFault", "WSEC0001")
+
+
+def test_a_chunked_body_over_the_limit_is_refused_and_the_connection_closed_at_once(server):
+    """No Content-Length: the limit is found as the chunks arrive; the 413 fault is sent and the
+    connection closed then, however long the client goes on sending."""
+    sock = _connect(server)
+    try:
+        sock.sendall(
+            b"POST /LearnerService.svc HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/xml; charset=utf-8\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"
+        )
+        chunk = b"1000\r\n" + b"<" * 0x1000 + b"\r\n"
+        started = time.monotonic()
+        closed = False
+        received = b""
+        while time.monotonic() - started < 8 and not closed:
+            try:
+                sock.sendall(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                closed = True
+                break
+            sock.settimeout(0.05)
+            try:
+                data = sock.recv(65536)
+                received += data
+                closed = not data
+            except TimeoutError:
+                pass
+            except ConnectionResetError:
+                closed = True
+        assert received.startswith(b"HTTP/1.1 413"), received[:200]
+        assert b"connection: close" in received.lower().split(b"\r\n\r\n")[0]
+        assert closed or _closed_by(sock, time.monotonic() + 1.0), "the connection stayed open after the 413"
+        assert time.monotonic() - started < 3, f"closed only after {time.monotonic() - started:.1f} s"
+        assert fault_detail(received.partition(b"\r\n\r\n")[2])[:2] == ("MIAPAPIException", "WSEC0001")
+    finally:
+        sock.close()

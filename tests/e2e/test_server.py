@@ -99,4 +99,4 @@ def test_the_index_page_lists_services_operations_and_wsdls(server):
 def test_health(server):
     response = server.get("/health")
     assert response.status_code == 200 and response.headers["Content-Type"] == "application/json"
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "batch_worker": "running"}

@@ -175,6 +175,7 @@ class FakeUnitOfWork:
         self.searches = FakeSearchLog()
         self.audit = FakeAuditLog()
         self.events = FakeLearningEventRepository()
+        self.batch_workers = FakeBatchWorkerLog()
         self.commits = 0
 
     def lock(self, key: str) -> None:
@@ -194,3 +195,23 @@ class FakeUnitOfWork:
 
     def rollback(self) -> None:
         pass
+
+
+class FakeBatchWorkerLog:
+    def __init__(self) -> None:
+        self.rows: dict = {}
+
+    def save(self, worker) -> None:
+        self.rows[worker.name] = worker
+
+    def get(self, name: str):
+        return self.rows.get(name)
+
+    def all(self) -> list:
+        return sorted(self.rows.values(), key=lambda worker: (worker.started_at, worker.name))
+
+    def remove(self, name: str) -> None:
+        self.rows.pop(name, None)
+
+    def forget_older(self, seen_before) -> None:
+        self.rows = {name: worker for name, worker in self.rows.items() if worker.seen_at >= seen_before}

@@ -4,7 +4,9 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from lrs_ws.asgi import BufferedWsgi
+import pytest
+
+from lrs_ws.asgi import BufferedWsgi, TrustedProxies
 
 
 def refuse(path: str, status: int, detail: str):
@@ -147,3 +149,32 @@ def test_get_answers_from_its_own_threads_while_every_request_thread_is_busy() -
     run(slow_get(scope("GET", "/health"), health.receive, health.send))
     held.gate.set()
     assert health.status == 503 and b"0.1 seconds" in health.body
+
+
+# --- X-Forwarded-For from trusted proxies -------------------------------------------------------
+
+
+def _forwarded(*values: str) -> list[tuple[bytes, bytes]]:
+    return [(b"X-Forwarded-For", value.encode()) for value in values]
+
+
+@pytest.mark.parametrize(
+    "trusted, peer, headers, client",
+    [
+        ((), "127.0.0.1", _forwarded("203.0.113.7"), "127.0.0.1"),  # nothing trusted: the header is ignored
+        (("127.0.0.1",), "127.0.0.2", _forwarded("203.0.113.7"), "127.0.0.2"),  # not from a trusted proxy
+        (("127.0.0.1",), "127.0.0.1", [], "127.0.0.1"),  # a trusted proxy that sent no header
+        (("127.0.0.1",), "127.0.0.1", _forwarded("203.0.113.7"), "203.0.113.7"),
+        # a client's own made-up entries come first; the proxy appended what it saw
+        (("127.0.0.1",), "127.0.0.1", _forwarded("198.51.100.1, 203.0.113.7"), "203.0.113.7"),
+        # two proxies, the header given twice: read as one list
+        (("127.0.0.1", "10.0.0.0/8"), "127.0.0.1", _forwarded("198.51.100.1", "203.0.113.7, 10.1.2.3"), "203.0.113.7"),
+        # what is not an address ends the reading at the nearest address known
+        (("127.0.0.1", "10.0.0.0/8"), "127.0.0.1", _forwarded("unknown, 10.1.2.3"), "10.1.2.3"),
+        (("127.0.0.1",), "127.0.0.1", _forwarded("[2001:db8::1]:443"), "2001:db8::1"),
+        (("127.0.0.1",), "127.0.0.1", _forwarded("203.0.113.9:5123"), "203.0.113.9"),
+        (("*",), "192.0.2.1", _forwarded("203.0.113.7, 198.51.100.1"), "203.0.113.7"),  # all trusted: the first
+    ],
+)
+def test_the_client_behind_trusted_proxies(trusted, peer, headers, client):
+    assert TrustedProxies(trusted).client(peer, headers) == client
