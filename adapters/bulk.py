@@ -58,12 +58,12 @@ def bulk_insert_learners(
     rows: Iterable[Mapping[str, Any]],
     *,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
-    today: date | None = None,
+    today: date,
     on_progress: ProgressCallback | None = None,
     method: LoadMethod = "auto",
 ) -> int:
-    """Insert learner rows (uln plus details; the LRS fields get defaults); returns the count."""
-    today = today or date.today()
+    """Insert learner rows (uln plus details; the LRS fields get defaults, `today` their record
+    dates); returns the count."""
     complete = (complete_learner_row(row, today) for row in rows)
     return _load(engine, learners, LEARNER_ROW_COLUMNS, complete, chunk_size, on_progress, method)
 
@@ -111,7 +111,7 @@ def seed_synthetic_learners(
     *,
     seed: int = 0,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
-    today: date | None = None,
+    today: date,
     on_progress: ProgressCallback | None = None,
     method: LoadMethod = "auto",
     reserved: Iterable[str] = (),
@@ -131,7 +131,7 @@ def insert_learners(
     *,
     progress: ProgressCallback | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
-    today: date | None = None,
+    today: date,
 ) -> int:
     """`bulk_insert_learners` under the name and keyword the CLI uses."""
     return bulk_insert_learners(engine, rows, chunk_size=chunk_size, today=today, on_progress=progress)

@@ -9,6 +9,7 @@ from typing import Any, TypeAlias, overload
 from sqlalchemy import RowMapping
 
 from lrs_ws.adapters.orm import NAME_CODE_COLUMNS
+from lrs_ws.clock import UK
 from lrs_ws.domain.batch import (
     BatchJob,
     Count,
@@ -25,7 +26,6 @@ from lrs_ws.domain.learning_event import EVENT_FIELDS, LearningEvent
 from lrs_ws.domain.matching import MatchCandidate, name_codes
 from lrs_ws.domain.roles import Role
 from lrs_ws.domain.verification import VerificationCode
-from lrs_ws.runtime import UK
 from lrs_ws.services.ports import Organisation, User
 
 # A row by column name: a dict, or SQLAlchemy's RowMapping (which Column objects key too).

@@ -26,6 +26,7 @@ from lrs_ws.adapters.repository import (
     SqlSearchLog,
     SqlSignInLog,
 )
+from lrs_ws.clock import SYSTEM_CLOCK, Clock
 from lrs_ws.config import DEFAULT_DATABASE_URL  # one default, for every entry point
 from lrs_ws.services.ports import DatabaseUnavailable
 
@@ -308,8 +309,10 @@ class SqlUnitOfWork:
         deferred_writes: DeferredWrites | None = None,
         *,
         write_limit: int | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._connect = connect
+        self.clock = clock
         self._guard = guard
         self._deferred_writes = deferred_writes
         self._write_limit = None if write_limit == 0 and deferred_writes is None else write_limit

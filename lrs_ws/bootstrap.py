@@ -25,6 +25,7 @@ from lrs_ws.adapters.unit_of_work import (
     redacted,
     sqlite_path,
 )
+from lrs_ws.clock import SYSTEM_CLOCK, Clock
 from lrs_ws.config import Settings
 from lrs_ws.runtime import Runtime, ServedWorker
 
@@ -149,11 +150,14 @@ def database_file_identity(database_url: str) -> tuple[int, int] | None:
     return None if path is None else file_identity(path)
 
 
-def unit_of_work_factory(engine: Engine, guard: SqliteFileGuard | None = None, *, find_log_delay: float = 0):
-    """Units of work over `engine`; with `find_log_delay`, what finds log (audit rows, the FUL
-    search log) is written by a DeferredWrites of the process within that many seconds."""
+def unit_of_work_factory(
+    engine: Engine, guard: SqliteFileGuard | None = None, *, find_log_delay: float = 0, clock: Clock = SYSTEM_CLOCK
+):
+    """Units of work over `engine`, telling the time by `clock`; with `find_log_delay`, what finds
+    log (audit rows, the FUL search log) is written by a DeferredWrites of the process within
+    that many seconds."""
     deferred = DeferredWrites(engine, find_log_delay) if find_log_delay > 0 else None
-    return partial(SqlUnitOfWork, connection_factory(engine), guard, deferred)
+    return partial(SqlUnitOfWork, connection_factory(engine), guard, deferred, clock=clock)
 
 
 def build_runtime(

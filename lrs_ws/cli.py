@@ -5,7 +5,6 @@ import importlib.util
 import random
 import secrets
 import sys
-from datetime import date
 
 import click
 
@@ -265,13 +264,16 @@ def seed_synthetic(database_url, count, events_per_learner, seed_value) -> None:
         seed_synthetic_learners,
         seed_synthetic_learning_events,
     )
+    from lrs_ws.clock import SYSTEM_CLOCK
     from lrs_ws.services.seed import demo_ulns
 
     engine = _engine(database_url)
     before = existing_ulns(engine) if events_per_learner else set()
     with tqdm(total=count, unit="learner", unit_scale=True, file=sys.stderr) as bar:
         try:
-            inserted = seed_synthetic_learners(engine, count, seed=seed_value, on_progress=bar.update, reserved=demo_ulns())
+            inserted = seed_synthetic_learners(
+                engine, count, seed=seed_value, today=SYSTEM_CLOCK.now().date(), on_progress=bar.update, reserved=demo_ulns()
+            )
         except Exception as error:
             raise click.ClickException(f"nothing more was added: {error}") from None
     click.echo(f"Added {inserted} synthetic learners.")
@@ -306,7 +308,6 @@ def plr_import(database_url, csv_file) -> None:
     and exits with status 1, listing each problem (row, field, reason)."""
     from tqdm import tqdm
 
-    from lrs_ws.runtime import london_now
     from lrs_ws.services.plr_import import ImportRejected, import_events
 
     try:
@@ -316,7 +317,7 @@ def plr_import(database_url, csv_file) -> None:
             with _uow(database_url) as uow, tqdm(
                 total=rows, unit="row", unit_scale=True, file=sys.stderr, disable=rows < 1000
             ) as bar:
-                summary = import_events(uow, handle, london_now(), on_progress=bar.update)
+                summary = import_events(uow, handle, uow.clock.now(), on_progress=bar.update)
     except ImportRejected as rejected:
         raise click.ClickException(str(rejected)) from None
     except UnicodeDecodeError as error:
@@ -383,7 +384,6 @@ def batch_submit(database_url, file, username) -> None:
     refuses it whole and queues nothing; a learner row with a bad field is queued and gets RC011."""
     from lrs_ws.adapters import lrb_files
     from lrs_ws.domain.batch import JobSource, JobType
-    from lrs_ws.runtime import london_now
     from lrs_ws.services import batch as batches
 
     try:
@@ -403,7 +403,7 @@ def batch_submit(database_url, file, username) -> None:
                     caller = batches.file_submitter(uow, header.ukprn, username)
                     job_id = batches.submit(
                         uow, caller, JobType.FULL, learners, header.learner_record_count,
-                        now=london_now(), source=JobSource.FILE, file_name=reader.name,
+                        now=uow.clock.now(), source=JobSource.FILE, file_name=reader.name,
                         file_reference=header.file_name, per_transaction=SUBMIT_PER_TRANSACTION,
                     )
             except batches.BatchError as error:
@@ -467,8 +467,8 @@ def batch_output(database_url, job_id, out) -> None:
     from pathlib import Path
 
     from lrs_ws.adapters import lrb_files
+    from lrs_ws.clock import UK
     from lrs_ws.domain.batch import JobStatus
-    from lrs_ws.runtime import UK
     from lrs_ws.services import batch as batches
 
     with _uow(database_url) as uow:
@@ -531,8 +531,8 @@ def _counted(rows, bar):
 def batch_status(database_url, job_id, limit) -> None:
     """The batch workers and how they are, then the newest batch jobs (web service and LRB
     files) and their progress; or one job."""
+    from lrs_ws.clock import SYSTEM_CLOCK
     from lrs_ws.domain.batch import Count
-    from lrs_ws.runtime import london_now
     from lrs_ws.services.batch_workers import every_worker
     from lrs_ws.worker import report_gone
 
@@ -541,9 +541,10 @@ def batch_status(database_url, job_id, limit) -> None:
         if job_id and jobs[0] is None:
             raise click.ClickException(f"there is no batch job {job_id}")
         ukprns = {job.organisation_id: (uow.organisations.by_id(job.organisation_id).ukprn or "-") for job in jobs}
-        workers = None if job_id else every_worker(uow, london_now(), report_gone)
+        # Workers report the host's real time (lrs_ws.services.batch_workers), so they are judged by it.
+        workers = None if job_id else every_worker(uow, SYSTEM_CLOCK.now(), report_gone)
     if workers is not None:
-        _show_workers(workers, london_now())
+        _show_workers(workers, SYSTEM_CLOCK.now())
     if not jobs:
         click.echo("No batch jobs.")
         return
@@ -579,7 +580,7 @@ def _show_workers(workers, now) -> None:
 
 
 def _uk_time(moment) -> str:
-    from lrs_ws.runtime import uk_date_time
+    from lrs_ws.clock import uk_date_time
 
     return "-" if moment is None else uk_date_time(moment)
 
@@ -694,7 +695,7 @@ def learner_merge(database_url, master, retired) -> None:
 
     try:
         with _uow(database_url) as uow:
-            admin.merge_learners(uow, master_uln=master, retired_uln=retired, today=date.today())
+            admin.merge_learners(uow, master_uln=master, retired_uln=retired)
     except admin.AdminError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Merged {retired} into {master}.")

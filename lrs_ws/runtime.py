@@ -5,26 +5,13 @@ import random
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
+from lrs_ws.clock import SYSTEM_CLOCK, Clock
 from lrs_ws.config import Settings
 from lrs_ws.domain.rules import DEFAULT_PROHIBITED_WORDS
 from lrs_ws.domain.sign_in import Backoff
 from lrs_ws.services.ports import UnitOfWork
-
-UK = ZoneInfo("Europe/London")  # the LRS's clock: record dates, ages, times shown
-
-
-def london_now() -> datetime:
-    """Aware UK time: `.date()` is the UK calendar day (record dates, ages); the adapters store
-    instants as UTC, so windows such as find-before-register survive clock changes."""
-    return datetime.now(UK)
-
-
-def uk_date_time(moment: datetime) -> str:
-    """`YYYY-MM-DD HH:MM:SS` in UK time (MIAPDateTime; fault timestamps; the command line)."""
-    return moment.astimezone(UK).strftime("%Y-%m-%d %H:%M:%S")
 
 
 @dataclass(frozen=True)
@@ -40,7 +27,9 @@ class ServedWorker:
 class Runtime:
     settings: Settings
     unit_of_work: Callable[..., UnitOfWork]  # (write_limit=None): see adapters.unit_of_work.SqlUnitOfWork
-    clock: Callable[[], datetime] = london_now
+    # Outside a unit of work (the timestamp of a request refused before one opens); inside one,
+    # `uow.clock`, which is this clock unless something stands in for it (lrs_ws.clock).
+    clock: Clock = SYSTEM_CLOCK
     # ULNs must be unguessable: the OS's CSPRNG, not a seeded generator.
     rng: random.Random = field(default_factory=secrets.SystemRandom)
     # How long a register waits for its search's row still on its way: set when the unit of work

@@ -24,8 +24,9 @@ from collections.abc import Callable
 from typing import TypedDict
 
 from lrs_ws.adapters.unit_of_work import sqlite_path
+from lrs_ws.clock import SYSTEM_CLOCK
 from lrs_ws.config import Settings
-from lrs_ws.runtime import Runtime, ServedWorker, london_now
+from lrs_ws.runtime import Runtime, ServedWorker
 from lrs_ws.services import batch_workers
 from lrs_ws.services.batch import BatchRules, JobRunner
 from lrs_ws.services.ports import DatabaseUnavailable, UnitOfWork, WorkerReport, WorkerState
@@ -78,7 +79,7 @@ def job_runner(
         between_chunks()
 
     return JobRunner(
-        runtime.unit_of_work, rules, runtime.clock, name, chunk=runtime.settings.batch_chunk,
+        runtime.unit_of_work, rules, name, chunk=runtime.settings.batch_chunk,
         should_stop=should_stop, is_dead=dead_on_this_host, on_progress=on_progress,
         **(_ONE_WRITER_AT_A_TIME if sqlite_path(runtime.settings.database_url) else _Pacing()),
     )
@@ -226,7 +227,7 @@ def served_worker_state(uow: UnitOfWork, served: ServedWorker | None) -> WorkerS
     judged; `failed` when the supervisor is gone before reporting anything."""
     if served is None:
         return WorkerState.OFF
-    found = batch_workers.state_of(uow, served.name, london_now(), report_gone)
+    found = batch_workers.state_of(uow, served.name, SYSTEM_CLOCK.now(), report_gone)
     if found is not None:
         return found.state
     pid = served.supervisor_pid()
@@ -242,7 +243,7 @@ class StatusBoard:
         self.unit_of_work = unit_of_work
         self.name = name
         self.supervised = supervised
-        self.started_at = london_now()
+        self.started_at = SYSTEM_CLOCK.now()  # process reports tell the host's real time
         self.state = WorkerState.STARTING
         self.detail = ""
         self.next_heartbeat = 0.0
@@ -260,7 +261,7 @@ class StatusBoard:
         self.next_heartbeat = time.monotonic() + batch_workers.HEARTBEAT.total_seconds()
         report = WorkerReport(
             name=self.name, host=socket.gethostname()[:40], pid=os.getpid(), supervised=self.supervised,
-            state=self.state, detail=self.detail, started_at=self.started_at, seen_at=london_now(),
+            state=self.state, detail=self.detail, started_at=self.started_at, seen_at=SYSTEM_CLOCK.now(),
         )
         try:
             batch_workers.report(self.unit_of_work(), report)

@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, text
 from lrs_ws.adapters.orm import Base
 from lrs_ws.adapters.unit_of_work import normalise_url
 from lrs_ws.bootstrap import prepare_database, unit_of_work_factory
+from lrs_ws.clock import UK
 from lrs_ws.config import Settings
 from lrs_ws.runtime import Runtime
 from lrs_ws.services.seed import load_demo_file, seed_demo
@@ -76,17 +77,23 @@ def engine(database_url):
     engine.dispose()
 
 
+class SettableClock:
+    """A clock (lrs_ws.clock.Clock) that stands still at `at` until a test moves it."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+
+TEST_NOW = datetime(2026, 11, 23, 10, 0, 0, tzinfo=UK)
+
+
 @pytest.fixture
-def clock():
+def clock() -> SettableClock:
     """A settable clock: tests move time on (e.g. past the find-before-register window)."""
-
-    class Clock:
-        now = datetime(2026, 11, 23, 10, 0, 0)
-
-        def __call__(self) -> datetime:
-            return self.now
-
-    return Clock()
+    return SettableClock(TEST_NOW)
 
 
 @pytest.fixture
@@ -95,7 +102,7 @@ def runtime(engine, clock):
     with engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             conn.execute(table.delete())
-    factory = unit_of_work_factory(engine)
+    factory = unit_of_work_factory(engine, clock=clock)
     with factory() as uow:
         seed_demo(uow, DEMO)
     settings = Settings(database_url=str(engine.url), public_url=PUBLIC_URL)

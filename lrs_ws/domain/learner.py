@@ -98,13 +98,14 @@ class LearnerDetails:
         return {name: getattr(self, name) for name in DETAIL_FIELDS}
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Learner(LearnerDetails):
-    """A learner on the register: the details plus what the LRS itself keeps."""
+    """A learner on the register: the details plus what the LRS itself keeps (its record dates
+    given by whoever makes it: the domain reads no clock)."""
 
     uln: str = ""
-    created_date: date = field(default_factory=date.today)
-    last_updated_date: date = field(default_factory=date.today)
+    created_date: date
+    last_updated_date: date
     version_number: int = 1
     learner_status: LearnerStatus = LearnerStatus.ACTIVE
     tier_level: str = "0"

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import datetime
 
 from lrs_ws.domain.errors import InvalidField
 from lrs_ws.domain.passwords import hash_password
@@ -55,16 +55,17 @@ def add_user(uow: UnitOfWork, *, organisation: str, username: str, roles: frozen
     return user
 
 
-def merge_learners(uow: UnitOfWork, *, master_uln: str, retired_uln: str, today: date) -> None:
+def merge_learners(uow: UnitOfWork, *, master_uln: str, retired_uln: str) -> None:
     for uln in (master_uln, retired_uln):
         if not is_valid_uln(uln):
             raise AdminError(f"{uln!r} is not a valid ULN")
+    now = uow.clock.now()
     try:
-        uow.learners.merge(master_uln, retired_uln, today)
+        uow.learners.merge(master_uln, retired_uln, now.date())
     except ValueError as error:
         raise AdminError(str(error)) from None
     uow.audit.record(
-        at=datetime.now(UTC),
+        at=now,
         organisation_id=None,
         username="lrs-ws admin",
         operation="mergeLearners",

@@ -3,7 +3,7 @@ the record of every refusal."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from lrs_ws.domain.codes import ErrorCode
 from lrs_ws.domain.passwords import verify_password
@@ -67,7 +67,7 @@ def authenticate(
     credentials: Credentials,
     operation: Operation,
     *,
-    now: datetime | None = None,
+    now: datetime,
 ) -> Caller:
     """Who is calling, or AccessDenied with WSEC0003 (organisation), 0005 (password, or too many
     wrong ones from this address: then the password is not even checked), 0006 (access)."""
@@ -85,7 +85,6 @@ def authenticate(
     )
     if organisation is None or organisation.id is None:
         raise AccessDenied(ErrorCode.UNKNOWN_ORGANISATION, f"No organisation is registered with {named}")
-    now = _aware(now or datetime.now(UTC))
     if failed is not None and failed.blocks(now):
         raise AccessDenied(
             ErrorCode.INCORRECT_PASSWORD,
@@ -152,7 +151,6 @@ def record_refusal(
     if forget_failed_sign_ins and organisation_id is not None:
         uow.sign_ins.clear(organisation_id, credentials.address)
     if wrong_password and organisation_id is not None:
-        now = _aware(now)
         uow.lock(f"sign-in:{organisation_id}:{credentials.address}")  # one count at a time per pair
         previous = uow.sign_ins.get(organisation_id, credentials.address)
         policy = backoff or Backoff()
@@ -169,7 +167,3 @@ def record_refusal(
     )
     uow.commit()
 
-
-def _aware(moment: datetime) -> datetime:
-    """Stored times are UTC; a naive clock (tests) is read as UTC, as the adapters store it."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -13,7 +13,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from lrs_ws.domain.batch import (
     BATCH_DETAIL_FIELDS,
@@ -322,7 +322,7 @@ def job_of(
         or job.organisation_id != caller.organisation_id
         or job.source is not source
         or job.job_type.registers is not registers
-        or job.submitted_at < _utc(now) - retention
+        or job.submitted_at < now - retention
     ):
         return None
     return job
@@ -359,11 +359,6 @@ def web_service_output(
     audit(uow, caller, operation, None, f"{code.value} job {job_id}", now)
     uow.commit()
     return JobOutput(code, job, learners)
-
-
-def _utc(moment: datetime) -> datetime:
-    """Stored times are UTC; a naive clock (tests) is read as UTC, as the adapters store it."""
-    return moment.astimezone(UTC) if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 # --------------------------------------------------------------------------- LRB files
@@ -416,9 +411,8 @@ class JobRunner:
     (after `lease`) resumes at its first learner without an outcome.
     """
 
-    unit_of_work: Callable[[], UnitOfWork]
+    unit_of_work: Callable[[], UnitOfWork]  # each tells the time by its clock
     rules: BatchRules
-    clock: Callable[[], datetime]
     worker: str
     chunk: int = 200
     lease: timedelta = timedelta(seconds=30)
@@ -433,7 +427,7 @@ class JobRunner:
     def run_next(self) -> BatchJob | None:
         """Claim the next waiting job and run it to its end; the job, or None when none waits."""
         with self.unit_of_work() as uow:
-            now = self.clock()
+            now = uow.clock.now()
             job = uow.jobs.claim(self.worker, now, now + self.lease) or self._take_over(uow, now)
             uow.commit()
         if job is None:
@@ -484,7 +478,7 @@ class JobRunner:
         store their outcomes; the key of the last one, or None once no learner is left (the job
         is then marked completed)."""
         with self.unit_of_work() as uow:
-            now = self.clock()
+            now = uow.clock.now()
             if not uow.jobs.hold(job.id, self.worker, now + self.lease):
                 raise LostJob(job.id)
             uow.learners.remember_candidates()
@@ -522,7 +516,7 @@ class JobRunner:
 
     def _finish(self, job: BatchJob, status: JobStatus, failure: str | None = None) -> None:
         with self.unit_of_work() as uow:
-            now = self.clock()
+            now = uow.clock.now()
             if not uow.jobs.hold(job.id, self.worker, now + self.lease):
                 raise LostJob(job.id)  # another worker has it now: not ours to finish
             uow.jobs.finish(job.id, status, now, failure)
@@ -531,6 +525,6 @@ class JobRunner:
     def purge(self, retention: timedelta) -> int:
         """Delete the jobs older than the retention period; how many."""
         with self.unit_of_work() as uow:
-            purged = uow.jobs.purge(self.clock() - retention)
+            purged = uow.jobs.purge(uow.clock.now() - retention)
             uow.commit()
         return purged

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
+from lrs_ws.clock import Clock
 from lrs_ws.domain.batch import BatchJob, JobLearner, JobStatus, LearnerOutcome
 from lrs_ws.domain.learner import Learner
 from lrs_ws.domain.learning_event import LearningEvent
@@ -238,6 +239,7 @@ class UnitOfWork(Protocol):
     sign_ins: SignInLog
     jobs: BatchJobRepository
     batch_workers: BatchWorkerLog
+    clock: Clock  # what time it is for this unit's use case (lrs_ws.clock)
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...  # rolls back whatever was not committed

@@ -196,7 +196,7 @@ class LrsWsgiApp:
         method = environ.get("REQUEST_METHOD", "GET").upper()
         if path in ("/", "/health"):
             if method not in ("GET", "HEAD"):
-                return _fault(
+                return self._fault(
                     start_response, MIAP, "405 Method Not Allowed", ErrorCode.INVALID_REQUEST,
                     f"{path} answers GET only", [("Allow", "GET, HEAD")],
                 )
@@ -208,7 +208,7 @@ class LrsWsgiApp:
         endpoint = self.endpoints.get(path)
         if endpoint is None:
             known = ", ".join(e.path for e in self.endpoints.values())
-            return _fault(start_response, MIAP, "404 Not Found", ErrorCode.UNKNOWN_REQUEST, f"No service at {path}; services: {known}")
+            return self._fault(start_response, MIAP, "404 Not Found", ErrorCode.UNKNOWN_REQUEST, f"No service at {path}; services: {known}")
         if method in ("GET", "HEAD"):
             query = {k.lower() for k in parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)}
             if query & {"wsdl", "singlewsdl"}:
@@ -216,7 +216,7 @@ class LrsWsgiApp:
                 start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))])
                 return [b"" if method == "HEAD" else body]
         if method != "POST":
-            return _fault(
+            return self._fault(
                 start_response,
                 endpoint.faults,
                 "405 Method Not Allowed",
@@ -226,7 +226,7 @@ class LrsWsgiApp:
             )
         body = _read_body(environ, self.max_bytes)
         if body is None:
-            return _fault(
+            return self._fault(
                 start_response,
                 endpoint.faults,
                 "413 Request Entity Too Large",
@@ -236,7 +236,7 @@ class LrsWsgiApp:
         parsed, refusal = _screen(body, endpoint)
         if refusal is not None:
             code, detail = refusal
-            return _fault(start_response, endpoint.faults, "500 Internal Server Error", code, detail)
+            return self._fault(start_response, endpoint.faults, "500 Internal Server Error", code, detail)
         # spyne reads the very document the screening parsed and validated (PARSED_ENVELOPE),
         # not the bytes again; CONTENT_TYPE without a charset in case it ever parses them.
         environ = dict(
@@ -250,7 +250,7 @@ class LrsWsgiApp:
             return [b"".join(endpoint.wsgi(environ, start_response))]
         except Exception:  # spyne handles method errors itself; this is the last line of defence
             log.exception("unexpected error serving %r", path)
-            return _fault(
+            return self._fault(
                 start_response, endpoint.faults, "500 Internal Server Error", ErrorCode.UNEXPECTED_ERROR, "The request could not be completed."
             )
 
@@ -270,6 +270,14 @@ class LrsWsgiApp:
             return "503 Service Unavailable", "application/json", _json({"status": "unavailable", "reason": error.__class__.__name__})
         return "200 OK", "application/json", _json({"status": "ok", "batch_worker": worker.value})
 
+    def _fault(self, start_response, kind: FaultKind, status: str, code: ErrorCode, detail: str, headers: list | None = None):
+        body = kind.envelope(code, detail, self.runtime.clock.now())
+        start_response(
+            status,
+            [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))] + (headers or []),
+        )
+        return [body]
+
     def refusal(self, path: str, status: int, detail: str) -> tuple[str, list[tuple[str, str]], bytes]:
         """A request the HTTP front refuses before the application sees it (too large, too slow,
         failed), as a SOAP fault of the endpoint at `path`: (status line, headers, body)."""
@@ -281,7 +289,7 @@ class LrsWsgiApp:
         endpoint = self.endpoints.get(path.rstrip("/").lower())
         kind = endpoint.faults if endpoint is not None else MIAP
         code = ErrorCode.UNEXPECTED_ERROR if status >= 500 else ErrorCode.INVALID_REQUEST
-        body = kind.envelope(code, detail)
+        body = kind.envelope(code, detail, self.runtime.clock.now())
         return status_line, [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))] + extra, body
 
 
@@ -387,15 +395,6 @@ def _envelope_problem(root: etree._Element) -> str | None:
             if must and entry.get(f"{{{SOAP_ENV}}}actor", _NEXT_ACTOR) == _NEXT_ACTOR:
                 return f"MustUnderstand: header {entry.tag} is not understood by this service"
     return None
-
-
-def _fault(start_response, kind: FaultKind, status: str, code: ErrorCode, detail: str, headers: list | None = None):
-    body = kind.envelope(code, detail)
-    start_response(
-        status,
-        [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))] + (headers or []),
-    )
-    return [body]
 
 
 def make_app(runtime: Runtime) -> LrsWsgiApp:

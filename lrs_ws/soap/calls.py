@@ -57,28 +57,33 @@ def call(
     runtime: Runtime = ctx.app.runtime
     kind = fault_kind(ctx)
     credentials = dataclasses.replace(credentials, address=_client_address(ctx))
-    now = runtime.clock()
+    now = None  # the request's time, read from its unit of work's clock
     caller: Caller | None = None
     try:
         with runtime.unit_of_work(write_limit=WRITE_LIMITS.get(operation)) as uow:
+            now = uow.clock.now()
             caller = authenticate(uow, credentials, operation, now=now)
             return use_case(uow, caller, runtime)
     except AccessDenied as denied:
+        assert now is not None  # only a unit of work that opened refuses
         _record_refusal(ctx, credentials, denied.organisation_id, denied.outcome, now, denied)
-        raise kind.exception(denied.code, denied.detail) from None
+        raise kind.exception(denied.code, denied.detail, now) from None
     except InvalidField as invalid:
+        assert now is not None
         detail = f"{field_path}{invalid.field}: {invalid.reason}"
         if caller is not None:
             _record_refusal(ctx, credentials, caller.organisation_id, f"{ErrorCode.INVALID_REQUEST.value} {detail}", now)
-        raise kind.exception(ErrorCode.INVALID_REQUEST, detail) from None
+        raise kind.exception(ErrorCode.INVALID_REQUEST, detail, now) from None
     except Fault:
         raise
     except DatabaseUnavailable as unavailable:  # an outage, not a bug: one line, no traceback
         log.warning("%s refused: %s", operation.value, unavailable)
-        raise kind.exception(ErrorCode.UNEXPECTED_ERROR, "The service is unavailable; try again later.") from None
+        message = "The service is unavailable; try again later."
+        raise kind.exception(ErrorCode.UNEXPECTED_ERROR, message, now or runtime.clock.now()) from None
     except Exception:
         log.exception("unexpected error in %s", operation.value)
-        raise kind.exception(ErrorCode.UNEXPECTED_ERROR, "The request could not be completed.") from None
+        message = "The request could not be completed."
+        raise kind.exception(ErrorCode.UNEXPECTED_ERROR, message, now or runtime.clock.now()) from None
     finally:
         if caller is not None and caller.failed_sign_ins:
             _forget_failed_sign_ins(runtime, caller)

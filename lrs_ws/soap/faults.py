@@ -21,8 +21,8 @@ from datetime import datetime
 from lxml import etree
 from spyne import Fault
 
+from lrs_ws.clock import uk_date_time
 from lrs_ws.domain.codes import ErrorCode
-from lrs_ws.runtime import UK, uk_date_time
 from lrs_ws.soap.namespaces import EXCEPTIONS, QCF_FAULTS, SOAP_ENV
 
 FAULT_STRING = "MIAPAPIException"
@@ -37,21 +37,22 @@ def _xml_text(text: str) -> str:
     return _NOT_XML.sub("\ufffd", text)
 
 
-def miap_exception(code: ErrorCode, further_details: str, actor: str = ACTOR) -> etree._Element:
+def miap_exception(code: ErrorCode, further_details: str, at: datetime, actor: str = ACTOR) -> etree._Element:
     element = etree.Element(f"{{{EXCEPTIONS}}}MIAPAPIException", nsmap={"ex": EXCEPTIONS})
     for name, text in (
         ("ErrorCode", code.value),
         ("ErrorActor", actor),
         ("Description", code.description),
         ("FurtherDetails", _xml_text(further_details)),
-        ("ErrorTimestamp", uk_date_time(datetime.now(UK))),
+        ("ErrorTimestamp", uk_date_time(at)),
     ):
         etree.SubElement(element, name).text = text
     return element
 
 
-def domain_fault(code: ErrorCode, further_details: str) -> etree._Element:
-    """`DomainFault`: ErrorCode, then ErrorDetail = base64(UTF-8 "description further details")."""
+def domain_fault(code: ErrorCode, further_details: str, at: datetime) -> etree._Element:
+    """`DomainFault`: ErrorCode, then ErrorDetail = base64(UTF-8 "description further details");
+    it carries no time."""
     element = etree.Element(f"{{{QCF_FAULTS}}}DomainFault", nsmap={None: QCF_FAULTS})
     etree.SubElement(element, f"{{{QCF_FAULTS}}}ErrorCode").text = code.value
     text = _xml_text(f"{code.description} {further_details}".strip())
@@ -70,33 +71,33 @@ class FaultKind:
     """How one service reports an error: the detail element and the fault string."""
 
     name: str  # the detail element's local name, as a client sees it
-    detail: Callable[[ErrorCode, str], etree._Element]
+    detail: Callable[[ErrorCode, str, datetime], etree._Element]  # (code, further details, when)
 
     def faultstring(self, code: ErrorCode) -> str:
         return f"{self.name}: {code.value} {code.description}"
 
-    def exception(self, code: ErrorCode, further_details: str) -> ServiceFault:
+    def exception(self, code: ErrorCode, further_details: str, at: datetime) -> ServiceFault:
         """A spyne Fault to raise inside a service method; spyne serialises it."""
-        return ServiceFault(self, code, further_details)
+        return ServiceFault(self, code, further_details, at)
 
-    def envelope(self, code: ErrorCode, further_details: str) -> bytes:
+    def envelope(self, code: ErrorCode, further_details: str, at: datetime) -> bytes:
         """A whole fault envelope, for requests refused before spyne sees them."""
         envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"soapenv": SOAP_ENV})
         fault = etree.SubElement(etree.SubElement(envelope, f"{{{SOAP_ENV}}}Body"), f"{{{SOAP_ENV}}}Fault")
         etree.SubElement(fault, "faultcode").text = "soapenv:Client" if code.is_client_error else "soapenv:Server"
         etree.SubElement(fault, "faultstring").text = self.faultstring(code)
-        etree.SubElement(fault, "detail").append(self.detail(code, further_details))
+        etree.SubElement(fault, "detail").append(self.detail(code, further_details, at))
         return etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
 
 
 class ServiceFault(Fault):
     """Raised inside a spyne method; spyne serialises it with the kind's detail element."""
 
-    def __init__(self, kind: FaultKind, code: ErrorCode, further_details: str) -> None:
+    def __init__(self, kind: FaultKind, code: ErrorCode, further_details: str, at: datetime) -> None:
         super().__init__(
             faultcode="Client" if code.is_client_error else "Server",
             faultstring=kind.faultstring(code),
-            detail=kind.detail(code, further_details),
+            detail=kind.detail(code, further_details, at),
         )
         self.kind = kind
         self.code = code

@@ -66,7 +66,7 @@ class LearnerService(ServiceBase):
             Operation.FIND,
             request,
             lambda uow, caller, rt: find.find_by_uln(
-                uow, caller, request.ULN, request.FamilyName, request.GivenName, rt.clock()
+                uow, caller, request.ULN, request.FamilyName, request.GivenName, uow.clock.now()
             ),
         )
         return _find_response(request, result, request.FindType == "FUL")
@@ -91,7 +91,7 @@ class LearnerService(ServiceBase):
                 mapping.search_key_from_wire(request),
                 full=full,
                 possible_match_limit=rt.settings.possible_match_limit,
-                now=rt.clock(),
+                now=uow.clock.now(),
             ),
         )
         return _find_response(request, result, full)
@@ -113,7 +113,7 @@ class LearnerService(ServiceBase):
                 uow,
                 caller,
                 mapping.details_from_wire(request.Learner),
-                now=rt.clock(),
+                now=uow.clock.now(),
                 find_window=rt.find_window,
                 prohibited_words=rt.prohibited_words,
                 rng=rt.rng,
@@ -143,7 +143,7 @@ class LearnerService(ServiceBase):
                 wire.ULN,
                 int(wire.VersionNumber),
                 mapping.sent_details(wire, _present_children(ctx, "Learner")),
-                now=rt.clock(),
+                now=uow.clock.now(),
                 prohibited_words=rt.prohibited_words,
             ),
             field_path="Learner/",
@@ -165,7 +165,7 @@ class LearnerService(ServiceBase):
             Operation.BATCH,
             request,
             lambda uow, caller, rt: batch.submit_from_web_service(
-                uow, caller, request.JobType, int(request.LearnerRecordCount), learners, now=rt.clock()
+                uow, caller, request.JobType, int(request.LearnerRecordCount), learners, now=uow.clock.now()
             ),
         )
         return models.SubmitBatchResponse(ResponseCode=code.value, JobID=job_id)
@@ -184,7 +184,7 @@ class LearnerService(ServiceBase):
             Operation.BATCH,
             request,
             lambda uow, caller, rt: batch.web_service_output(
-                uow, caller, int(request.JobID), now=rt.clock(), retention=rt.batch_retention
+                uow, caller, int(request.JobID), now=uow.clock.now(), retention=rt.batch_retention
             ),
         )
         return mapping.batch_output_to_wire(output)
@@ -200,7 +200,7 @@ class LearnerService(ServiceBase):
     def retrieveULNs(ctx, request):
         ulns = [uln for uln in request.ULNsToRetrieve.ULN]
         answers = _call(
-            ctx, Operation.FIND, request, lambda uow, caller, rt: find.retrieve_ulns(uow, caller, ulns, rt.clock())
+            ctx, Operation.FIND, request, lambda uow, caller, rt: find.retrieve_ulns(uow, caller, ulns, uow.clock.now())
         )
         return mapping.retrieved_to_wire(answers)
 
@@ -219,7 +219,7 @@ class LearnerService(ServiceBase):
             Operation.VERIFY,
             request,
             lambda uow, caller, rt: verify.verify_learner(
-                uow, caller, wire.ULN, mapping.to_verify_from_wire(wire), rt.clock()
+                uow, caller, wire.ULN, mapping.to_verify_from_wire(wire), uow.clock.now()
             ),
         )
         return mapping.verified_to_wire(wire, result)
@@ -240,7 +240,7 @@ class LearnerService(ServiceBase):
             request,
             lambda uow, caller, rt: batch.submit_from_web_service(
                 uow, caller, JobType.VERIFY.value, int(request.LearnerRecordCount), learners,
-                now=rt.clock(), contact_email=request.OrgEmail or None,
+                now=uow.clock.now(), contact_email=request.OrgEmail or None,
             ),
         )
         return models.SubmitVerifyBatchResponse(ResponseCode=code.value, JobID=job_id)
@@ -259,7 +259,7 @@ class LearnerService(ServiceBase):
             Operation.VERIFY,
             request,
             lambda uow, caller, rt: batch.web_service_output(
-                uow, caller, int(request.JobID), now=rt.clock(), retention=rt.batch_retention, registers=False
+                uow, caller, int(request.JobID), now=uow.clock.now(), retention=rt.batch_retention, registers=False
             ),
         )
         return mapping.verify_output_to_wire(output)

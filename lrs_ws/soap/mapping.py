@@ -6,13 +6,13 @@ from typing import Any
 
 from lxml import etree
 
+from lrs_ws.clock import uk_date_time
 from lrs_ws.domain.batch import BATCH_FIELDS, BatchLearnerFields, Count, JobLearner, output_fields
 from lrs_ws.domain.codes import ResponseCode
 from lrs_ws.domain.errors import InvalidField
 from lrs_ws.domain.learner import DATE_FIELDS, DETAIL_FIELDS, WIRE_NAMES, LearnerDetails, wire_name
 from lrs_ws.domain.matching import SearchKey
 from lrs_ws.domain.verification import DetailsToVerify, VerificationCode
-from lrs_ws.runtime import uk_date_time
 from lrs_ws.services.batch import JobOutput
 from lrs_ws.services.find import FoundLearner, RetrievedUln
 from lrs_ws.services.verify import VerifyResult

@@ -13,10 +13,10 @@ from datetime import date, datetime
 from lxml import etree
 from spyne import Integer, ServiceBase, Unicode, rpc
 
+from lrs_ws.clock import UK
 from lrs_ws.domain.learner import DATE_FIELDS, DETAIL_FIELDS, wire_name
 from lrs_ws.domain.learning_event import EVENT_FIELDS, LearningEvent
 from lrs_ws.domain.roles import Operation
-from lrs_ws.runtime import UK
 from lrs_ws.services.admin import look_up_organisation
 from lrs_ws.services.auth import Credentials
 from lrs_ws.services.find import FindResult, FoundLearner, find_by_uln
@@ -205,7 +205,7 @@ class LearnerServiceR9(ServiceBase):
             Operation.READ_PLR,
             credentials,
             lambda uow, caller, rt: get_learning_events(
-                uow, caller, plr_query(uln, givenName, familyName, dateOfBirth, gender, getType), rt.clock()
+                uow, caller, plr_query(uln, givenName, familyName, dateOfBirth, gender, getType), uow.clock.now()
             ),
         )
         return result_to_wire(result)
@@ -231,7 +231,7 @@ class LearnerServiceR9(ServiceBase):
             Operation.FIND,
             common_credentials(invokingOrganisation),
             lambda uow, caller, rt: find_by_uln(
-                uow, caller, (uln or "").strip(), familyName, givenName, rt.clock(), operation="LearnerByUln"
+                uow, caller, (uln or "").strip(), familyName, givenName, uow.clock.now(), operation="LearnerByUln"
             ),
         )
         return learner_by_uln_to_wire(result, findType == "FUL", uln, givenName, familyName)
@@ -253,7 +253,7 @@ class LearnerServiceR9(ServiceBase):
             Operation.LOOK_UP_ORGANISATION,
             common_credentials(invokingOrganisation),
             lambda uow, caller, rt: look_up_organisation(
-                uow, caller, ukprn=_blank(ukPrn), organisation_ref=_blank(orgRef), now=rt.clock()
+                uow, caller, ukprn=_blank(ukPrn), organisation_ref=_blank(orgRef), now=uow.clock.now()
             ),
         )
         if found is None:
@@ -284,7 +284,7 @@ class LearnerServiceR9(ServiceBase):
             ctx,
             Operation.READ_PLR,
             common_credentials(invokingOrganisation),
-            lambda uow, caller, rt: view_audit(uow, caller, query, int(page or 0), rt.clock()),
+            lambda uow, caller, rt: view_audit(uow, caller, query, int(page or 0), uow.clock.now()),
         )
         return audit_page_to_wire(result)
 
@@ -319,7 +319,7 @@ class LearnerServiceR9(ServiceBase):
             common_credentials(invokingOrganisation),
             lambda uow, caller, rt: update_subset(
                 uow, caller, (uln or "").strip(), int(versionNumber), sent,
-                telephone_number=given.get("telephoneNumber"), now=rt.clock(), prohibited_words=rt.prohibited_words,
+                telephone_number=given.get("telephoneNumber"), now=uow.clock.now(), prohibited_words=rt.prohibited_words,
             ),
         )
         return code.value

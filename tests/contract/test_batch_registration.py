@@ -38,7 +38,7 @@ def output(lrs, job_id, user="batch"):
 
 
 def run_jobs(runtime) -> None:
-    runner = JobRunner(runtime.unit_of_work, BatchRules(DEFAULT_PROHIBITED_WORDS, 10, random.Random(3)), runtime.clock, "test")
+    runner = JobRunner(runtime.unit_of_work, BatchRules(DEFAULT_PROHIBITED_WORDS, 10, random.Random(3)), "test")
     while runner.run_next() is not None:
         pass
 

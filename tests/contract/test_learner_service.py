@@ -134,15 +134,15 @@ def test_register_without_a_preceding_search_is_refused(lrs):
 
 def test_register_after_the_search_window_is_refused(lrs, clock):
     find_demographics(lrs, **NEW_LEARNER)
-    clock.now += timedelta(minutes=31)
+    clock.at += timedelta(minutes=31)
     assert register(lrs, {**NEW_LEARNER, "AbilityToShare": "1"}).ResponseCode == "WSRC0021"
 
 
 def test_the_search_window_is_real_time_across_the_spring_clock_change(lrs, clock):
     london = ZoneInfo("Europe/London")
-    clock.now = datetime(2027, 3, 28, 0, 50, tzinfo=london)  # GMT
+    clock.at = datetime(2027, 3, 28, 0, 50, tzinfo=london)  # GMT
     find_demographics(lrs, **NEW_LEARNER)
-    clock.now = datetime(2027, 3, 28, 2, 5, tzinfo=london)  # BST: 15 real minutes later
+    clock.at = datetime(2027, 3, 28, 2, 5, tzinfo=london)  # BST: 15 real minutes later
     assert register(lrs, {**NEW_LEARNER, "AbilityToShare": "1"}).ResponseCode == "WSRC0005"
 
 

@@ -158,3 +158,18 @@ def test_service_faults_and_screening_faults_have_one_shape(http):
         fault = etree.fromstring(post(http, body).content).find(f"{{{SOAP_ENV}}}Body/{{{SOAP_ENV}}}Fault")
         shapes.append([child.tag for child in fault])
     assert shapes[0] == shapes[1] == ["faultcode", "faultstring", "detail"]
+
+
+def test_faults_carry_the_services_clock(http, clock):
+    """One clock: a refusal inside a call and one before any call both tell the service's time."""
+    from datetime import datetime
+
+    from lrs_ws.clock import UK
+
+    clock.at = datetime(2027, 7, 1, 9, 30, 5, tzinfo=UK)  # summer time
+    refused = post(http, FIND_BY_ULN.replace(ORG["password"], "WrongPassword000"))
+    assert fault_of(refused)[0] == "WSEC0005"
+    not_xml = post(http, "not xml")
+    for response in (refused, not_xml):
+        detail = validate_envelope(etree.fromstring(response.content))
+        assert detail.findtext("ErrorTimestamp") == "2027-07-01 09:30:05", response.text

@@ -90,7 +90,7 @@ def test_wrong_passwords_back_off_and_cost_no_scrypt_while_blocked(served, engin
     assert code == "WSEC0005" and "Too many incorrect passwords" in detail
     assert len(scrypt_runs) == FREE_FAILURES
 
-    clock.now += timedelta(seconds=1)  # the block ends: the correct password works and clears the count
+    clock.at += timedelta(seconds=1)  # the block ends: the correct password works and clears the count
     assert find(lrs).ResponseCode == "WSRC0004"
     with engine.connect() as connection:
         assert connection.execute(select(sign_in_failures)).all() == []
@@ -105,7 +105,7 @@ def test_each_further_failure_doubles_the_block_up_to_the_cap(served, clock) -> 
         if attempt >= FREE_FAILURES - 1:
             blocked = refusal(lrs, OrgPassword="WrongButBlocked1")[1]
             blocks.append(int(blocked.split("refused for ")[1].split()[0]))
-            clock.now += timedelta(seconds=blocks[-1])
+            clock.at += timedelta(seconds=blocks[-1])
     assert blocks == [1, 2, 4, 8, 8, 8]  # sign_in_backoff_max is 8 s here
 
 

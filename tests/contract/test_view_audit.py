@@ -23,11 +23,11 @@ def read_plr(r9):
 
 
 def test_the_log_lists_record_reads_newest_first_and_its_own_reads(r9, runtime):
-    start = runtime.clock.now
+    start = runtime.clock.at
     for minutes in range(12):
-        runtime.clock.now = start.replace(minute=minutes)
+        runtime.clock.at = start.replace(minute=minutes)
         assert read_plr(r9).ResponseCode == "WSRC0004"
-    runtime.clock.now = start.replace(minute=30)
+    runtime.clock.at = start.replace(minute=30)
     first = view(r9)
     assert (first.TotalItems, first.PageCount, first.PageIndex, first.PageSize, first.SortIndex, first.SortOrder) == (12, 2, 1, 10, 0, 1)
     entries = first.List.PlrAccessEntryResponse

@@ -18,24 +18,21 @@ from lrs_ws.domain.rules import DEFAULT_PROHIBITED_WORDS
 from lrs_ws.services import batch
 from lrs_ws.services.ports import Caller
 from lrs_ws.services.seed import seed_demo
-from tests.conftest import DEMO
+from tests.conftest import DEMO, SettableClock
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 AMELIA = {"ULN": "9105106906", "GivenName": "Amelia", "FamilyName": "Hughes", "DateOfBirth": "2007-03-14",
           "Gender": "2", "LastKnownPostCode": "B15 2TT"}
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
+@pytest.fixture
+def clock() -> SettableClock:
+    return SettableClock(NOW)
 
 
 @pytest.fixture
-def factory(engine: Engine):
-    factory = unit_of_work_factory(engine)
+def factory(engine: Engine, clock: SettableClock):
+    factory = unit_of_work_factory(engine, clock=clock)
     with factory() as uow:
         seed_demo(uow, DEMO)
     return factory
@@ -53,8 +50,8 @@ def rules() -> batch.BatchRules:
     return batch.BatchRules(DEFAULT_PROHIBITED_WORDS, 10, random.Random(7))
 
 
-def runner(factory, clock=None, worker="w1", chunk=100) -> batch.JobRunner:
-    return batch.JobRunner(factory, rules(), clock or Clock(), worker, chunk=chunk)
+def runner(factory, worker="w1", chunk=100) -> batch.JobRunner:
+    return batch.JobRunner(factory, rules(), worker, chunk=chunk)
 
 
 def submit(factory, caller, sent: list[dict], job_type=JobType.FULL) -> int:
@@ -132,20 +129,19 @@ def test_a_job_past_its_retention_is_unknown(factory, caller) -> None:
     assert late.code.value == "WSRC0018"
 
 
-def test_a_dead_workers_job_resumes_without_doubles(factory, caller, engine: Engine) -> None:
+def test_a_dead_workers_job_resumes_without_doubles(factory, caller, clock, engine: Engine) -> None:
     """Worker 1 claims and does one chunk, then dies; worker 2 takes over after the lease."""
     names = ["Aisha", "Bruno", "Chidi", "Dmitri", "Elowen", "Farah", "Gideon"]  # no two alike
     sent = [dict(NEW, GivenName=name) for name in names]
     job_id = submit(factory, caller, sent)
-    clock = Clock()
-    first = runner(factory, clock, "w1", chunk=3)
+    first = runner(factory, "w1", chunk=3)
     with factory() as uow:
-        job = uow.jobs.claim("w1", clock(), clock() + first.lease)
+        job = uow.jobs.claim("w1", clock.now(), clock.now() + first.lease)
         uow.commit()
     assert first._run_chunk(job, 3) is not None  # then it "dies"
-    second = runner(factory, clock, "w2", chunk=3)
+    second = runner(factory, "w2", chunk=3)
     assert second.run_next() is None  # the lease still holds
-    clock.now = NOW + timedelta(seconds=31)
+    clock.at = NOW + timedelta(seconds=31)
     assert second.run_next().id == job_id
     with pytest.raises(batch.LostJob):
         first._run_chunk(job, 3)  # a worker that comes back finds it lost the job
@@ -192,23 +188,22 @@ def test_file_rows_refused_when_read_are_counted_and_not_run(factory, caller) ->
     assert output(factory, caller, job_id).code.value == "WSRC0018"  # file jobs are not web service jobs
 
 
-def test_workers_claim_different_jobs_without_waiting_on_postgresql(factory, caller, engine: Engine) -> None:
+def test_workers_claim_different_jobs_without_waiting_on_postgresql(factory, caller, clock, engine: Engine) -> None:
     """FOR UPDATE SKIP LOCKED: while one worker's claim is still uncommitted, another takes the
     next job at once. (SQLite has one writer at a time: the second claim waits instead.)"""
     if engine.dialect.name != "postgresql":
         pytest.skip("SKIP LOCKED is PostgreSQL's; SQLite serialises claims with its write lock")
     first_job, second_job = submit(factory, caller, [AMELIA]), submit(factory, caller, [NEW])
-    clock = Clock()
     with factory() as one, factory() as two:
-        claimed_one = one.jobs.claim("w1", clock(), clock() + timedelta(seconds=30))
+        claimed_one = one.jobs.claim("w1", clock.now(), clock.now() + timedelta(seconds=30))
         started = datetime.now()
-        claimed_two = two.jobs.claim("w2", clock(), clock() + timedelta(seconds=30))
+        claimed_two = two.jobs.claim("w2", clock.now(), clock.now() + timedelta(seconds=30))
         assert (datetime.now() - started).total_seconds() < 2
         assert {claimed_one.id, claimed_two.id} == {first_job, second_job}
         one.commit()
         two.commit()
     with factory() as uow:
-        assert uow.jobs.claim("w3", clock(), clock() + timedelta(seconds=30)) is None  # both held
+        assert uow.jobs.claim("w3", clock.now(), clock.now() + timedelta(seconds=30)) is None  # both held
 
 
 def test_a_stopping_worker_releases_its_job_for_the_next(factory, caller) -> None:

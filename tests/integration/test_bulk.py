@@ -90,9 +90,9 @@ def test_bulk_insert_loads_every_row_in_chunks_with_progress(
 
 
 def test_seeding_twice_with_the_same_seed_adds_new_ulns(engine: Engine) -> None:
-    assert seed_synthetic_learners(engine, 300, seed=1) == 300
-    assert insert_learners(engine, [], progress=lambda n: None) == 0
-    assert seed_synthetic_learners(engine, 300, seed=1) == 300
+    assert seed_synthetic_learners(engine, 300, seed=1, today=date(2026, 1, 5)) == 300
+    assert insert_learners(engine, [], progress=lambda n: None, today=date(2026, 1, 5)) == 0
+    assert seed_synthetic_learners(engine, 300, seed=1, today=date(2026, 1, 5)) == 300
     assert len(existing_ulns(engine)) == 600
 
 
@@ -100,4 +100,4 @@ def test_copy_is_refused_where_it_does_not_exist(engine: Engine) -> None:
     if engine.dialect.name == "postgresql":
         pytest.skip("COPY exists on PostgreSQL")
     with pytest.raises(ValueError, match="COPY needs PostgreSQL"):
-        bulk_insert_learners(engine, generate_learners(1), method="copy")
+        bulk_insert_learners(engine, generate_learners(1), method="copy", today=date(2026, 1, 5))

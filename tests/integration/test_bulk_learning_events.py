@@ -50,11 +50,11 @@ def count(engine: Engine) -> int:
 
 
 def test_seeding_events_for_new_learners_only_twice_without_collisions(engine: Engine) -> None:
-    seed_synthetic_learners(engine, 60, seed=1)
+    seed_synthetic_learners(engine, 60, seed=1, today=date(2026, 1, 5))
     before = existing_ulns(engine)
     first = seed_synthetic_learning_events(engine, per_learner=4, seed=1, chunk_size=50)
     assert count(engine) == first > 0
-    seed_synthetic_learners(engine, 40, seed=1)  # same seed: new ULNs all the same
+    seed_synthetic_learners(engine, 40, seed=1, today=date(2026, 1, 5))  # same seed: new ULNs all the same
     progress: list[int] = []
     second = seed_synthetic_learning_events(engine, per_learner=4, exclude=before, seed=1, on_progress=progress.append)
     assert sum(progress) == second and count(engine) == first + second

@@ -245,7 +245,7 @@ def test_searching_with_names_finds_what_searching_every_learner_of_the_date_fin
     crowd = rows[12]  # and a dozen more with the same names and date: too many to list
     for row in rows[:12]:
         row.update(given_name=crowd["given_name"], family_name=crowd["family_name"], date_of_birth=crowd["date_of_birth"])
-    bulk_insert_learners(engine, rows)
+    bulk_insert_learners(engine, rows, today=date(2026, 1, 5))
     outcomes: set[str] = set()
     with connections() as conn:
         repository = SqlLearnerRepository(conn)
@@ -285,7 +285,7 @@ def _captured_candidate_query(
 def test_candidates_born_on_reads_the_candidate_index_alone(
     engine: Engine, connections: Callable[[], Connection], named: bool
 ) -> None:
-    bulk_insert_learners(engine, generate_learners(2000, seed=3))
+    bulk_insert_learners(engine, generate_learners(2000, seed=3), today=date(2026, 1, 5))
     with engine.begin() as connection:
         connection.execute(text("ANALYZE learners" if engine.dialect.name == "postgresql" else "ANALYZE"))
     with engine.connect() as connection:

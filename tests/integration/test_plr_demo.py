@@ -29,8 +29,8 @@ def query_of(request: dict, brief: bool = False) -> PlrQuery:
 @pytest.mark.parametrize("scenario", DEMO["plr_scenarios"], ids=lambda s: s["name"])
 def test_demo_plr_scenarios_give_their_documented_outcome(runtime, scenario) -> None:
     with runtime.unit_of_work() as uow:
-        caller = authenticate(uow, credentials(), Operation.READ_PLR)
-        result = get_learning_events(uow, caller, query_of(scenario["request"]), runtime.clock())
+        caller = authenticate(uow, credentials(), Operation.READ_PLR, now=uow.clock.now())
+        result = get_learning_events(uow, caller, query_of(scenario["request"]), runtime.clock.now())
     assert result.code.value == scenario["ResponseCode"]
     assert result.found_uln == scenario["FoundULN"]
     assert result.incoming_uln == scenario["request"]["ULN"]
@@ -41,10 +41,10 @@ def test_demo_plr_scenarios_give_their_documented_outcome(runtime, scenario) -> 
 def test_brief_returns_the_same_events_with_fewer_fields(runtime) -> None:
     request = {"ULN": "9105106906", "GivenName": "Amelia", "FamilyName": "Hughes"}
     with runtime.unit_of_work() as uow:
-        caller = authenticate(uow, credentials(), Operation.READ_PLR)
-        full = get_learning_events(uow, caller, query_of(request), runtime.clock())
+        caller = authenticate(uow, credentials(), Operation.READ_PLR, now=uow.clock.now())
+        full = get_learning_events(uow, caller, query_of(request), runtime.clock.now())
     with runtime.unit_of_work() as uow:
-        brief = get_learning_events(uow, caller, query_of(request, brief=True), runtime.clock())
+        brief = get_learning_events(uow, caller, query_of(request, brief=True), runtime.clock.now())
     assert [e.id for e in brief.events] == [e.id for e in full.events]
     assert all(e.achievement_provider_name is None and e.date_loaded is None for e in brief.events)
     assert [e.subject for e in brief.events] == [e.subject for e in full.events]
@@ -52,5 +52,5 @@ def test_brief_returns_the_same_events_with_fewer_fields(runtime) -> None:
 
 def test_only_learner_record_users_may_read_a_plr(runtime) -> None:
     with runtime.unit_of_work() as uow, pytest.raises(AccessDenied) as denied:
-        authenticate(uow, credentials("viewonly"), Operation.READ_PLR)
+        authenticate(uow, credentials("viewonly"), Operation.READ_PLR, now=uow.clock.now())
     assert denied.value.code is ErrorCode.INSUFFICIENT_ACCESS

@@ -5,11 +5,13 @@ import dataclasses
 from collections.abc import Iterable
 from datetime import date, datetime
 
+from lrs_ws.clock import Clock
 from lrs_ws.domain.learner import Learner, LearnerStatus
 from lrs_ws.domain.learning_event import LearningEvent, event_order
 from lrs_ws.domain.matching import MatchCandidate, NameCodes, may_match, name_codes
 from lrs_ws.domain.sign_in import FailedSignIns
 from lrs_ws.services.ports import Organisation, User
+from tests.conftest import TEST_NOW, SettableClock
 
 
 class FakeLearnerRepository:
@@ -168,7 +170,8 @@ class FakeLearningEventRepository:
 class FakeUnitOfWork:
     """Changes are visible at once (like one open transaction); `commits` counts commit() calls."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock = clock or SettableClock(TEST_NOW)
         self.learners = FakeLearnerRepository()
         self.sign_ins = FakeSignInLog()
         self.organisations = FakeOrganisationRepository(self.sign_ins)

@@ -5,11 +5,11 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from lrs_ws.adapters.mapping import to_naive_utc
-from lrs_ws.runtime import london_now
+from lrs_ws.clock import SYSTEM_CLOCK
 
 
 def test_clock_is_aware_uk_time():
-    now = london_now()
+    now = SYSTEM_CLOCK.now()
     assert now.tzinfo is not None
     assert now.utcoffset() in (timedelta(0), timedelta(hours=1))
 

@@ -21,7 +21,8 @@ AMELIA, HARRY, HARRY_OLD, GRACE, NOSHARE0 = "9105106906", "2083498614", "5558175
 
 def learner(uln: str, given: str, family: str, born: date, gender: str, share: str = "1", **extra) -> Learner:
     return Learner(uln=uln, given_name=given, family_name=family, date_of_birth=born, gender=gender,
-                   last_known_post_code="B15 2TT", ability_to_share=share, **extra)
+                   last_known_post_code="B15 2TT", ability_to_share=share, created_date=date(2020, 1, 6),
+                   last_updated_date=date(2020, 1, 6), **extra)
 
 
 def event(id: int, uln: str, awarded: date | None, subject: str = "GCSE in Mathematics", **extra) -> LearningEvent:

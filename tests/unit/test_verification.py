@@ -19,7 +19,8 @@ F = FailureFlag
 ALL_NAME_CROSS_CHECKS = (F.GIVEN_VS_FAMILY, F.GIVEN_VS_PREVIOUS_FAMILY, F.FAMILY_VS_GIVEN, F.FAMILY_VS_PREVIOUS_FAMILY)
 RECORD = Learner(
     given_name="Grace", family_name="O'Neil", previous_family_name="Walsh", date_of_birth=date(2004, 5, 9),
-    gender="2", last_known_post_code="LS1 4AP", uln="6302822970",
+    gender="2", last_known_post_code="LS1 4AP", uln="6302822970", created_date=date(2020, 1, 6),
+    last_updated_date=date(2020, 1, 6),
 )
 
 
@@ -73,7 +74,8 @@ def test_other_names_are_no_match_with_every_name_flag() -> None:
 
 def test_a_record_without_a_previous_family_name_fails_those_checks() -> None:
     record = Learner(given_name="Amelia", family_name="Hughes", date_of_birth=date(2007, 3, 14), gender="2",
-                     last_known_post_code="B15 2TT", uln="9105106906")
+                     last_known_post_code="B15 2TT", uln="9105106906", created_date=date(2020, 1, 6),
+                     last_updated_date=date(2020, 1, 6))
     assert check("Amelia", "Hughs", date(2007, 3, 14), "2", record).flags == (
         F.GIVEN_VS_FAMILY, F.GIVEN_VS_PREVIOUS_FAMILY, F.FAMILY_VS_GIVEN, F.FAMILY_VS_FAMILY, F.FAMILY_VS_PREVIOUS_FAMILY,
     )
