@@ -360,6 +360,13 @@ def test_a_value_sent_again_in_another_spacing_is_no_change():
     from lrs_ws.domain.learner import Learner
     from lrs_ws.domain.rules import apply_update
 
-    learner = Learner(given_name="Ursula", family_name="Ward", date_of_birth=date(2005, 1, 2), gender="2", last_known_post_code="LS1 4AP", uln="9105106906")
+    learner = Learner(
+        given_name="Ursula",
+        family_name="Ward",
+        date_of_birth=date(2005, 1, 2),
+        gender="2",
+        last_known_post_code="LS1 4AP",
+        uln="9105106906",
+    )
     _, changed = apply_update(learner, {"given_name": " Ursula ", "last_known_post_code": "ls14ap"}, date(2026, 11, 23))
     assert changed == []
