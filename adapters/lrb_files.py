@@ -243,10 +243,7 @@ def _facets(type_name: str) -> _Facets:
     if restriction is None:
         raise RuntimeError(f"lrb_files: {type_name} is not a restriction")
     base = _qname(restriction.get("base", ""), restriction)
-    if base.startswith(f"{{{_XS}}}"):
-        parent = _Facets(name="", builtin=base.split("}")[1])
-    else:
-        parent = _facets(base)
+    parent = _Facets(name="", builtin=base.split("}")[1]) if base.startswith(f"{{{_XS}}}") else _facets(base)
     if parent.builtin != "string" and parent.builtin not in _INTEGER_TYPES:
         raise RuntimeError(f"lrb_files: {type_name} derives from xs:{parent.builtin}, which is not supported")
     values: dict[str, list[str]] = {}
@@ -987,7 +984,10 @@ class Validation:
         with_file = f"{self.file_problem_count:,} with the file"
         if not self.row_problem_count:
             return f"{self.name}: {_counted(self.problem_count, 'problem')} with the file; {rows}"
-        return f"{self.name}: {_counted(self.problem_count, 'problem')}: {with_file}, {self.row_problem_count:,} in {self.rows_with_problems:,} of {rows}"
+        return (
+            f"{self.name}: {_counted(self.problem_count, 'problem')}: {with_file}, "
+            f"{self.row_problem_count:,} in {self.rows_with_problems:,} of {rows}"
+        )
 
 
 def _counted(n: int, noun: str) -> str:

@@ -230,9 +230,21 @@ A_LEVEL_SUBJECTS: tuple[str, ...] = (
 )
 VOCATIONAL: tuple[tuple[str, str, str, tuple[str, ...], int], ...] = (
     # (qualification type, subject, level, grades, credits)
-    ("BTEC National Extended Diploma", "Pearson BTEC Level 3 National Extended Diploma in Engineering", "Level 3", ("D*D*D*", "DDM", "MMM", "MPP"), 180),
+    (
+        "BTEC National Extended Diploma",
+        "Pearson BTEC Level 3 National Extended Diploma in Engineering",
+        "Level 3",
+        ("D*D*D*", "DDM", "MMM", "MPP"),
+        180,
+    ),
     ("BTEC National Diploma", "Pearson BTEC Level 3 National Diploma in Sport", "Level 3", ("D*D*", "DD", "MM", "PP"), 120),
-    ("BTEC National Extended Certificate", "Pearson BTEC Level 3 National Extended Certificate in Health and Social Care", "Level 3", ("D*", "D", "M", "P"), 60),
+    (
+        "BTEC National Extended Certificate",
+        "Pearson BTEC Level 3 National Extended Certificate in Health and Social Care",
+        "Level 3",
+        ("D*", "D", "M", "P"),
+        60,
+    ),
     ("Diploma", "City & Guilds Level 2 Diploma in Electrical Installation", "Level 2", ("Pass", "Merit", "Distinction"), 59),
     ("Diploma", "City & Guilds Level 3 Advanced Technical Diploma in Plumbing", "Level 3", ("Pass", "Merit", "Distinction"), 90),
     ("NVQ", "Level 2 NVQ Diploma in Hairdressing", "Level 2", ("Pass",), 46),

@@ -128,7 +128,9 @@ def _flood(args) -> tuple[int, int]:
         pause = began + sent * interval - time.perf_counter()
         if pause > 0:
             time.sleep(pause)
-        connection.request("POST", "/LearnerService.svc", body=find_request(f"Wrong{k:03d}{sent:08d}"), headers={"Content-Type": "text/xml"})
+        connection.request(
+            "POST", "/LearnerService.svc", body=find_request(f"Wrong{k:03d}{sent:08d}"), headers={"Content-Type": "text/xml"}
+        )
         payload = connection.getresponse().read()
         sent += 1
         refused += b"WSEC0005" in payload
@@ -182,13 +184,20 @@ def main() -> None:
     parser.add_argument("--stalled", type=int, default=48)
     parser.add_argument("--flood-rate", type=float, default=27, help="wrong passwords per second in all (0: unpaced)")
     args = parser.parse_args()
-    print(f"lrs-ws serve (2 workers x 4 threads, SQLite, demo data); good traffic: learnerByULN, 2 connections; {args.rounds} rounds of {args.seconds:.0f} s")
+    print(
+        "lrs-ws serve (2 workers x 4 threads, SQLite, demo data); good traffic: learnerByULN, 2 connections; "
+        f"{args.rounds} rounds of {args.seconds:.0f} s"
+    )
 
     with tempfile.TemporaryDirectory() as folder:
         for label, extra, hostile in (
             (f"{args.stalled} stalled connections (--read-timeout 5)", ("--read-timeout", "5"), "stalled"),
             (f"wrong-password flood ({args.flood_rate:g}/s), backoff on (defaults)", (), "flood"),
-            (f"wrong-password flood ({args.flood_rate:g}/s), backoff off (--sign-in-failures 1000000)", ("--sign-in-failures", "1000000"), "flood"),
+            (
+                f"wrong-password flood ({args.flood_rate:g}/s), backoff off (--sign-in-failures 1000000)",
+                ("--sign-in-failures", "1000000"),
+                "flood",
+            ),
         ):
             database = Path(folder) / f"{hostile}-{len(extra)}.sqlite3"
             process, port, _ = start(database, *extra)
@@ -226,8 +235,12 @@ def main() -> None:
                 sent = sum(f.sent for f in floods)
                 seconds = args.rounds * (args.seconds + 1)
                 counts = audit_counts(database)
-                print(f"  flood: {sent} wrong passwords sent ({sent / seconds:.0f}/s), all refused: {sum(f.refused for f in floods) == sent}; "
-                      f"audit: {counts.get('WSEC0005 wrong password', 0)} checked (scrypt), {counts.get('WSEC0005 backoff', 0)} refused in backoff")
+                print(
+                    f"  flood: {sent} wrong passwords sent ({sent / seconds:.0f}/s), "
+                    f"all refused: {sum(f.refused for f in floods) == sent}; "
+                    f"audit: {counts.get('WSEC0005 wrong password', 0)} checked (scrypt), "
+                    f"{counts.get('WSEC0005 backoff', 0)} refused in backoff"
+                )
 
 
 if __name__ == "__main__":

@@ -114,7 +114,10 @@ class BufferedWsgi:
                     message = await asyncio.wait_for(receive(), timeout=max(deadline - loop.time(), 0))
                 except TimeoutError:
                     return await self._refuse(
-                        send, path, 408, f"The request body did not arrive within {self.read_timeout:g} seconds ({len(body)} bytes received)",
+                        send,
+                        path,
+                        408,
+                        f"The request body did not arrive within {self.read_timeout:g} seconds ({len(body)} bytes received)",
                         unread=True,
                     )
                 if message["type"] == "http.disconnect":

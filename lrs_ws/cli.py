@@ -235,7 +235,10 @@ def seed_demo_command(database_url) -> None:
     except SeedRefused as refused:
         raise click.ClickException(str(refused)) from None
     if summary.created:
-        click.echo(f"Loaded organisation {summary.organisation}: {summary.users} users, {summary.learners} learners, {summary.events} learning events.")
+        click.echo(
+            f"Loaded organisation {summary.organisation}: {summary.users} users, {summary.learners} learners, "
+            f"{summary.events} learning events."
+        )
     else:
         click.echo(f"Demo organisation {summary.organisation} is already there; nothing changed.")
 

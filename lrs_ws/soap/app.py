@@ -251,7 +251,11 @@ class LrsWsgiApp:
         except Exception:  # spyne handles method errors itself; this is the last line of defence
             log.exception("unexpected error serving %r", path)
             return self._fault(
-                start_response, endpoint.faults, "500 Internal Server Error", ErrorCode.UNEXPECTED_ERROR, "The request could not be completed."
+                start_response,
+                endpoint.faults,
+                "500 Internal Server Error",
+                ErrorCode.UNEXPECTED_ERROR,
+                "The request could not be completed.",
             )
 
 

@@ -106,7 +106,12 @@ def _compile(cls: type[ModelBase]) -> Plan | None:
     members = []
     for key, member in cls._type_info.items():
         attributes = member.Attributes
-        if attributes.exc or attributes.default is not None or getattr(attributes, "format", None) or getattr(attributes, "str_format", None):
+        if (
+            attributes.exc
+            or attributes.default is not None
+            or getattr(attributes, "format", None)
+            or getattr(attributes, "str_format", None)
+        ):
             return None
         text = _leaf(member)
         model = None

@@ -62,10 +62,16 @@ def test_db_upgrade_says_what_it_did(run, tmp_path) -> None:
     assert run("db", "upgrade", "--database-url", url(path)).output.startswith(
         f"Created the lrs-ws schema (revision {head_revision()}) in a new database file {path}"
     )
-    assert f"is at the latest schema revision {head_revision()}; nothing changed" in run("db", "upgrade", "--database-url", url(path)).output
+    assert (
+        f"is at the latest schema revision {head_revision()}; nothing changed"
+        in run("db", "upgrade", "--database-url", url(path)).output
+    )
     old = tmp_path / "old.sqlite3"
     upgrade(url(old), "0002")
-    assert f"Upgraded sqlite:///{old} from schema revision 0002 to {head_revision()}." in run("db", "upgrade", "--database-url", url(old)).output
+    assert (
+        f"Upgraded sqlite:///{old} from schema revision 0002 to {head_revision()}."
+        in run("db", "upgrade", "--database-url", url(old)).output
+    )
 
 
 def test_db_upgrade_refuses_a_database_of_something_else(run, tmp_path) -> None:

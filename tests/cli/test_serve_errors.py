@@ -116,7 +116,10 @@ def test_seconds_must_be_finite(tmp_path, variable, value):
 
 
 def test_an_access_log_that_cannot_be_written(tmp_path):
-    result = run_briefly(["serve", "--port", "0", "--access-log", str(tmp_path / "no" / "such" / "dir.log"), "--database-url", _sqlite(tmp_path)], tmp_path)
+    result = run_briefly(
+        ["serve", "--port", "0", "--access-log", str(tmp_path / "no" / "such" / "dir.log"), "--database-url", _sqlite(tmp_path)],
+        tmp_path,
+    )
     assert result.returncode == 1, result
     assert _one_error_line(result).startswith("Error: cannot write the access log")
     assert result.stdout == ""

@@ -83,7 +83,9 @@ def test_the_two_services_share_one_schema_set_without_collisions():
         "</GetLearnerLearningEventsResult></GetLearnerLearningEventsResponse>"
     )
     assert schema.validate(wrapper), schema.error_log
-    nil_result = etree.fromstring(etree.tostring(wrapper).replace(b"<a:FoundULN", b'<a:FoundULN xmlns:i="http://www.w3.org/2001/XMLSchema-instance" i:nil="true"', 1))
+    nil_result = etree.fromstring(
+        etree.tostring(wrapper).replace(b"<a:FoundULN", b'<a:FoundULN xmlns:i="http://www.w3.org/2001/XMLSchema-instance" i:nil="true"', 1)
+    )
     with pytest.raises(contract.ContractViolation) as caught:
         contract.validate_body_element(nil_result)
     assert caught.value.field.endswith("FoundULN")

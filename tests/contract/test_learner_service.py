@@ -109,9 +109,13 @@ def test_possible_matches_name_the_same_learner_once_and_echo_the_search(lrs):
 
 
 def test_one_namesake_agreeing_on_all_five_is_exact_and_chk_hides_learners(lrs):
-    namesake = find_demographics(lrs, GivenName="Jack", FamilyName="Taylor", DateOfBirth="2005-06-01", Gender="1", LastKnownPostCode="CV4 7AL")
+    namesake = find_demographics(
+        lrs, GivenName="Jack", FamilyName="Taylor", DateOfBirth="2005-06-01", Gender="1", LastKnownPostCode="CV4 7AL"
+    )
     assert namesake.ResponseCode == "WSRC0004"  # eleven Jack Taylors; one agrees on all five
-    checked = find_demographics(lrs, find_type="CHK", GivenName="Amelia", FamilyName="Hughes", DateOfBirth="2007-03-14", Gender="2", LastKnownPostCode="B152TT")
+    checked = find_demographics(
+        lrs, find_type="CHK", GivenName="Amelia", FamilyName="Hughes", DateOfBirth="2007-03-14", Gender="2", LastKnownPostCode="B152TT"
+    )
     assert checked.ResponseCode == "WSRC0004" and not checked.Learner
 
 

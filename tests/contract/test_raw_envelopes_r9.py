@@ -127,9 +127,16 @@ def test_prefixed_request_and_absent_optional_parameters_are_accepted(http):
         REQUEST.replace("<GetLearnerLearningEvents xmlns=", "<t:GetLearnerLearningEvents xmlns:t=")
         .replace("</GetLearnerLearningEvents>", "</t:GetLearnerLearningEvents>")
     )
-    for name in ("invokingOrganisation", "userType", "vendorID", "language", "uln", "givenName", "familyName", "dateOfBirth", "gender", "getType"):
+    for name in (
+        "invokingOrganisation", "userType", "vendorID", "language", "uln", "givenName", "familyName", "dateOfBirth", "gender", "getType"
+    ):
         request = request.replace(f"<{name}", f"<t:{name}").replace(f"</{name}>", f"</t:{name}>")
-    for absent in ('<t:dateOfBirth i:nil="true" xmlns:i="' + XSI + '"/>', '<t:gender i:nil="true" xmlns:i="' + XSI + '"/>', "<t:userType>LNR</t:userType>", "<t:language>ENG</t:language>"):
+    for absent in (
+        '<t:dateOfBirth i:nil="true" xmlns:i="' + XSI + '"/>',
+        '<t:gender i:nil="true" xmlns:i="' + XSI + '"/>',
+        "<t:userType>LNR</t:userType>",
+        "<t:language>ENG</t:language>",
+    ):
         request = request.replace(absent, "")
     assert model(result_of(post(http, request)), "ResponseCode").text == "WSRC0004"
 

@@ -69,7 +69,9 @@ def test_relaxed_client_runs_the_four_operations(relaxed_lrs):
 
 def test_relaxed_client_receives_faults(relaxed_lrs):
     with pytest.raises(zeep.exceptions.Fault) as excinfo:
-        relaxed_lrs.learnerByULN(FindType="FUL", **credentials(OrgPassword="WrongPassword001"), ULN="9105106906", GivenName="A", FamilyName="B")
+        relaxed_lrs.learnerByULN(
+            FindType="FUL", **credentials(OrgPassword="WrongPassword001"), ULN="9105106906", GivenName="A", FamilyName="B"
+        )
     assert excinfo.value.detail.findtext(".//ErrorCode") == "WSEC0005"
     # A relaxed client can send what our schema refuses; the answer names the field.
     with pytest.raises(zeep.exceptions.Fault) as excinfo:
@@ -94,6 +96,9 @@ def test_relaxed_client_submits_a_batch_and_reads_its_output(relaxed_lrs, runtim
     run_jobs(runtime)
     done = relaxed_lrs.getBatchRegistrationOutput(**credentials("batch"), JobID=submitted.JobID)
     assert done.ResponseCode == "WSRC0009" and done.JobStatus == "Completed"
-    assert [(learner.MISIdentifier, learner.ReturnCode, learner.ULN) for learner in done.Learner] == [("R-1", "RC002", "9105106906"), ("R-2", "RC009", None)]
+    assert [(learner.MISIdentifier, learner.ReturnCode, learner.ULN) for learner in done.Learner] == [
+        ("R-1", "RC002", "9105106906"),
+        ("R-2", "RC009", None),
+    ]
     assert (done.ExistsUpdatedLearnersCount, done.LearnersNotFoundCount) == (1, 1)
     assert relaxed_lrs.getBatchRegistrationOutput(**credentials("batch"), JobID=submitted.JobID + 99).ResponseCode == "WSRC0018"

@@ -124,7 +124,17 @@ def test_every_refusal_is_audited_with_its_reason_and_address(served, engine) ->
     refusal(lrs, OrgPassword="WrongPassword000")
     refusal(lrs, UserName="nobody")
     with pytest.raises(zeep.exceptions.Fault):
-        lrs.registerSingleLearner(**credentials("viewonly"), Learner={"GivenName": "Ann", "FamilyName": "Baker", "DateOfBirth": "2001-01-01", "Gender": "2", "LastKnownPostCode": "B1 1AA", "AbilityToShare": "1"})
+        lrs.registerSingleLearner(
+            **credentials("viewonly"),
+            Learner={
+                "GivenName": "Ann",
+                "FamilyName": "Baker",
+                "DateOfBirth": "2001-01-01",
+                "Gender": "2",
+                "LastKnownPostCode": "B1 1AA",
+                "AbilityToShare": "1",
+            },
+        )
     with pytest.raises(zeep.exceptions.Fault) as excinfo:
         r9.GetLearnerLearningEvents(
             invokingOrganisation=invoking_organisation("viewonly"), userType="LNR", vendorID=0, language="ENG",

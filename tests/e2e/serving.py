@@ -310,7 +310,9 @@ def _credentials(user: str) -> str:
     return f"<UKPRN>{ORG['ukprn']}</UKPRN><OrgPassword>{ORG['password']}</OrgPassword><UserName>{user}</UserName>"
 
 
-def find_by_uln(uln: str = AMELIA["ULN"], given: str = AMELIA["GivenName"], family: str = AMELIA["FamilyName"], user: str = "online") -> str:
+def find_by_uln(
+    uln: str = AMELIA["ULN"], given: str = AMELIA["GivenName"], family: str = AMELIA["FamilyName"], user: str = "online"
+) -> str:
     return (
         f'<soapenv:Envelope xmlns:soapenv="{SOAP_ENV}"><soapenv:Body><f:FindLearnerByULN xmlns:f="{FINDMSG}">'
         f"<FindType>FUL</FindType>{_credentials(user)}<ULN>{uln}</ULN><FamilyName>{family}</FamilyName>"
@@ -339,7 +341,9 @@ def register(learner: dict, user: str = "online") -> str:
     )
 
 
-def learning_events(uln: str = AMELIA["ULN"], given: str = AMELIA["GivenName"], family: str = AMELIA["FamilyName"], user: str = "online") -> str:
+def learning_events(
+    uln: str = AMELIA["ULN"], given: str = AMELIA["GivenName"], family: str = AMELIA["FamilyName"], user: str = "online"
+) -> str:
     """GetLearnerLearningEvents as a WCF client sends it."""
     return (
         f'<s:Envelope xmlns:s="{SOAP_ENV}"><s:Body><GetLearnerLearningEvents xmlns="{TEMPURI}">'

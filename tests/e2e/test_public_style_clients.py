@@ -156,7 +156,9 @@ def test_the_learner_register(clients):
     assert call("lrs", "learnerByDemographics", FindType="FUL", **credentials(), **new).ResponseCode == "WSRC0001"
     registered = call("lrs", "registerSingleLearner", **credentials(), Learner={**new, "AbilityToShare": "1"})
     assert registered.ResponseCode == "WSRC0005"
-    found = _learners(call("lrs", "learnerByULN", FindType="FUL", **credentials(), ULN=registered.ULN, GivenName="Priya", FamilyName="Chowdhury"))
+    found = _learners(
+        call("lrs", "learnerByULN", FindType="FUL", **credentials(), ULN=registered.ULN, GivenName="Priya", FamilyName="Chowdhury")
+    )
     learner = {name: getattr(found[0], name) for name in ("ULN", "VersionNumber", *new)}
     update = {**learner, "LastKnownPostCode": "NE2 4AB", "AbilityToShare": "1"}
     assert str(call("lrs", "updateSingleLearner", **credentials(), Learner=update)) == "WSRC0006"

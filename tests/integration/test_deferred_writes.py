@@ -26,7 +26,9 @@ def record(uow, operation: str, *, deferred: bool) -> None:
                      outcome="WSRC0004", deferred=deferred)
 
 
-def test_a_find_row_arrives_within_the_delay_and_a_change_row_with_its_transaction(engine: Engine, connections: Callable[[], Connection]) -> None:
+def test_a_find_row_arrives_within_the_delay_and_a_change_row_with_its_transaction(
+    engine: Engine, connections: Callable[[], Connection]
+) -> None:
     deferred = DeferredWrites(engine, delay=0.05)
     with SqlUnitOfWork(connections, None, deferred) as uow:
         record(uow, "learnerByULN", deferred=True)

@@ -123,5 +123,7 @@ def test_the_plr_use_case_reads_master_and_retired_events_and_audits_in_one_comm
     assert result.code is ResponseCode.MASTER_SUBSTITUTED and result.found_uln == master
     assert [(e.uln, e.source) for e in result.events] == [(retired, "NPD"), (master, "ILR")]
     with engine.connect() as connection:
-        rows = connection.execute(select(audit_events.c.operation, audit_events.c.uln, audit_events.c.outcome, audit_events.c.username)).all()
+        rows = connection.execute(
+            select(audit_events.c.operation, audit_events.c.uln, audit_events.c.outcome, audit_events.c.username)
+        ).all()
     assert [tuple(r) for r in rows] == [("GetLearnerLearningEvents", master, "WSRC0022", "online")]

@@ -156,7 +156,14 @@ def test_audit_record_stores_the_event(engine: Engine, connections: Callable[[],
 
     with engine.connect() as connection:
         rows = connection.execute(
-            select(audit_events.c.at, audit_events.c.organisation_id, audit_events.c.username, audit_events.c.operation, audit_events.c.uln, audit_events.c.outcome)
+            select(
+                audit_events.c.at,
+                audit_events.c.organisation_id,
+                audit_events.c.username,
+                audit_events.c.operation,
+                audit_events.c.uln,
+                audit_events.c.outcome,
+            )
             .order_by(audit_events.c.id)
         ).all()
     assert [tuple(row) for row in rows] == [

@@ -259,12 +259,21 @@ def _replaced(i: int, value: str) -> list[str]:
     [
         (_swapped(4, 5), ["row 1: heading 5 is 'MISIdentifier': expected 'ULN' (the headings must be in the LRB order)"]),
         (_replaced(2, "ukprn"), ["row 1: heading 3 is 'ukprn': write 'UKPRN' (headings are case-sensitive)"]),
-        (_replaced(17, "LastKnownAddressCountyOrCity"), ["row 1: heading 18 is 'LastKnownAddressCountyOrCity': write 'LastKnownAddressCountyorCity' (headings are case-sensitive)"]),
+        (
+            _replaced(17, "LastKnownAddressCountyOrCity"),
+            ["row 1: heading 18 is 'LastKnownAddressCountyOrCity': write 'LastKnownAddressCountyorCity' (headings are case-sensitive)"],
+        ),
         (_replaced(12, "FamilyNameAtAge16"), ["row 1: heading 13 is 'FamilyNameAtAge16': a CSV file spells it 'FamilyNameAt16'"]),
         (_replaced(29, "Comments"), ["row 1: heading 30 is 'Comments': expected 'Notes'"]),
         (list(CSV_HEADINGS[:-1]), ["row 1: has 29 headings; an LRB file has 30"]),
         (list(CSV_HEADINGS) + ["Extra"], ["row 1: has 31 headings; an LRB file has 30"]),
-        (list(CSV_HEADINGS[1:]), ["row 1: has 29 headings; an LRB file has 30", "row 1: heading 1 is 'FileName': expected 'FileVersion' (the headings must be in the LRB order)"]),
+        (
+            list(CSV_HEADINGS[1:]),
+            [
+                "row 1: has 29 headings; an LRB file has 30",
+                "row 1: heading 1 is 'FileName': expected 'FileVersion' (the headings must be in the LRB order)",
+            ],
+        ),
     ],
 )
 def test_wrong_headings_stop_the_file(tmp_path, headings, expected):
@@ -315,11 +324,20 @@ def test_the_header_is_read_before_the_rows(tmp_path):
         (("2A", "  ", "10000001", "1"), ["row 2, FileName: is mandatory"]),
         (("2A", "x" * 256, "10000001", "1"), ["row 2, FileName: is 256 characters long; at most 255 characters allowed"]),
         (("2A", "week 1", "", "1"), ["row 2, UKPRN: is mandatory"]),
-        (("2A", "week 1", "1000001", "1"), ["row 2, UKPRN: '1000001' is not valid (UK Provider Reference Number: exactly 8 letters or digits)"]),
+        (
+            ("2A", "week 1", "1000001", "1"),
+            ["row 2, UKPRN: '1000001' is not valid (UK Provider Reference Number: exactly 8 letters or digits)"],
+        ),
         (("2A", "week 1", "10000001", ""), ["row 2, LearnerRecordCount: is mandatory"]),
         (("2A", "week 1", "10000001", "one"), ["row 2, LearnerRecordCount: 'one' is not a whole number"]),
-        (("2A", "week 1", "10000001", "0"), ["row 2, LearnerRecordCount: 0 is too small: at least 1", "row 2, LearnerRecordCount: is 0, but the file has 1 learner row"]),
-        (("2A", "week 1", "10000001", "-1"), ["row 2, LearnerRecordCount: -1 is too small: at least 1", "row 2, LearnerRecordCount: is -1, but the file has 1 learner row"]),
+        (
+            ("2A", "week 1", "10000001", "0"),
+            ["row 2, LearnerRecordCount: 0 is too small: at least 1", "row 2, LearnerRecordCount: is 0, but the file has 1 learner row"],
+        ),
+        (
+            ("2A", "week 1", "10000001", "-1"),
+            ["row 2, LearnerRecordCount: -1 is too small: at least 1", "row 2, LearnerRecordCount: is -1, but the file has 1 learner row"],
+        ),
         (("2A", "week 1", "10000001", "2"), ["row 2, LearnerRecordCount: is 2, but the file has 1 learner row"]),
     ],
 )
@@ -420,16 +438,30 @@ def test_a_control_character_in_a_cell_is_refused(tmp_path):
         ("ULN", "0105106906", "'0105106906' is not a ULN (10 digits, the first not 0)"),
         ("ULN", "91051069060", "is 11 characters long; at most 10 characters allowed"),
         ("ULN", "91051069O6", "'91051069O6' is not a ULN (10 digits, the first not 0)"),
-        ("DateOfBirth", "14/03/2007", "'14/03/2007' is not a calendar date written YYYY-MM-DD, years 1800 to 2099 (a spreadsheet may have rewritten it)"),
+        (
+            "DateOfBirth",
+            "14/03/2007",
+            "'14/03/2007' is not a calendar date written YYYY-MM-DD, years 1800 to 2099 (a spreadsheet may have rewritten it)",
+        ),
         ("DateOfBirth", "2007-3-14", "'2007-3-14' is not a calendar date written YYYY-MM-DD, years 1800 to 2099"),
         ("DateOfBirth", "2007-04-31", "'2007-04-31' is not a calendar date written YYYY-MM-DD, years 1800 to 2099"),
         ("DateOfBirth", "1799-12-31", "'1799-12-31' is not a calendar date written YYYY-MM-DD, years 1800 to 2099"),
         ("DateOfBirth", "1900-02-29", "'1900-02-29' is not a date in the calendar"),
         ("DateOfAddressCapture", "2100-02-29", "'2100-02-29' is not a calendar date written YYYY-MM-DD, years 1800 to 2099"),
         ("DateOfAddressCapture", "1800-02-29", "'1800-02-29' is not a date in the calendar"),
-        ("LastKnownPostCode", "B15", "'B15' is not a UK postcode (outward code, optional space, inward code; up to 4 trailing spaces) or a British Forces \"BFPO nnnn\" code"),
+        (
+            "LastKnownPostCode",
+            "B15",
+            "'B15' is not a UK postcode (outward code, optional space, inward code; up to 4 trailing spaces) "
+            "or a British Forces \"BFPO nnnn\" code",
+        ),
         ("LastKnownPostCode", "B15 2TTXXX", "is 10 characters long; at most 9 characters allowed"),
-        ("LastKnownPostCode", "B15 2CT", "'B15 2CT' is not a UK postcode (outward code, optional space, inward code; up to 4 trailing spaces) or a British Forces \"BFPO nnnn\" code"),
+        (
+            "LastKnownPostCode",
+            "B15 2CT",
+            "'B15 2CT' is not a UK postcode (outward code, optional space, inward code; up to 4 trailing spaces) "
+            "or a British Forces \"BFPO nnnn\" code",
+        ),
         ("Gender", "M", "'M' is not valid (Gender: 0 not known, 1 male, 2 female, 9 not specified)"),
         ("Gender", "3", "'3' is not valid (Gender: 0 not known, 1 male, 2 female, 9 not specified)"),
         ("EmailAddress", "amelia@example", "'amelia@example' is not an e-mail address of at most 254 characters"),
@@ -437,7 +469,12 @@ def test_a_control_character_in_a_cell_is_refused(tmp_path):
         ("ScottishCandidateNumber", "12345678", "'12345678' is not valid (Scottish Candidate Number: 9 digits)"),
         ("AbilityToShare", "3", "'3' is not valid (Whether the learner shares their learning record: 0, 1 or 2 (one character))"),
         ("AbilityToShare", "10", "is 2 characters long; at most 1 character allowed"),
-        ("VerificationType", "8", "'8' is not valid (How the learner's identity was verified: 0 none, 1 to 7 the listed documents, 999 other (described in OtherVerificationDescription))"),
+        (
+            "VerificationType",
+            "8",
+            "'8' is not valid (How the learner's identity was verified: 0 none, 1 to 7 the listed documents, "
+            "999 other (described in OtherVerificationDescription))",
+        ),
         ("OtherVerificationDescription", "o" * 256, "is 256 characters long; at most 255 characters allowed"),
     ],
 )
@@ -516,7 +553,8 @@ def test_the_facets_come_from_the_xsd():
     [
         ("ULN", "9105106906"), ("ULN", "910510690"), ("ULN", " 9105106906"),
         ("GivenName", "Amelia"), ("GivenName", "A" * 36), ("GivenName", "  "),
-        ("LastKnownPostCode", "B15 2TT"), ("LastKnownPostCode", "B15  2TT"), ("LastKnownPostCode", "BFPO1"), ("LastKnownPostCode", "BFPO12345"),
+        ("LastKnownPostCode", "B15 2TT"), ("LastKnownPostCode", "B15  2TT"),
+        ("LastKnownPostCode", "BFPO1"), ("LastKnownPostCode", "BFPO12345"),
         ("DateOfBirth", "2007-03-14"), ("DateOfBirth", "2007-02-29"), ("DateOfBirth", "2008-02-29"), ("DateOfBirth", "07-03-14"),
         ("EmailAddress", "a@b.co"), ("EmailAddress", "a@b"), ("EmailAddress", "a b@c.org"),
         ("Gender", "1"), ("Gender", "12"), ("Gender", "x"),
@@ -545,7 +583,11 @@ def test_the_checks_agree_with_the_schema(column, value):
 
 def test_xml_learners_are_numbered_and_read(tmp_path):
     second = xml_learner("<GivenName>Grace</GivenName><FamilyName>Walsh</FamilyName><DateOfBirth>2004-13-09</DateOfBirth>")
-    path = xml_file(tmp_path, AMELIA_XML + second, head="<FileVersion>2A</FileVersion><FileName>w</FileName><UKPRN>10000001</UKPRN><LearnerRecordCount>2</LearnerRecordCount>")
+    path = xml_file(
+        tmp_path,
+        AMELIA_XML + second,
+        head="<FileVersion>2A</FileVersion><FileName>w</FileName><UKPRN>10000001</UKPRN><LearnerRecordCount>2</LearnerRecordCount>",
+    )
     assert problems(path) == ["learner 2, DateOfBirth: '2004-13-09' is not a calendar date written YYYY-MM-DD, years 1800 to 2099"]
     with open_lrb(path) as reader:
         assert reader.header == Header("2A", "w", "10000001", 2)
@@ -566,8 +608,14 @@ def test_malformed_xml_is_one_problem_with_its_line(tmp_path):
     [
         (b"", "file: holds no XML element"),
         (b"FileVersion,FileName\r\n", "file: not well-formed XML: Start tag expected, '<' not found, line 1, column 1"),
-        (b"<LRBBatchFile><FileVersion>2A</FileVersion></LRBBatchFile>", f"file: the root element is LRBBatchFile (no namespace); an LRB file in XML is {{{BATCHMSG}}}LRBBatchFile"),
-        (f'<b:SubmitBatch xmlns:b="{BATCHMSG}"/>'.encode(), f"file: the root element is {{{BATCHMSG}}}SubmitBatch; an LRB file in XML is {{{BATCHMSG}}}LRBBatchFile"),
+        (
+            b"<LRBBatchFile><FileVersion>2A</FileVersion></LRBBatchFile>",
+            f"file: the root element is LRBBatchFile (no namespace); an LRB file in XML is {{{BATCHMSG}}}LRBBatchFile",
+        ),
+        (
+            f'<b:SubmitBatch xmlns:b="{BATCHMSG}"/>'.encode(),
+            f"file: the root element is {{{BATCHMSG}}}SubmitBatch; an LRB file in XML is {{{BATCHMSG}}}LRBBatchFile",
+        ),
     ],
 )
 def test_xml_that_is_not_an_lrb_file(tmp_path, text, reason):

@@ -145,7 +145,9 @@ def test_brief_keeps_only_the_essential_fields(uow) -> None:
 def test_brief_makes_a_new_event_and_leaves_the_one_it_was_given_alone() -> None:
     from lrs_ws.services.plr import brief
 
-    event = LearningEvent(uln=AMELIA, source="NPD", id=1, subject="GCSE in Mathematics", achievement_provider_name="King Edward VI High School")
+    event = LearningEvent(
+        uln=AMELIA, source="NPD", id=1, subject="GCSE in Mathematics", achievement_provider_name="King Edward VI High School"
+    )
     short = brief(event)
     assert short.achievement_provider_name is None and short.subject == "GCSE in Mathematics"
     assert event.achievement_provider_name == "King Edward VI High School"

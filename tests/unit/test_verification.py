@@ -82,7 +82,9 @@ def test_a_record_without_a_previous_family_name_fails_those_checks() -> None:
 
 
 def test_best_prefers_a_match_then_similar() -> None:
-    no, similar, match = Verification(VerificationCode.NO_MATCH), Verification(VerificationCode.SIMILAR), Verification(VerificationCode.MATCH)
+    no = Verification(VerificationCode.NO_MATCH)
+    similar = Verification(VerificationCode.SIMILAR)
+    match = Verification(VerificationCode.MATCH)
     assert best(no, similar) is similar and best(similar, match, no) is match
 
 

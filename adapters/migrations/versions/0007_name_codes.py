@@ -65,7 +65,10 @@ def _fill_codes(connection: sa.Connection) -> None:
     after = ""
     while rows := connection.execute(read, {"after": after}).all():
         coded = [with_name_codes({"given_name": given, "family_name": family}) for _, given, family in rows]
-        connection.execute(write, [{"b_uln": uln, **{name: row[name] for name in CODE_COLUMNS}} for (uln, _, _), row in zip(rows, coded, strict=True)])
+        connection.execute(
+            write,
+            [{"b_uln": uln, **{name: row[name] for name in CODE_COLUMNS}} for (uln, _, _), row in zip(rows, coded, strict=True)],
+        )
         after = rows[-1][0]
 
 
