@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
-from lrs_ws.adapters.unit_of_work import make_engine, normalise_url
+from lrs_ws.adapters.engines import make_engine, normalise_url
 
 # Alembic resolves "package:directory" through importlib.resources; both name the same folder.
 SCRIPT_LOCATION = "lrs_ws.adapters:migrations"

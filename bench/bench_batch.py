@@ -60,8 +60,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from lrs_ws.adapters import lrb_files  # noqa: E402
+from lrs_ws.adapters.engines import normalise_url, redacted  # noqa: E402
 from lrs_ws.adapters.synthetic import INWARD_LETTERS, POSTCODE_DISTRICTS, generate_learners  # noqa: E402
-from lrs_ws.adapters.unit_of_work import normalise_url, redacted  # noqa: E402
 from lrs_ws.domain.batch import BATCH_FIELDS, Count, ReturnCode  # noqa: E402
 from lrs_ws.domain.learner import DETAIL_FIELDS, WIRE_NAMES  # noqa: E402
 from lrs_ws.domain.rules import DEFAULT_PROHIBITED_WORDS  # noqa: E402

@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.echo_service import REQUEST as ECHO_REQUEST  # noqa: E402
 from bench.load import LoadResult, run_load  # noqa: E402
+from lrs_ws.adapters.engines import make_engine, normalise_url, sqlite_path  # noqa: E402
 from lrs_ws.adapters.orm import LearnerRow  # noqa: E402
-from lrs_ws.adapters.unit_of_work import make_engine, normalise_url, sqlite_path  # noqa: E402
 from lrs_ws.services.seed import load_demo_file  # noqa: E402
 
 DATA = ROOT / "bench" / ".data"

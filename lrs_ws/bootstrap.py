@@ -16,15 +16,9 @@ from sqlalchemy.engine import Engine
 
 from lrs_ws.adapters import migrate
 from lrs_ws.adapters.deferred_writes import DeferredWrites
-from lrs_ws.adapters.unit_of_work import (
-    SqliteFileGuard,
-    SqlUnitOfWork,
-    connection_factory,
-    file_identity,
-    make_engine,
-    redacted,
-    sqlite_path,
-)
+from lrs_ws.adapters.engines import connection_factory, make_engine, redacted, sqlite_path
+from lrs_ws.adapters.sqlite_file import SqliteFileGuard, file_identity
+from lrs_ws.adapters.unit_of_work import SqlUnitOfWork
 from lrs_ws.clock import SYSTEM_CLOCK, Clock
 from lrs_ws.config import Settings
 from lrs_ws.runtime import Runtime, ServedWorker

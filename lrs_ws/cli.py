@@ -78,7 +78,7 @@ def main() -> None:
 def serve(**values) -> None:
     """Run the SOAP service. Before the workers start: create or upgrade the schema, load the
     demo data into a new database, then print the endpoints and the demo credentials."""
-    from lrs_ws.adapters.unit_of_work import redacted
+    from lrs_ws.adapters.engines import redacted
     from lrs_ws.bootstrap import DatabaseNotReady, prepare_for_serving
     from lrs_ws.server import ServerError, ServerOptions, configure_logging, listen, run
     from lrs_ws.services.seed import load_demo_file

@@ -23,12 +23,13 @@ import time
 from collections.abc import Callable
 from typing import TypedDict
 
-from lrs_ws.adapters.unit_of_work import sqlite_path
+from lrs_ws.adapters.engines import sqlite_path
 from lrs_ws.clock import SYSTEM_CLOCK
 from lrs_ws.config import Settings
 from lrs_ws.runtime import Runtime, ServedWorker
 from lrs_ws.services import batch_workers
-from lrs_ws.services.batch import BatchRules, JobRunner
+from lrs_ws.services.batch_learner import BatchRules
+from lrs_ws.services.job_runner import JobRunner
 from lrs_ws.services.ports import DatabaseUnavailable, UnitOfWork, WorkerReport, WorkerState
 from lrs_ws.startup import READY_FD_ENV
 

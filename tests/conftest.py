@@ -14,8 +14,8 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
+from lrs_ws.adapters.engines import normalise_url
 from lrs_ws.adapters.orm import Base
-from lrs_ws.adapters.unit_of_work import normalise_url
 from lrs_ws.bootstrap import prepare_database, unit_of_work_factory
 from lrs_ws.clock import UK
 from lrs_ws.config import Settings

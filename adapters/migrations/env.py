@@ -4,8 +4,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
+from lrs_ws.adapters.engines import make_engine
 from lrs_ws.adapters.orm import Base
-from lrs_ws.adapters.unit_of_work import make_engine
 
 config = context.config
 target_metadata = Base.metadata

@@ -19,5 +19,9 @@ class InvalidField(DomainError):
         super().__init__(f"Field '{field}': {reason}")
 
 
+class AbilityToShareRefused(DomainError):
+    """AbilityToShare back to 0 once the privacy notice was seen (1 or 2): never allowed."""
+
+
 class UlnSpaceExhausted(DomainError):
     """No fresh, valid ULN was found within the allowed attempts."""

@@ -18,6 +18,8 @@ retired candidates are matched like any other and the caller resolves them to th
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -49,6 +51,22 @@ class SearchKey:
     date_of_birth: date
     gender: str
     post_code: str
+
+
+def search_key_hash(key: SearchKey) -> str:
+    """Stable key of the five normalised search fields (find-before-register).
+
+    Searches that differ only in case, spacing or postcode spacing share a key.
+    """
+    parts = (
+        name_key(key.given_name),
+        name_key(key.family_name),
+        key.date_of_birth.isoformat(),
+        (key.gender or "").strip(),
+        post_code_key(key.post_code),
+    )
+    # JSON, not a plain join, so a '|' inside a name cannot shift fields into one another.
+    return hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest()
 
 
 class MatchCandidate(NamedTuple):

@@ -5,16 +5,10 @@ be stored or indexed and compared with a freshly normalised search.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 import unicodedata
 from datetime import date
 from functools import lru_cache
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # matching imports this module; the annotation alone needs SearchKey
-    from lrs_ws.domain.matching import SearchKey
 
 # Hyphens, dashes, apostrophes (typed and typographic) and whitespace: the characters that
 # make Smith-Jones, Smith Jones and SmithJones, or O'Neil and ONeil, the same name.
@@ -73,22 +67,6 @@ def _mc(part: str) -> str:
 def fold_accents(s: str) -> str:
     """Drop combining marks (Zoë -> Zoe) so phonetic codes see plain letters."""
     return "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
-
-
-def search_key_hash(key: SearchKey) -> str:
-    """Stable key of the five normalised search fields (find-before-register).
-
-    Searches that differ only in case, spacing or postcode spacing share a key.
-    """
-    parts = (
-        name_key(key.given_name),
-        name_key(key.family_name),
-        key.date_of_birth.isoformat(),
-        (key.gender or "").strip(),
-        post_code_key(key.post_code),
-    )
-    # JSON, not a plain join, so a '|' inside a name cannot shift fields into one another.
-    return hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest()
 
 
 def swapped_day_month(d: date) -> date | None:

@@ -7,11 +7,12 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from lrs_ws.domain.errors import InvalidField
+from lrs_ws.domain.errors import AbilityToShareRefused, InvalidField
 from lrs_ws.domain.learner import DETAIL_FIELDS, Learner, LearnerDetails, wire_name
 from lrs_ws.domain.matching import SearchKey
 from lrs_ws.domain.normalise import format_post_code, name_key, tidy_text
@@ -60,6 +61,15 @@ MANDATORY_FIELDS: frozenset[str] = frozenset(
         "ability_to_share",
     }
 )
+
+
+def calendar_date(wire_name: str, text: str) -> date:
+    """A YYYY-MM-DD date as sent. The schemas' patterns admit 1900-02-29 and the like; the
+    calendar does not: InvalidField naming the element."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidField(wire_name, f"'{text}' is not a real calendar date") from None
 
 
 def age_on(date_of_birth: date, today: date) -> int:
@@ -210,6 +220,47 @@ def apply_update(
         updated.version_number = current.version_number + 1
         updated.last_updated_date = today
     return updated, changed
+
+
+@dataclass(frozen=True)
+class Update:
+    """What an update would do to a learner, decided once for updateSingleLearner, R9
+    UpdateLearnerSubsetFields and batch jobs alike. `refusal` is the first rule it breaks, in the
+    order they are checked (AbilityToShare back to 0, a mandatory field cleared, then the
+    learner rules on the changed fields); each caller answers it in its own terms, after checks
+    of its own that come first (a batch's one-key-field rule, say)."""
+
+    learner: Learner  # as it would be stored
+    changed: tuple[str, ...]  # DETAIL_FIELDS that change; empty: nothing does
+    refusal: AbilityToShareRefused | InvalidField | None = None
+
+
+def decide_update(current: Learner, sent: dict[str, object], today: date, prohibited: Iterable[str]) -> Update:
+    """The update of `current` by the details `sent` (see `apply_update`), and the first rule it breaks."""
+    share = sent.get("ability_to_share")
+    share_refused = share is not None and not ability_to_share_change_allowed(current.ability_to_share, str(share))
+    try:
+        updated, changed = apply_update(current, sent, today)
+    except InvalidField as cleared:
+        return Update(current, (), AbilityToShareRefused() if share_refused else cleared)
+    if share_refused:
+        return Update(updated, tuple(changed), AbilityToShareRefused())
+    try:
+        validate_details(updated, today, prohibited, changed=changed)
+    except InvalidField as broken:
+        return Update(updated, tuple(changed), broken)
+    return Update(updated, tuple(changed))
+
+
+def details_to_register(values: dict[str, object]) -> LearnerDetails:
+    """A registration's details from the fields sent (by field name; absent or None: not sent),
+    tidied as they are stored; what is not sent takes its default (VerificationType and
+    AbilityToShare 0). The caller validates them (`validate_details`)."""
+    details = {name: values.get(name) for name in DETAIL_FIELDS}
+    for default in dataclasses.fields(LearnerDetails):
+        if details[default.name] is None and default.default is not dataclasses.MISSING:
+            details[default.name] = default.default
+    return tidy_details(LearnerDetails(**details))  # type: ignore[arg-type]  # validate_details refuses what is missing
 
 
 def register_duplicate_key(details: LearnerDetails) -> SearchKey:

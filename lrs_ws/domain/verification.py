@@ -102,3 +102,14 @@ _RANK = {
 def best(*verifications: Verification) -> Verification:
     """The best of several (a linked ULN is checked against its own record and its master's)."""
     return min(verifications, key=lambda verification: _RANK[verification.code])
+
+
+def disclosed_details(record: Learner) -> dict[str, str]:
+    """What a verification that may disclose a learner's details gives back (WSVRC001-004), by
+    wire name: the single verifyLearner and a verification batch alike."""
+    return {
+        "FamilyName": record.family_name,
+        "GivenName": record.given_name,
+        "DateOfBirth": record.date_of_birth.isoformat(),
+        "Gender": record.gender,
+    }

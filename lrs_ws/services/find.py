@@ -16,8 +16,8 @@ from lrs_ws.domain.matching import (
     match,
     match_names,
     name_codes,
+    search_key_hash,
 )
-from lrs_ws.domain.normalise import search_key_hash
 from lrs_ws.domain.uln import is_valid_uln
 from lrs_ws.services.audit import record as audit
 from lrs_ws.services.ports import Caller, UnitOfWork

@@ -9,8 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from lrs_ws.domain.codes import EXACT_FIND_CODES, ResponseCode
 from lrs_ws.domain.learner import Learner, LearnerDetails, LearnerStatus
-from lrs_ws.domain.matching import MatchRule, SearchKey, match, name_codes
-from lrs_ws.domain.normalise import search_key_hash
+from lrs_ws.domain.matching import MatchRule, SearchKey, match, name_codes, search_key_hash
 from lrs_ws.domain.rules import register_duplicate_key, tidy_details, validate_details
 from lrs_ws.domain.uln import new_uln
 from lrs_ws.services.audit import record as audit

@@ -5,7 +5,8 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from lrs_ws.domain.codes import ResponseCode
-from lrs_ws.domain.rules import ability_to_share_change_allowed, apply_update, validate_details
+from lrs_ws.domain.errors import AbilityToShareRefused
+from lrs_ws.domain.rules import decide_update
 from lrs_ws.services.audit import record as audit
 from lrs_ws.services.ports import Caller, UnitOfWork
 
@@ -66,11 +67,12 @@ def _update(
         return ResponseCode.ULN_NOT_FOUND
     if version_number != current.version_number:
         return ResponseCode.VERSION_STALE
-    new_share = sent.get("ability_to_share")
-    if new_share is not None and not ability_to_share_change_allowed(current.ability_to_share, str(new_share)):
+    update = decide_update(current, sent, now.date(), prohibited_words)
+    if isinstance(update.refusal, AbilityToShareRefused):
         return ResponseCode.INVALID_ABILITY_TO_SHARE_CHANGE
-    updated, changed = apply_update(current, sent, now.date())
-    validate_details(updated, now.date(), prohibited_words, changed=changed)
+    if update.refusal is not None:
+        raise update.refusal
+    updated, changed = update.learner, list(update.changed)
     telephone = None if telephone_number is None else (telephone_number.strip() or None)
     if telephone_number is not None and telephone != current.telephone_number:
         updated.telephone_number = telephone

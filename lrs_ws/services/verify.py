@@ -2,12 +2,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from lrs_ws.domain.batch import LearnerOutcome
+from lrs_ws.domain.errors import InvalidField
 from lrs_ws.domain.learner import Learner
+from lrs_ws.domain.rules import calendar_date
 from lrs_ws.domain.uln import is_valid_uln
-from lrs_ws.domain.verification import DetailsToVerify, Verification, VerificationCode, best, verify
+from lrs_ws.domain.verification import (
+    DetailsToVerify,
+    Verification,
+    VerificationCode,
+    best,
+    disclosed_details,
+    verify,
+)
 from lrs_ws.services.audit import record as audit
 from lrs_ws.services.ports import Caller, UnitOfWork
 
@@ -49,17 +58,14 @@ def verify_batch_learner(uow: UnitOfWork, fields: dict[str, str]) -> LearnerOutc
     try:
         sent = DetailsToVerify(
             fields.get("GivenName", ""), fields.get("FamilyName", ""),
-            date.fromisoformat(born) if born else None, fields.get("Gender") or None,
+            calendar_date("DateOfBirth", born) if born else None, fields.get("Gender") or None,
         )
-    except ValueError:  # a date the pattern admits but the calendar does not: no such learner
+    except InvalidField:  # a date the pattern admits but the calendar does not: no such learner
         return LearnerOutcome(VerificationCode.ULN_NOT_FOUND)
     result = _verify(uow, fields.get("ULN", ""), sent)
     learner = result.learner
     detail = {
         "flags": [flag.value for flag in result.verification.flags],
-        "learner": None if learner is None else {
-            "FamilyName": learner.family_name, "GivenName": learner.given_name,
-            "DateOfBirth": learner.date_of_birth.isoformat(), "Gender": learner.gender,
-        },
+        "learner": None if learner is None else disclosed_details(learner),
     }
     return LearnerOutcome(result.verification.code, result.uln, detail)

@@ -2,38 +2,27 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from lxml import etree
 
 from lrs_ws.clock import uk_date_time
 from lrs_ws.domain.batch import BATCH_FIELDS, BatchLearnerFields, Count, JobLearner, output_fields
 from lrs_ws.domain.codes import ResponseCode
-from lrs_ws.domain.errors import InvalidField
 from lrs_ws.domain.learner import DATE_FIELDS, DETAIL_FIELDS, WIRE_NAMES, LearnerDetails, wire_name
 from lrs_ws.domain.matching import SearchKey
-from lrs_ws.domain.verification import DetailsToVerify, VerificationCode
+from lrs_ws.domain.rules import calendar_date, details_to_register
+from lrs_ws.domain.verification import DetailsToVerify, VerificationCode, disclosed_details
 from lrs_ws.services.batch import JobOutput
 from lrs_ws.services.find import FoundLearner, RetrievedUln
 from lrs_ws.services.verify import VerifyResult
 from lrs_ws.soap import models
 from lrs_ws.soap.writer import instance
 
-_MANDATORY_DEFAULTS = {"verification_type": "0", "ability_to_share": "0"}
-
-
-def parse_date(wire: str, text: str) -> date:
-    """The XSD pattern admits 1900-02-29 and the like; the calendar does not."""
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidField(wire, f"'{text}' is not a real calendar date") from None
-
 
 def _to_domain(field: str, text: str | None) -> object:
     if text is None or (text == "" and field not in ("given_name", "family_name")):
         return None
-    return parse_date(wire_name(field), text) if field in DATE_FIELDS else text
+    return calendar_date(wire_name(field), text) if field in DATE_FIELDS else text
 
 
 def _to_wire(value: object) -> str | None:
@@ -44,11 +33,7 @@ def _to_wire(value: object) -> str | None:
 
 def details_from_wire(wire: models.LearnerToRegister) -> LearnerDetails:
     # By field: a date, a string or None; a dict by name cannot say which.
-    values: dict[str, Any] = {field: _to_domain(field, getattr(wire, wire_name(field))) for field in DETAIL_FIELDS}
-    for field, default in _MANDATORY_DEFAULTS.items():
-        if values[field] is None:
-            values[field] = default
-    return LearnerDetails(**values)
+    return details_to_register({field: _to_domain(field, getattr(wire, wire_name(field))) for field in DETAIL_FIELDS})
 
 
 def sent_details(wire: models.LearnerToUpdate, present: set[str]) -> dict[str, object]:
@@ -64,7 +49,7 @@ def search_key_from_wire(request: models.FindLearnerByDemographics) -> SearchKey
     return SearchKey(
         given_name=request.GivenName,
         family_name=request.FamilyName,
-        date_of_birth=parse_date("DateOfBirth", request.DateOfBirth),
+        date_of_birth=calendar_date("DateOfBirth", request.DateOfBirth),
         gender=request.Gender,
         post_code=request.LastKnownPostCode,
     )
@@ -163,7 +148,7 @@ def retrieved_to_wire(answers: list[RetrievedUln]) -> models.RetrieveULNsRespons
 
 def to_verify_from_wire(wire: models.LearnerToVerify) -> DetailsToVerify:
     """Date of birth and gender absent, nil or empty: not compared."""
-    born = parse_date("LearnerToVerify/DateOfBirth", wire.DateOfBirth) if wire.DateOfBirth else None
+    born = calendar_date("LearnerToVerify/DateOfBirth", wire.DateOfBirth) if wire.DateOfBirth else None
     return DetailsToVerify(wire.GivenName, wire.FamilyName, born, wire.Gender or None)
 
 
@@ -180,9 +165,8 @@ def verified_to_wire(wire: models.LearnerToVerify, result: VerifyResult) -> mode
     if result.verification.code is not VerificationCode.ULN_NOT_FOUND:
         verified.ULN = result.uln
     learner = result.learner  # only when the code may disclose the learner's details
-    if learner is not None:
-        verified.FamilyName, verified.GivenName = learner.family_name, learner.given_name
-        verified.DateOfBirth, verified.Gender = learner.date_of_birth.isoformat(), learner.gender
+    for name, value in ({} if learner is None else disclosed_details(learner)).items():
+        setattr(verified, name, value)
     return models.VerifyLearnerResponse(VerifiedLearner=verified)
 
 

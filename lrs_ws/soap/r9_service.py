@@ -17,6 +17,7 @@ from lrs_ws.clock import UK
 from lrs_ws.domain.learner import DATE_FIELDS, DETAIL_FIELDS, wire_name
 from lrs_ws.domain.learning_event import EVENT_FIELDS, LearningEvent
 from lrs_ws.domain.roles import Operation
+from lrs_ws.domain.rules import calendar_date
 from lrs_ws.services.admin import look_up_organisation
 from lrs_ws.services.auth import Credentials
 from lrs_ws.services.find import FindResult, FoundLearner, find_by_uln
@@ -30,7 +31,6 @@ from lrs_ws.services.plr import (
 )
 from lrs_ws.services.update import update_subset
 from lrs_ws.soap import calls, r9_models
-from lrs_ws.soap.mapping import parse_date
 from lrs_ws.soap.namespaces import XSI
 from lrs_ws.soap.writer import instance
 
@@ -46,7 +46,7 @@ def plr_query(uln: str, given_name: str, family_name: str, date_of_birth: str | 
         uln=(uln or "").strip(),
         given_name=given_name,
         family_name=family_name,
-        date_of_birth=parse_date("dateOfBirth", dob) if dob else None,
+        date_of_birth=calendar_date("dateOfBirth", dob) if dob else None,
         gender=_blank(gender),
         brief=get_type == "BRIEF",
     )

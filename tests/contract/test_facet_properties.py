@@ -9,8 +9,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from lrs_ws.domain.normalise import post_code_key
+from lrs_ws.domain.rules import calendar_date
 from lrs_ws.soap import contract
-from lrs_ws.soap.mapping import parse_date
 from tests.contract.test_contract_files import body_child
 
 # A find request whose DateOfBirth and LastKnownPostCode the tests vary.
@@ -41,7 +41,7 @@ def _gregorian_and_pattern_leap(year: int) -> bool:
 def test_every_real_date_in_range_is_accepted_and_parsed(day):
     text = day.isoformat()
     assert accepted(dob=text)
-    assert parse_date("DateOfBirth", text) == day
+    assert calendar_date("DateOfBirth", text) == day
 
 
 @settings(max_examples=150, deadline=None)

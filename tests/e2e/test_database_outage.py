@@ -15,7 +15,7 @@ import sqlite3
 import pytest
 from sqlalchemy import create_engine, text
 
-from lrs_ws.adapters.unit_of_work import normalise_url, sqlite_path
+from lrs_ws.adapters.engines import normalise_url, sqlite_path
 from tests.conftest import DEFAULT_POSTGRES_URL, _postgres_database
 from tests.e2e.serving import (
     eventually,

@@ -7,8 +7,8 @@ import time
 
 from sqlalchemy import select
 
+from lrs_ws.adapters.engines import make_engine
 from lrs_ws.adapters.orm import audit_events
-from lrs_ws.adapters.unit_of_work import make_engine
 from tests.e2e.serving import eventually, find_by_demographics, find_by_uln, register, serving, stop
 
 

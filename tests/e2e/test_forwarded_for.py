@@ -6,8 +6,8 @@ from __future__ import annotations
 import requests
 from sqlalchemy import select
 
+from lrs_ws.adapters.engines import make_engine
 from lrs_ws.adapters.orm import audit_events
-from lrs_ws.adapters.unit_of_work import make_engine
 from tests.e2e.serving import answer_of, eventually, find_by_uln, serving
 
 MISBEHAVING, WELL_BEHAVED = "203.0.113.7", "203.0.113.8"

@@ -11,8 +11,8 @@ import time
 
 from sqlalchemy import func, select
 
+from lrs_ws.adapters.engines import make_engine
 from lrs_ws.adapters.orm import audit_events
-from lrs_ws.adapters.unit_of_work import make_engine
 from tests.e2e.serving import answer_of, find_by_uln, serving
 
 FREE_FAILURES = 3

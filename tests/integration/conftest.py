@@ -20,8 +20,8 @@ _ROOT = str(Path(__file__).resolve().parents[2])
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
+from lrs_ws.adapters.engines import connection_factory, make_engine  # noqa: E402
 from lrs_ws.adapters.migrate import upgrade  # noqa: E402
-from lrs_ws.adapters.unit_of_work import connection_factory, make_engine  # noqa: E402
 from tests.conftest import DEFAULT_POSTGRES_URL, in_ci  # noqa: E402
 
 

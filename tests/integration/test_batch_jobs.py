@@ -15,7 +15,8 @@ from lrs_ws.adapters.orm import batch_job_learners, learners
 from lrs_ws.bootstrap import unit_of_work_factory
 from lrs_ws.domain.batch import Count, JobLearner, JobSource, JobStatus, JobType, ReturnCode
 from lrs_ws.domain.rules import DEFAULT_PROHIBITED_WORDS
-from lrs_ws.services import batch
+from lrs_ws.services import batch, job_runner
+from lrs_ws.services.batch_learner import BatchRules
 from lrs_ws.services.ports import Caller
 from lrs_ws.services.seed import seed_demo
 from tests.conftest import DEMO, SettableClock
@@ -46,12 +47,12 @@ def caller(factory) -> Caller:
     return Caller(organisation.id, organisation.name, user.id, user.username, user.roles)
 
 
-def rules() -> batch.BatchRules:
-    return batch.BatchRules(DEFAULT_PROHIBITED_WORDS, 10, random.Random(7))
+def rules() -> BatchRules:
+    return BatchRules(DEFAULT_PROHIBITED_WORDS, 10, random.Random(7))
 
 
-def runner(factory, worker="w1", chunk=100) -> batch.JobRunner:
-    return batch.JobRunner(factory, rules(), worker, chunk=chunk)
+def runner(factory, worker="w1", chunk=100) -> job_runner.JobRunner:
+    return job_runner.JobRunner(factory, rules(), worker, chunk=chunk)
 
 
 def submit(factory, caller, sent: list[dict], job_type=JobType.FULL) -> int:
@@ -143,7 +144,7 @@ def test_a_dead_workers_job_resumes_without_doubles(factory, caller, clock, engi
     assert second.run_next() is None  # the lease still holds
     clock.at = NOW + timedelta(seconds=31)
     assert second.run_next().id == job_id
-    with pytest.raises(batch.LostJob):
+    with pytest.raises(job_runner.LostJob):
         first._run_chunk(job, 3)  # a worker that comes back finds it lost the job
     result = output(factory, caller, job_id)
     assert [learner.outcome.code for learner in result.learners] == [ReturnCode.CREATED] * 7
@@ -158,14 +159,14 @@ def test_a_dead_workers_job_resumes_without_doubles(factory, caller, clock, engi
 
 def test_a_learner_that_breaks_the_code_fails_the_job(factory, caller, monkeypatch) -> None:
     job_id = submit(factory, caller, [AMELIA, NEW])
-    real = batch.process_learner
+    real = job_runner.process_learner
 
     def broken(uow, job_type, sent, **kwargs):
         if sent.get("MISIdentifier") == "MIS-1":
             raise RuntimeError("boom")
         return real(uow, job_type, sent, **kwargs)
 
-    monkeypatch.setattr(batch, "process_learner", broken)
+    monkeypatch.setattr(job_runner, "process_learner", broken)
     runner(factory).run_next()
     result = output(factory, caller, job_id)
     assert result.code.value == "WSRC0010" and "boom" in result.job.failure

@@ -9,10 +9,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, column, inspect, select, table
 
 from lrs_ws.adapters.bulk import complete_learner_row
+from lrs_ws.adapters.engines import make_engine
 from lrs_ws.adapters.migrate import current_revision, downgrade, head_revision, upgrade
 from lrs_ws.adapters.orm import NAME_CODE_COLUMNS, Base, learners
 from lrs_ws.adapters.synthetic import generate_learners
-from lrs_ws.adapters.unit_of_work import make_engine
 from lrs_ws.domain.matching import name_codes
 
 

@@ -8,17 +8,13 @@ import pytest
 from sqlalchemy import Connection, Engine, Table, func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from lrs_ws.adapters import unit_of_work
+from lrs_ws.adapters import engines
 from lrs_ws.adapters.deferred_writes import DeferredWrites
+from lrs_ws.adapters.engines import connection_factory, make_engine, normalise_url
 from lrs_ws.adapters.migrate import upgrade
 from lrs_ws.adapters.orm import audit_events, learners, organisations
-from lrs_ws.adapters.unit_of_work import (
-    SqlUnitOfWork,
-    WriteLimitExceeded,
-    connection_factory,
-    make_engine,
-    normalise_url,
-)
+from lrs_ws.adapters.unit_of_work import SqlUnitOfWork
+from lrs_ws.adapters.write_control import WriteLimitExceeded
 from lrs_ws.bootstrap import build_runtime
 from lrs_ws.config import Settings
 from lrs_ws.domain.roles import Role
@@ -201,7 +197,7 @@ def test_a_connection_idle_in_the_pool_is_pinged_and_replaced_when_dead(
     engine = make_engine(postgres_url(), pool_size=1, max_overflow=0)
     try:
         _kill_pooled_backends(engine, postgres_admin_engine)
-        monkeypatch.setattr(unit_of_work, "IDLE_BEFORE_PING_S", 0.0)  # every connection counts as idle
+        monkeypatch.setattr(engines, "IDLE_BEFORE_PING_S", 0.0)  # every connection counts as idle
         with engine.connect() as connection:  # pinged, found dead, replaced: no error
             assert connection.exec_driver_sql("SELECT 1").scalar() == 1
     finally:
@@ -217,7 +213,7 @@ def test_a_connection_used_a_moment_ago_is_not_pinged_and_one_failure_renews_the
     engine = make_engine(postgres_url(), pool_size=1, max_overflow=0)
     try:
         _kill_pooled_backends(engine, postgres_admin_engine)
-        monkeypatch.setattr(unit_of_work, "IDLE_BEFORE_PING_S", 3600.0)
+        monkeypatch.setattr(engines, "IDLE_BEFORE_PING_S", 3600.0)
         uow = SqlUnitOfWork(connection_factory(engine))
         with pytest.raises(DatabaseUnavailable), uow:
             uow.connection.execute(text("SELECT 1"))

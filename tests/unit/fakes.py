@@ -1,6 +1,7 @@
 """An in-memory unit of work: the use cases' ports without a database."""
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -218,3 +219,18 @@ class FakeBatchWorkerLog:
 
     def forget_older(self, seen_before) -> None:
         self.rows = {name: worker for name, worker in self.rows.items() if worker.seen_at >= seen_before}
+
+
+_DEMO_REGISTER: FakeUnitOfWork | None = None
+
+
+def demo_register() -> FakeUnitOfWork:
+    """A fresh in-memory unit of work holding the demo data (fixtures/demo.json): a copy of one
+    seeded once, since seeding hashes the demo organisation's password."""
+    global _DEMO_REGISTER
+    if _DEMO_REGISTER is None:
+        from lrs_ws.services.seed import seed_demo
+
+        _DEMO_REGISTER = FakeUnitOfWork()
+        seed_demo(_DEMO_REGISTER)
+    return copy.deepcopy(_DEMO_REGISTER)

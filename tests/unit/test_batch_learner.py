@@ -17,7 +17,7 @@ from lrs_ws.domain.learner import Learner, LearnerStatus
 from lrs_ws.domain.matching import SearchKey
 from lrs_ws.domain.rules import DEFAULT_PROHIBITED_WORDS
 from lrs_ws.domain.uln import check_digit, is_valid_uln, new_uln
-from lrs_ws.services.batch import BatchRules, process_learner
+from lrs_ws.services.batch_learner import BatchRules, process_learner
 from lrs_ws.services.register import lock_registration
 
 from .fakes import FakeLearnerRepository, FakeUnitOfWork

@@ -4,13 +4,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lrs_ws.domain.matching import SearchKey
+from lrs_ws.domain.matching import SearchKey, search_key_hash
 from lrs_ws.domain.normalise import (
     fold_accents,
     mac_key,
     name_key,
     post_code_key,
-    search_key_hash,
     squashed,
     swapped_day_month,
 )

@@ -1,0 +1,147 @@
+"""Running batch jobs: claim one, run its learners a chunk per transaction, resume after a crash."""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from lrs_ws.domain.batch import BatchJob, JobStatus, LearnerOutcome, processing_key
+from lrs_ws.services.batch_learner import BatchRules, process_learner
+from lrs_ws.services.ports import DatabaseUnavailable, UnitOfWork
+from lrs_ws.services.verify import verify_batch_learner
+
+log = logging.getLogger(__name__)
+
+
+class LostJob(Exception):
+    """Another worker took the job over (this one was presumed dead): stop working on it."""
+
+
+@dataclass
+class JobRunner:
+    """Claims jobs and runs them, a chunk of learners per transaction.
+
+    Each chunk's writes and its learners' outcomes commit together, so a worker killed at any
+    moment loses at most an uncommitted chunk and doubles nothing: the next claim of the job
+    (after `lease`) resumes at its first learner without an outcome.
+    """
+
+    unit_of_work: Callable[[], UnitOfWork]  # each tells the time by its clock
+    rules: BatchRules
+    worker: str
+    chunk: int = 200
+    lease: timedelta = timedelta(seconds=30)
+    on_progress: Callable[[BatchJob, int], None] | None = None
+    should_stop: Callable[[], bool] = lambda: False  # checked between chunks
+    is_dead: Callable[[str], bool] = lambda worker: False  # a worker known to be gone (same host)
+    # A database with one writer at a time (SQLite): a chunk also ends after this many seconds,
+    # and the runner then pauses, so that other writers wait a short chunk at most.
+    chunk_seconds: float | None = None
+    pause_between_chunks: float = 0.0
+
+    def run_next(self) -> BatchJob | None:
+        """Claim the next waiting job and run it to its end; the job, or None when none waits."""
+        with self.unit_of_work() as uow:
+            now = uow.clock.now()
+            job = uow.jobs.claim(self.worker, now, now + self.lease) or self._take_over(uow, now)
+            uow.commit()
+        if job is None:
+            return None
+        log.info("job %s: %s learners, %s done before; worker %s", job.id, job.learner_count, job.processed_count, self.worker)
+        try:
+            self._run(job)
+        except LostJob:
+            log.warning("job %s was taken over by another worker", job.id)
+        return job
+
+    def _take_over(self, uow: UnitOfWork, now: datetime) -> BatchJob | None:
+        """A job whose worker is known to be dead need not wait for its lease to run out."""
+        for job_id, holder in uow.jobs.held():
+            if (
+                holder != self.worker
+                and self.is_dead(holder)
+                and uow.jobs.take_over(job_id, holder, self.worker, now + self.lease)
+            ):
+                log.warning("job %s: worker %s is gone; %s takes over", job_id, holder, self.worker)
+                return uow.jobs.get(job_id)
+        return None
+
+    def _run(self, job: BatchJob) -> None:
+        after: tuple[str, int] | None = None  # the processing key of the last learner done
+        one_by_one = 0  # after a chunk failed: its learners one per transaction, to find the culprit
+        while True:
+            if self.should_stop():  # let the next worker take the job over at once
+                self._release(job)
+                return
+            try:
+                after = self._run_chunk(job, 1 if one_by_one else self.chunk, after)
+                if after is None:
+                    return
+                one_by_one = max(0, one_by_one - 1)
+            except (LostJob, DatabaseUnavailable):
+                raise
+            except Exception as error:
+                if not one_by_one:
+                    one_by_one = self.chunk
+                    continue
+                log.exception("job %s failed", job.id)
+                self._finish(job, JobStatus.FAILED, f"{type(error).__name__}: {error}")
+                return
+
+    def _run_chunk(self, job: BatchJob, size: int, after: tuple[str, int] | None = None) -> tuple[str, int] | None:
+        """One transaction: hold the job, process up to `size` learners after the key `after`,
+        store their outcomes; the key of the last one, or None once no learner is left (the job
+        is then marked completed)."""
+        with self.unit_of_work() as uow:
+            now = uow.clock.now()
+            if not uow.jobs.hold(job.id, self.worker, now + self.lease):
+                raise LostJob(job.id)
+            uow.learners.remember_candidates()
+            pending = uow.jobs.pending(job.id, size, after)
+            if not pending:
+                uow.jobs.finish(job.id, JobStatus.COMPLETED, now)
+                uow.commit()
+                log.info("job %s completed", job.id)
+                return None
+            deadline = None if self.chunk_seconds is None else time.monotonic() + self.chunk_seconds
+            outcomes: dict[int, LearnerOutcome] = {}
+            for learner in pending:
+                outcomes[learner.position] = (
+                    process_learner(uow, job.job_type, learner.fields, now=now, rules=self.rules)
+                    if job.job_type.registers
+                    else verify_batch_learner(uow, learner.fields)
+                )
+                if deadline is not None and time.monotonic() > deadline:
+                    break
+            pending = pending[: len(outcomes)]
+            uow.jobs.record(job.id, outcomes)
+            uow.commit()
+        job.processed_count += len(outcomes)
+        if self.pause_between_chunks:
+            time.sleep(self.pause_between_chunks)
+        if self.on_progress is not None:
+            self.on_progress(job, len(outcomes))
+        return processing_key(pending[-1])
+
+    def _release(self, job: BatchJob) -> None:
+        with self.unit_of_work() as uow:
+            uow.jobs.release(job.id, self.worker)
+            uow.commit()
+        log.info("job %s released at %s of %s learners", job.id, job.processed_count, job.learner_count)
+
+    def _finish(self, job: BatchJob, status: JobStatus, failure: str | None = None) -> None:
+        with self.unit_of_work() as uow:
+            now = uow.clock.now()
+            if not uow.jobs.hold(job.id, self.worker, now + self.lease):
+                raise LostJob(job.id)  # another worker has it now: not ours to finish
+            uow.jobs.finish(job.id, status, now, failure)
+            uow.commit()
+
+    def purge(self, retention: timedelta) -> int:
+        """Delete the jobs older than the retention period; how many."""
+        with self.unit_of_work() as uow:
+            purged = uow.jobs.purge(uow.clock.now() - retention)
+            uow.commit()
+        return purged
