@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -313,6 +314,63 @@ class BatchWorkerRow(Base):
     seen_at: Mapped[datetime] = mapped_column(DateTime)  # naive UTC
 
 
+class SandboxRequestRow(Base):
+    """The sandbox's request journal: one row a SOAP request (passwords masked)."""
+
+    __tablename__ = "sandbox_requests"
+
+    id: Mapped[int] = mapped_column(LogId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime)  # naive UTC, by the sandbox's clock
+    endpoint: Mapped[str] = mapped_column(String(64))
+    operation: Mapped[str] = mapped_column(String(64))
+    soap_action: Mapped[str | None] = mapped_column(String(255))
+    ukprn: Mapped[str | None] = mapped_column(String(64))  # as sent
+    username: Mapped[str | None] = mapped_column(String(128))
+    outcome: Mapped[str] = mapped_column(String(32))
+    http_status: Mapped[int] = mapped_column(Integer)
+    duration_ms: Mapped[float] = mapped_column(Float)
+    request: Mapped[str] = mapped_column(Text)
+    response: Mapped[str] = mapped_column(Text)
+    problem: Mapped[str | None] = mapped_column(Text)
+    near_misses: Mapped[str | None] = mapped_column(Text)  # JSON
+    fault_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class SandboxFaultRow(Base):
+    """A fault planted for SOAP calls (sandbox mode)."""
+
+    __tablename__ = "sandbox_faults"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    operation: Mapped[str] = mapped_column(String(64))
+    ukprn: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(8))
+    seconds: Mapped[float | None] = mapped_column(Float)
+    code: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[int | None] = mapped_column(Integer)
+    times_left: Mapped[int | None] = mapped_column(Integer)  # None: until deleted
+    probability: Mapped[float] = mapped_column(Float)
+
+
+class SandboxSettingRow(Base):
+    """A sandbox setting by name, as JSON: the clock, the baseline's time."""
+
+    __tablename__ = "sandbox_settings"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class SandboxBaselineRow(Base):
+    """The register as a reset puts it back: every row of its tables, as JSON."""
+
+    __tablename__ = "sandbox_baseline"
+
+    table_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    row: Mapped[str] = mapped_column(Text)
+
+
 def _table(row: type[Base]) -> Table:
     """The class's table: SQLAlchemy types `__table__` as any FromClause (a class may map a
     select); each class here maps a Table."""
@@ -329,6 +387,10 @@ sign_in_failures = _table(SignInFailureRow)
 batch_jobs = _table(BatchJobRow)
 batch_job_learners = _table(BatchJobLearnerRow)
 batch_workers = _table(BatchWorkerRow)
+sandbox_requests = _table(SandboxRequestRow)
+sandbox_faults = _table(SandboxFaultRow)
+sandbox_settings = _table(SandboxSettingRow)
+sandbox_baseline = _table(SandboxBaselineRow)
 
 # Writes nothing, yet is a write: SQLite takes its write lock for it, a read-only database refuses it.
 NO_OP_WRITE = text("UPDATE organisations SET id = id WHERE 1 = 0")

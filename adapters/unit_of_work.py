@@ -19,6 +19,7 @@ from lrs_ws.adapters.repository import (
     SqlSearchLog,
     SqlSignInLog,
 )
+from lrs_ws.adapters.sandbox import SqlSandboxStore
 from lrs_ws.adapters.sqlite_file import SqliteFileGuard
 from lrs_ws.adapters.write_control import WRITE_LIMIT
 from lrs_ws.clock import SYSTEM_CLOCK, Clock
@@ -60,9 +61,11 @@ class SqlUnitOfWork:
         *,
         write_limit: int | None = None,
         clock: Clock = SYSTEM_CLOCK,
+        clock_within: Callable[[Connection], Clock] | None = None,
     ) -> None:
         self._connect = connect
         self.clock = clock
+        self._clock_within = clock_within  # a clock read through this unit's connection (sandbox mode)
         self._guard = guard
         self._deferred_writes = deferred_writes
         self._write_limit = None if write_limit == 0 and deferred_writes is None else write_limit
@@ -88,6 +91,9 @@ class SqlUnitOfWork:
         self.sign_ins = SqlSignInLog(self.connection)
         self.jobs = SqlBatchJobRepository(self.connection)
         self.batch_workers = SqlBatchWorkerLog(self.connection)
+        self.sandbox = SqlSandboxStore(self.connection)
+        if self._clock_within is not None:
+            self.clock = self._clock_within(self.connection)
         return self
 
     def __exit__(self, exc_type: object, error: object, traceback: object) -> None:

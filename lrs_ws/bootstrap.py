@@ -9,9 +9,11 @@ database is back.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
+from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
 
 from lrs_ws.adapters import migrate
@@ -145,13 +147,19 @@ def database_file_identity(database_url: str) -> tuple[int, int] | None:
 
 
 def unit_of_work_factory(
-    engine: Engine, guard: SqliteFileGuard | None = None, *, find_log_delay: float = 0, clock: Clock = SYSTEM_CLOCK
+    engine: Engine,
+    guard: SqliteFileGuard | None = None,
+    *,
+    find_log_delay: float = 0,
+    clock: Clock = SYSTEM_CLOCK,
+    clock_within: Callable[[Connection], Clock] | None = None,
 ):
-    """Units of work over `engine`, telling the time by `clock`; with `find_log_delay`, what finds
+    """Units of work over `engine`, telling the time by `clock` (or by `clock_within` their own
+    connection: sandbox mode's clock, kept in the database); with `find_log_delay`, what finds
     log (audit rows, the FUL search log) is written by a DeferredWrites of the process within
     that many seconds."""
     deferred = DeferredWrites(engine, find_log_delay) if find_log_delay > 0 else None
-    return partial(SqlUnitOfWork, connection_factory(engine), guard, deferred, clock=clock)
+    return partial(SqlUnitOfWork, connection_factory(engine), guard, deferred, clock=clock, clock_within=clock_within)
 
 
 def build_runtime(

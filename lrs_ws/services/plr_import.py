@@ -230,15 +230,21 @@ def _ids_left(uow: UnitOfWork, events: list[tuple[int, LearningEvent]], given_id
     return [RowError(needing[0], "ID", f"no IDs left to assign above {top} (the largest is {MAX_INTEGER}); give IDs in the file")]
 
 
-def event_from_wire(row: Mapping[str, Any], now: datetime) -> LearningEvent:
-    """A fixture's event (`ULN` plus wire names, as in `fixtures/demo.json`); ValueError if bad."""
+def event_values(row: Mapping[str, Any]) -> dict[str, str]:
+    """Field name -> text of an event given by wire names (`ULN` and LearningEvent's names, any
+    case), as an import row; ValueError naming an unknown one."""
     values: dict[str, str] = {}
     for name, value in row.items():
         field = _COLUMNS.get(name.lower())
         if field is None:
             raise ValueError(f"unknown learning event field {name!r}")
         values[field] = "" if value is None else str(value)
-    event, problems = event_from_values(0, values, now)
+    return values
+
+
+def event_from_wire(row: Mapping[str, Any], now: datetime) -> LearningEvent:
+    """A fixture's event (`ULN` plus wire names, as in `fixtures/demo.json`); ValueError if bad."""
+    event, problems = event_from_values(0, event_values(row), now)
     if event is None:
         raise ValueError("; ".join(f"{p.field}: {p.reason}" for p in problems))
     return event

@@ -228,6 +228,87 @@ class BatchWorkerLog(Protocol):
         """Delete the reports not renewed since `seen_before`."""
 
 
+# --- sandbox mode (lrs_ws.services.sandbox) ---------------------------------------------------
+
+
+class PlantedFaultKind(str, enum.Enum):
+    DELAY = "delay"  # answer as usual, `seconds` later
+    FAULT = "fault"  # a SOAP fault with `code` instead of the answer
+    HTTP = "http"  # an HTTP `status` with an empty body
+    DROP = "drop"  # close the connection without an answer
+
+
+@dataclass(frozen=True)
+class PlantedFault:
+    """A fault planted for the calls of one operation (or "*"), of one organisation or all."""
+
+    id: int | None
+    operation: str  # a WSDL operation name, or "*"
+    ukprn: str | None
+    kind: PlantedFaultKind
+    seconds: float | None = None
+    code: str | None = None
+    status: int | None = None
+    times: int | None = None  # left to fire; None: until deleted
+    probability: float = 1.0
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One SOAP request as the sandbox journal keeps it (passwords already masked)."""
+
+    id: int | None
+    at: datetime  # aware UTC
+    endpoint: str
+    operation: str
+    soap_action: str | None
+    ukprn: str | None
+    user: str | None
+    outcome: str
+    http_status: int
+    duration_ms: float
+    request: str
+    response: str
+    problem: str | None = None
+    near_misses: tuple[dict[str, object], ...] = ()  # {"uln", "differences"}
+    fault_id: int | None = None  # the planted fault that answered, if one did
+
+
+@dataclass(frozen=True)
+class JournalFilter:
+    operation: str | None = None
+    outcome: str | None = None
+    ukprn: str | None = None
+    user: str | None = None
+    since_id: int | None = None
+    limit: int = 100
+
+
+class SandboxStore(Protocol):
+    """What sandbox mode keeps in the database, so that every process sees the same."""
+
+    def record_requests(self, entries: Iterable[JournalEntry], keep: int) -> None:
+        """Add to the journal, then drop the oldest beyond `keep` entries."""
+    def requests(self, where: JournalFilter) -> list[JournalEntry]:
+        """Newest first."""
+    def request(self, entry_id: int) -> JournalEntry | None: ...
+    def forget_requests(self) -> None: ...
+    def add_fault(self, fault: PlantedFault) -> int: ...
+    def faults(self) -> list[PlantedFault]: ...
+    def remove_fault(self, fault_id: int) -> bool: ...
+    def remove_faults(self) -> None: ...
+    def take_fault(self, fault_id: int) -> bool:
+        """One firing of a fault: False when it has none left (another process took the last)."""
+    def setting(self, name: str) -> dict[str, object] | None: ...
+    def put_setting(self, name: str, value: dict[str, object] | None) -> None:
+        """Store (None: remove) a setting: the clock, when the baseline was marked."""
+    def mark_baseline(self) -> int:
+        """Remember every row of the register's tables as they are now; how many rows."""
+    def restore_baseline(self) -> int:
+        """Put the register's tables back to the baseline (the journal and faults emptied, the
+        settings removed), in this transaction; how many rows."""
+
+
 class UnitOfWork(Protocol):
     """One transaction: commit() makes every change of the use case durable, or none of them."""
 
@@ -239,6 +320,7 @@ class UnitOfWork(Protocol):
     sign_ins: SignInLog
     jobs: BatchJobRepository
     batch_workers: BatchWorkerLog
+    sandbox: SandboxStore
     clock: Clock  # what time it is for this unit's use case (lrs_ws.clock)
 
     def __enter__(self) -> UnitOfWork: ...

@@ -1,0 +1,231 @@
+"""SQLAlchemy implementation of what sandbox mode keeps (lrs_ws.services.ports.SandboxStore).
+
+The baseline is every row of the register's tables as JSON (dates as ISO text), in one table: a
+reset deletes the register's rows and inserts the baseline's back in one transaction, which
+first locks those tables (PostgreSQL) or takes the write lock (SQLite), so that a request in
+flight either finished before it or starts after it.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Date, DateTime, Table, delete, func, insert, select, text, update
+
+from lrs_ws.adapters.mapping import RowByName, from_naive_utc, to_naive_utc
+from lrs_ws.adapters.orm import (
+    NO_OP_WRITE,
+    Base,
+    sandbox_baseline,
+    sandbox_faults,
+    sandbox_requests,
+    sandbox_settings,
+)
+from lrs_ws.clock import SYSTEM_CLOCK, Clock
+from lrs_ws.services.ports import JournalEntry, JournalFilter, PlantedFault, PlantedFaultKind
+from lrs_ws.services.sandbox import CLOCK, ClockSetting
+
+# What a reset puts back: the register, its logs and the backoff. Not the batch workers'
+# reports (they are about processes) nor sandbox mode's own tables.
+_NOT_REGISTER = {"batch_workers", "alembic_version"}
+REGISTER_TABLES: tuple[Table, ...] = tuple(
+    table for table in Base.metadata.sorted_tables if table.name not in _NOT_REGISTER and not table.name.startswith("sandbox_")
+)
+
+
+def _to_json(table: Table, row: RowByName) -> str:
+    values: dict[str, Any] = {}
+    for column in table.columns:
+        value = row[column.name]
+        values[column.name] = value.isoformat() if isinstance(value, (date, datetime)) else value
+    return json.dumps(values)
+
+
+def _from_json(table: Table, text_row: str) -> dict[str, Any]:
+    values = json.loads(text_row)
+    for column in table.columns:
+        value = values.get(column.name)
+        if value is None:
+            continue
+        if isinstance(column.type, DateTime):
+            values[column.name] = datetime.fromisoformat(value)
+        elif isinstance(column.type, Date):
+            values[column.name] = date.fromisoformat(value)
+    return values
+
+
+def _entry(row: RowByName) -> JournalEntry:
+    return JournalEntry(
+        id=row["id"], at=from_naive_utc(row["at"]), endpoint=row["endpoint"], operation=row["operation"],
+        soap_action=row["soap_action"], ukprn=row["ukprn"], user=row["username"], outcome=row["outcome"],
+        http_status=row["http_status"], duration_ms=row["duration_ms"], request=row["request"], response=row["response"],
+        problem=row["problem"], near_misses=tuple(json.loads(row["near_misses"] or "[]")), fault_id=row["fault_id"],
+    )
+
+
+def _fault(row: RowByName) -> PlantedFault:
+    return PlantedFault(
+        id=row["id"], operation=row["operation"], ukprn=row["ukprn"], kind=PlantedFaultKind(row["kind"]),
+        seconds=row["seconds"], code=row["code"], status=row["status"], times=row["times_left"], probability=row["probability"],
+    )
+
+
+class SqlSandboxStore:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    # --- the journal
+
+    def record_requests(self, entries: Iterable[JournalEntry], keep: int) -> None:
+        rows = [
+            {
+                "at": to_naive_utc(entry.at), "endpoint": entry.endpoint, "operation": entry.operation[:64],
+                "soap_action": (entry.soap_action or None) and entry.soap_action[:255], "ukprn": entry.ukprn and entry.ukprn[:64],
+                "username": entry.user and entry.user[:128], "outcome": entry.outcome[:32], "http_status": entry.http_status,
+                "duration_ms": entry.duration_ms, "request": entry.request, "response": entry.response, "problem": entry.problem,
+                "near_misses": json.dumps(list(entry.near_misses)) if entry.near_misses else None, "fault_id": entry.fault_id,
+            }
+            for entry in entries
+        ]
+        if not rows:
+            return
+        self.connection.execute(insert(sandbox_requests), rows)
+        newest = self.connection.execute(select(func.max(sandbox_requests.c.id))).scalar_one()
+        self.connection.execute(delete(sandbox_requests).where(sandbox_requests.c.id <= newest - keep))
+
+    def requests(self, where: JournalFilter) -> list[JournalEntry]:
+        query = select(sandbox_requests).order_by(sandbox_requests.c.id.desc()).limit(where.limit)
+        for column, value in (
+            (sandbox_requests.c.operation, where.operation), (sandbox_requests.c.outcome, where.outcome),
+            (sandbox_requests.c.ukprn, where.ukprn), (sandbox_requests.c.username, where.user),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        if where.since_id is not None:
+            query = query.where(sandbox_requests.c.id > where.since_id)
+        return [_entry(row) for row in self.connection.execute(query).mappings()]
+
+    def request(self, entry_id: int) -> JournalEntry | None:
+        row = self.connection.execute(select(sandbox_requests).where(sandbox_requests.c.id == entry_id)).mappings().first()
+        return None if row is None else _entry(row)
+
+    def forget_requests(self) -> None:
+        self.connection.execute(delete(sandbox_requests))
+
+    # --- planted faults
+
+    def add_fault(self, fault: PlantedFault) -> int:
+        values = {
+            "operation": fault.operation, "ukprn": fault.ukprn, "kind": fault.kind.value, "seconds": fault.seconds,
+            "code": fault.code, "status": fault.status, "times_left": fault.times, "probability": fault.probability,
+        }
+        return int(self.connection.execute(insert(sandbox_faults).values(**values).returning(sandbox_faults.c.id)).scalar_one())
+
+    def faults(self) -> list[PlantedFault]:
+        query = select(sandbox_faults).order_by(sandbox_faults.c.id)
+        return [_fault(row) for row in self.connection.execute(query).mappings()]
+
+    def remove_fault(self, fault_id: int) -> bool:
+        return self.connection.execute(delete(sandbox_faults).where(sandbox_faults.c.id == fault_id)).rowcount == 1
+
+    def remove_faults(self) -> None:
+        self.connection.execute(delete(sandbox_faults))
+
+    def take_fault(self, fault_id: int) -> bool:
+        # One statement: two processes taking the last firing cannot both have it.
+        taken = self.connection.execute(
+            update(sandbox_faults)
+            .where(sandbox_faults.c.id == fault_id, sandbox_faults.c.times_left > 0)
+            .values(times_left=sandbox_faults.c.times_left - 1)
+        ).rowcount
+        if taken:
+            self.connection.execute(delete(sandbox_faults).where(sandbox_faults.c.id == fault_id, sandbox_faults.c.times_left <= 0))
+            return True
+        unlimited = select(sandbox_faults.c.id).where(sandbox_faults.c.id == fault_id, sandbox_faults.c.times_left.is_(None))
+        return self.connection.execute(unlimited).first() is not None
+
+    # --- settings
+
+    def setting(self, name: str) -> dict[str, object] | None:
+        found = self.connection.execute(select(sandbox_settings.c.value).where(sandbox_settings.c.name == name)).scalar()
+        return None if found is None else json.loads(found)
+
+    def put_setting(self, name: str, value: dict[str, object] | None) -> None:
+        self.connection.execute(delete(sandbox_settings).where(sandbox_settings.c.name == name))
+        if value is not None:
+            self.connection.execute(insert(sandbox_settings).values(name=name, value=json.dumps(value)))
+
+    # --- the baseline
+
+    def _lock_register(self) -> None:
+        """Every register table to this transaction alone, until it ends."""
+        if self.connection.dialect.name == "postgresql":
+            names = ", ".join(table.name for table in REGISTER_TABLES)
+            self.connection.execute(text(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE"))
+        else:
+            self.connection.execute(NO_OP_WRITE)  # SQLite: the one writer from here on
+
+    def mark_baseline(self) -> int:
+        self._lock_register()
+        self.connection.execute(delete(sandbox_baseline))
+        count = 0
+        for table in REGISTER_TABLES:
+            rows = [
+                {"table_name": table.name, "position": position, "row": _to_json(table, row)}
+                for position, row in enumerate(self.connection.execute(select(table)).mappings())
+            ]
+            if rows:
+                self.connection.execute(insert(sandbox_baseline), rows)
+            count += len(rows)
+        return count
+
+    def restore_baseline(self) -> int:
+        self._lock_register()
+        for table in reversed(REGISTER_TABLES):
+            self.connection.execute(delete(table))
+        count = 0
+        for table in REGISTER_TABLES:
+            query = select(sandbox_baseline.c.row).where(sandbox_baseline.c.table_name == table.name).order_by(sandbox_baseline.c.position)
+            rows = [_from_json(table, row) for row in self.connection.execute(query).scalars()]
+            if rows:
+                self.connection.execute(insert(table), rows)
+            count += len(rows)
+        self.forget_requests()
+        self.remove_faults()
+        self.connection.execute(delete(sandbox_settings).where(sandbox_settings.c.name != "baseline"))
+        return count
+
+
+class SandboxClock:
+    """Sandbox mode's clock: the host's, unless a test set it (PUT /sandbox/clock). Read from the
+    database, so that every process tells the same time: through a unit of work's connection
+    (once per unit of work), or, outside one, a connection of its own."""
+
+    def __init__(self, connect: Callable[[], Connection], real: Clock = SYSTEM_CLOCK) -> None:
+        self.connect = connect
+        self.real = real
+
+    def now(self) -> datetime:
+        with self.connect() as connection:
+            return _ConnectionClock(connection, self.real).now()
+
+    def within(self, connection: Connection) -> Clock:
+        """The clock as a unit of work on `connection` reads it."""
+        return _ConnectionClock(connection, self.real)
+
+
+class _ConnectionClock:
+    def __init__(self, connection: Connection, real: Clock) -> None:
+        self.connection = connection
+        self.real = real
+        self.read = False
+        self.setting: ClockSetting | None = None
+
+    def now(self) -> datetime:
+        if not self.read:  # once per unit of work: it is one moment's work
+            found = self.connection.execute(select(sandbox_settings.c.value).where(sandbox_settings.c.name == CLOCK)).scalar()
+            self.setting, self.read = (None if found is None else ClockSetting.from_setting(json.loads(found))), True
+        real_now = self.real.now()
+        return real_now if self.setting is None else self.setting.now(real_now)
