@@ -7,7 +7,8 @@ from typing import Any
 from lxml import etree
 
 from lrs_ws.clock import uk_date_time
-from lrs_ws.domain.batch import BATCH_FIELDS, BatchLearnerFields, Count, JobLearner, output_fields
+from lrs_ws.contract.learner_fields import BATCH_FIELDS
+from lrs_ws.domain.batch import BatchLearnerFields, Count, JobLearner, output_fields
 from lrs_ws.domain.codes import ResponseCode
 from lrs_ws.domain.errors import InvalidField
 from lrs_ws.domain.learner import DATE_FIELDS, DETAIL_FIELDS, WIRE_NAMES, LearnerDetails, wire_name
@@ -90,7 +91,7 @@ def learner_to_wire(found: FoundLearner) -> models.Learner:
 
 def echo_search(request: object, response: models.FindLearnerResponse) -> None:
     """Copy the search fields the MIS sent back into the response, as the live service does."""
-    for name in models.SEARCH_ECHO.split():
+    for name in models.SEARCH_ECHO:
         value = getattr(request, name, None)
         if value:
             setattr(response, name, value)

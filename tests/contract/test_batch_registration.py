@@ -11,9 +11,9 @@ import re
 import pytest
 import zeep.exceptions
 
+from lrs_ws.contract.namespaces import BATCHMSG, SOAP_ENV
 from lrs_ws.domain.rules import DEFAULT_PROHIBITED_WORDS
 from lrs_ws.services.batch import BatchRules, JobRunner
-from lrs_ws.soap.namespaces import BATCHMSG, SOAP_ENV
 from tests.conftest import DEMO
 from tests.contract.conftest import credentials
 from tests.contract.test_learner_service import miap

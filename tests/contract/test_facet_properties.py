@@ -8,8 +8,8 @@ from datetime import date
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from lrs_ws import contract
 from lrs_ws.domain.normalise import post_code_key
-from lrs_ws.soap import contract
 from lrs_ws.soap.mapping import parse_date
 from tests.contract.test_contract_files import body_child
 
