@@ -51,8 +51,9 @@ def _breaches(folder: str, allowed: tuple[str, ...], forbidden: tuple[str, ...] 
 
 
 def test_imports_go_one_way():
-    """domain <- services; the contract is a leaf (it may read domain constants); soap and
-    adapters may import the contract; nothing but soap (and the composition root) imports soap."""
+    """domain <- services; the contract is a leaf (it may read domain constants, never spyne);
+    soap and adapters may import the contract; adapters, services, domain and the contract never
+    import lrs_ws.soap; the domain needs no lxml."""
     assert _breaches("lrs_ws/domain", ("lrs_ws.domain",), forbidden=("lxml",)) == []
     assert _breaches("lrs_ws/services", ("lrs_ws.domain", "lrs_ws.services", "lrs_ws.clock")) == []
     assert _breaches("lrs_ws/contract", ("lrs_ws.contract", "lrs_ws.domain"), forbidden=("spyne",)) == []
