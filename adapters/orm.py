@@ -1,13 +1,14 @@
 """The database schema as SQLAlchemy 2 declarative tables.
 
 The tables are the source for the Alembic autogenerate comparison only: production schemas are
-created by the migrations in `adapters/migrations`, never by `create_all`. Column lengths follow
-the MIAP facets of `learner.xsd` so anything that passed schema validation fits.
+created by the migrations in `adapters/migrations`, never by `create_all`. The learners' column
+lengths are the maxLength facets of `xsd/learner.xsd` (lrs_ws.contract.learner_fields), so
+anything that passed schema validation fits.
 """
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -25,8 +26,10 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column
 
+from lrs_ws.contract.learner_fields import LEARNER_LENGTHS
+from lrs_ws.domain.learner import DATE_FIELDS, wire_name
 from lrs_ws.domain.learning_event import TEXT_LENGTHS as EVENT_TEXT
 
 # Explicit constraint names keep migrations reproducible across SQLite and PostgreSQL.
@@ -38,19 +41,7 @@ NAMING_CONVENTION = {
     "ck": "ck_%(table_name)s_%(constraint_name)s",
 }
 
-# MIAP facet lengths (learner.xsd).
-NAME_LENGTH = 35
-SCHOOL_LENGTH = 254
-ADDRESS_LENGTH = 50
-POST_CODE_LENGTH = 9
-EMAIL_LENGTH = 254
-NATIONALITY_LENGTH = 3
-SCOTTISH_CANDIDATE_NUMBER_LENGTH = 9
-VERIFICATION_TYPE_LENGTH = 3
-OTHER_VERIFICATION_LENGTH = 255
-NOTES_LENGTH = 4000
-ULN_LENGTH = 10
-CODE_LENGTH = 1  # gender, ability to share, learner status, tier level
+ULN_LENGTH = LEARNER_LENGTHS["ULN"]
 ADDRESS_IP_LENGTH = 45  # the longest text form of an IPv6 address
 
 # Log tables grow without bound: 64-bit keys on PostgreSQL; SQLite needs INTEGER PRIMARY KEY
@@ -91,6 +82,13 @@ CANDIDATE_INDEX_COLUMNS: tuple[str, ...] = (
 )
 
 
+def _learner_column(field: str) -> MappedColumn[Any]:
+    """A learner's date, or text as long as its MIAP Learner member may be."""
+    if field in DATE_FIELDS:
+        return mapped_column(Date)
+    return mapped_column(String(LEARNER_LENGTHS[wire_name(field)]))
+
+
 class LearnerRow(Base):
     __tablename__ = "learners"
     __table_args__ = (
@@ -104,40 +102,36 @@ class LearnerRow(Base):
 
     uln: Mapped[str] = mapped_column(String(ULN_LENGTH), primary_key=True)
     # One column per lrs_ws.domain.learner.DETAIL_FIELDS entry, in the same (wire) order.
-    title: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
-    given_name: Mapped[str] = mapped_column(String(NAME_LENGTH))
-    middle_other_name: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
-    family_name: Mapped[str] = mapped_column(String(NAME_LENGTH))
-    preferred_given_name: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
-    previous_family_name: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
-    family_name_at_age16: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
-    school_at_age16: Mapped[str | None] = mapped_column(String(SCHOOL_LENGTH))
-    last_known_address_line1: Mapped[str | None] = mapped_column(String(ADDRESS_LENGTH))
-    last_known_address_line2: Mapped[str | None] = mapped_column(String(ADDRESS_LENGTH))
-    last_known_address_town: Mapped[str | None] = mapped_column(String(ADDRESS_LENGTH))
-    last_known_address_county_or_city: Mapped[str | None] = mapped_column(String(ADDRESS_LENGTH))
-    last_known_post_code: Mapped[str] = mapped_column(String(POST_CODE_LENGTH))  # as sent
-    date_of_address_capture: Mapped[date | None] = mapped_column(Date)
-    date_of_birth: Mapped[date] = mapped_column(Date)
-    place_of_birth: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
-    gender: Mapped[str] = mapped_column(String(CODE_LENGTH))
-    email_address: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH))
-    nationality: Mapped[str | None] = mapped_column(String(NATIONALITY_LENGTH))
-    scottish_candidate_number: Mapped[str | None] = mapped_column(
-        String(SCOTTISH_CANDIDATE_NUMBER_LENGTH)
-    )
-    verification_type: Mapped[str] = mapped_column(String(VERIFICATION_TYPE_LENGTH))
-    other_verification_description: Mapped[str | None] = mapped_column(
-        String(OTHER_VERIFICATION_LENGTH)
-    )
-    ability_to_share: Mapped[str] = mapped_column(String(CODE_LENGTH))
-    notes: Mapped[str | None] = mapped_column(String(NOTES_LENGTH))
+    title: Mapped[str | None] = _learner_column("title")
+    given_name: Mapped[str] = _learner_column("given_name")
+    middle_other_name: Mapped[str | None] = _learner_column("middle_other_name")
+    family_name: Mapped[str] = _learner_column("family_name")
+    preferred_given_name: Mapped[str | None] = _learner_column("preferred_given_name")
+    previous_family_name: Mapped[str | None] = _learner_column("previous_family_name")
+    family_name_at_age16: Mapped[str | None] = _learner_column("family_name_at_age16")
+    school_at_age16: Mapped[str | None] = _learner_column("school_at_age16")
+    last_known_address_line1: Mapped[str | None] = _learner_column("last_known_address_line1")
+    last_known_address_line2: Mapped[str | None] = _learner_column("last_known_address_line2")
+    last_known_address_town: Mapped[str | None] = _learner_column("last_known_address_town")
+    last_known_address_county_or_city: Mapped[str | None] = _learner_column("last_known_address_county_or_city")
+    last_known_post_code: Mapped[str] = _learner_column("last_known_post_code")  # as sent
+    date_of_address_capture: Mapped[date | None] = _learner_column("date_of_address_capture")
+    date_of_birth: Mapped[date] = _learner_column("date_of_birth")
+    place_of_birth: Mapped[str | None] = _learner_column("place_of_birth")
+    gender: Mapped[str] = _learner_column("gender")
+    email_address: Mapped[str | None] = _learner_column("email_address")
+    nationality: Mapped[str | None] = _learner_column("nationality")
+    scottish_candidate_number: Mapped[str | None] = _learner_column("scottish_candidate_number")
+    verification_type: Mapped[str] = _learner_column("verification_type")
+    other_verification_description: Mapped[str | None] = _learner_column("other_verification_description")
+    ability_to_share: Mapped[str] = _learner_column("ability_to_share")
+    notes: Mapped[str | None] = _learner_column("notes")
     # What the LRS itself keeps.
     created_date: Mapped[date] = mapped_column(Date)
     last_updated_date: Mapped[date] = mapped_column(Date)
     version_number: Mapped[int] = mapped_column(Integer)  # optimistic lock
-    learner_status: Mapped[str] = mapped_column(String(CODE_LENGTH))
-    tier_level: Mapped[str] = mapped_column(String(CODE_LENGTH))
+    learner_status: Mapped[str] = _learner_column("learner_status")
+    tier_level: Mapped[str] = _learner_column("tier_level")
     # Set when this ULN was retired by a merge. No foreign key: a plain indexed column keeps
     # bulk loads and merges free of self-referencing constraint ordering.
     master_uln: Mapped[str | None] = mapped_column(String(ULN_LENGTH))

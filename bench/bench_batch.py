@@ -59,15 +59,16 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lrs_ws.adapters import lrb_files  # noqa: E402
 from lrs_ws.adapters.engines import normalise_url, redacted  # noqa: E402
+from lrs_ws.adapters.lrb import layout, names, writing  # noqa: E402
 from lrs_ws.adapters.synthetic import INWARD_LETTERS, POSTCODE_DISTRICTS, generate_learners  # noqa: E402
-from lrs_ws.domain.batch import BATCH_FIELDS, Count, ReturnCode  # noqa: E402
+from lrs_ws.contract.learner_fields import BATCH_FIELDS  # noqa: E402
+from lrs_ws.contract.namespaces import BATCHMSG, FINDMSG, SOAP_ENV  # noqa: E402
+from lrs_ws.domain.batch import Count, ReturnCode  # noqa: E402
 from lrs_ws.domain.learner import DETAIL_FIELDS, WIRE_NAMES  # noqa: E402
 from lrs_ws.domain.rules import DEFAULT_PROHIBITED_WORDS  # noqa: E402
 from lrs_ws.domain.uln import is_valid_uln  # noqa: E402
 from lrs_ws.services.seed import load_demo_file  # noqa: E402
-from lrs_ws.soap.namespaces import BATCHMSG, FINDMSG, SOAP_ENV  # noqa: E402
 
 DATA = ROOT / "bench" / ".data"
 DEMO = load_demo_file()
@@ -567,9 +568,9 @@ def file_path(args, url: str, workdir: Path, rng: random.Random, fresh: FreshLea
               results: dict) -> None:
     m = args.file_learners
     learners = make_learners(FILE_MIX, m, rng, fresh, existing)
-    name = lrb_files.file_name_for(UKPRN, datetime.now(), "CSV")
+    name = names.file_name_for(UKPRN, datetime.now(), "CSV")
     path = workdir / name
-    written = lrb_files.write_lrb(path, lrb_files.Header("2A", "bench_batch", UKPRN, m), learners)
+    written = writing.write_lrb(path, layout.Header("2A", "bench_batch", UKPRN, m), learners)
     assert written == m
     mix = Counter(category_of(learner["MISIdentifier"]) for learner in learners)
     say(f"LRB file {name}: {m:,} learners, {path.stat().st_size / 1e6:.1f} MB (written in advance)")
@@ -593,7 +594,7 @@ def file_path(args, url: str, workdir: Path, rng: random.Random, fresh: FreshLea
     output = run_step("batch output", ["batch", "output", str(job_id), "--out", str(out_dir), "--database-url", url], workdir, m)
 
     # Check the output file: M rows plus the heading, every return code, and the job's counts.
-    out_file = out_dir / lrb_files.output_file_name(name)
+    out_file = out_dir / names.output_file_name(name)
     by_category: dict[str, Counter] = {}
     codes: Counter = Counter()
     rows = 0

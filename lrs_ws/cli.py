@@ -345,12 +345,13 @@ def batch_validate(file, ukprn) -> None:
     reason), then a summary; exit status 1 if there is any problem."""
     from tqdm import tqdm
 
-    from lrs_ws.adapters import lrb_files
+    from lrs_ws.adapters.lrb.validation import validate
+    from lrs_ws.domain.organisation import is_ukprn
 
-    if ukprn is not None and lrb_files.check_ukprn(ukprn):
+    if ukprn is not None and not is_ukprn(ukprn):
         raise click.BadParameter(f"{ukprn!r} is not a UKPRN (8 letters or digits)", param_hint="'--ukprn'")
     try:
-        validation = lrb_files.validate(file, ukprn=ukprn)
+        validation = validate(file, ukprn=ukprn)
         show_progress = sys.stderr.isatty() and validation.size >= 1 << 20
         with validation, tqdm(
             total=validation.size, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr, leave=False, disable=not show_progress
@@ -385,12 +386,12 @@ def batch_submit(database_url, file, username) -> None:
     """Check an LRB file, then queue it as one FUL job of the organisation its UKPRN names, and
     print the JobID. A problem with the file itself (name, headings, header, record count)
     refuses it whole and queues nothing; a learner row with a bad field is queued and gets RC011."""
-    from lrs_ws.adapters import lrb_files
+    from lrs_ws.adapters.lrb.reading import open_lrb
     from lrs_ws.domain.batch import JobSource, JobType
     from lrs_ws.services import batch as batches
 
     try:
-        reader = lrb_files.open_lrb(file)
+        reader = open_lrb(file)
     except OSError as error:
         raise click.ClickException(f"cannot read {file}: {error.strerror or error}") from None
     with reader, _bytes_bar(reader.size, "submit") as bar:
@@ -469,7 +470,7 @@ def batch_output(database_url, job_id, out) -> None:
     import tempfile
     from pathlib import Path
 
-    from lrs_ws.adapters import lrb_files
+    from lrs_ws.adapters.lrb import layout, names, writing
     from lrs_ws.clock import UK
     from lrs_ws.domain.batch import JobStatus
     from lrs_ws.services import batch as batches
@@ -488,13 +489,13 @@ def batch_output(database_url, job_id, out) -> None:
             )
         organisation = uow.organisations.by_id(job.organisation_id)
         submitted = job.submitted_at.astimezone(UK)
-        input_name = job.file_name or lrb_files.file_name_for(organisation.ukprn or "00000000", submitted, "CSV")
-        name = lrb_files.output_file_name(input_name)
+        input_name = job.file_name or names.file_name_for(organisation.ukprn or "00000000", submitted, "CSV")
+        name = names.output_file_name(input_name)
         target = Path(out) if out else Path.cwd() / name
         if target.is_dir():
             target = target / name
         fmt = "XML" if input_name.upper().endswith(".XML") else "CSV"
-        header = lrb_files.Header("2A", job.file_reference or f"job {job.id}", organisation.ukprn or "", job.learner_count)
+        header = layout.Header("2A", job.file_reference or f"job {job.id}", organisation.ukprn or "", job.learner_count)
         # Written beside the target, then renamed: never a half-written output file.
         partial = None
         try:
@@ -502,7 +503,7 @@ def batch_output(database_url, job_id, out) -> None:
             os.close(handle)
             with _count_bar(job.learner_count, "output") as bar:
                 rows = batches.file_output(uow, job.id)
-                written = lrb_files.write_output(partial, fmt, header, _counted(rows, bar))
+                written = writing.write_output(partial, fmt, header, _counted(rows, bar))
             if written != job.learner_count:  # the job was deleted while it was read
                 raise click.ClickException(f"job {job_id} changed while its output was written; nothing was written")
             os.replace(partial, target)

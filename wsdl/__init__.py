@@ -1,1 +1,1 @@
-"""The published WSDL files of both services (package data; read through lrs_ws.soap.contract)."""
+"""The published WSDL files of both services (package data; read through lrs_ws.contract)."""

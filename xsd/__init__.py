@@ -1,1 +1,1 @@
-"""The XSD schemas the WSDLs import (package data; read through lrs_ws.soap.contract)."""
+"""The XSD schemas the WSDLs import (package data; read through lrs_ws.contract)."""

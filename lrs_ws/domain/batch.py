@@ -14,38 +14,10 @@ from typing import Any
 from lrs_ws.domain.learner import FIELD_NAMES
 from lrs_ws.domain.verification import VerificationCode
 
-# The MIAP BatchLearner fields in wire order; not the LearnerToRegister order.
-BATCH_FIELDS: tuple[str, ...] = (
-    "ULN",
-    "MISIdentifier",
-    "Title",
-    "GivenName",
-    "PreferredGivenName",
-    "MiddleOtherName",
-    "FamilyName",
-    "PreviousFamilyName",
-    "FamilyNameAtAge16",
-    "SchoolAtAge16",
-    "LastKnownAddressLine1",
-    "LastKnownAddressLine2",
-    "LastKnownAddressTown",
-    "LastKnownAddressCountyOrCity",
-    "LastKnownPostCode",
-    "DateOfAddressCapture",
-    "DateOfBirth",
-    "PlaceOfBirth",
-    "EmailAddress",
-    "Gender",
-    "Nationality",
-    "ScottishCandidateNumber",
-    "AbilityToShare",
-    "VerificationType",
-    "OtherVerificationDescription",
-    "Notes",
-)
-
-# Batch fields that are learner details (all but ULN and MISIdentifier), wire name -> field name.
-BATCH_DETAIL_FIELDS: dict[str, str] = {wire: FIELD_NAMES[wire] for wire in BATCH_FIELDS[2:]}
+# A batch learner (MIAP `BatchLearner`) holds two identifiers and every learner detail, by wire
+# name. Their order on the wire is the contract's (lrs_ws.contract.learner_fields.BATCH_FIELDS).
+BATCH_IDENTIFIERS: tuple[str, ...] = ("ULN", "MISIdentifier")
+BATCH_DETAIL_FIELDS: dict[str, str] = dict(FIELD_NAMES)  # wire name -> field name
 
 MAX_WEB_SERVICE_LEARNERS = 200  # MIAPLearnerRecordCount; LRB files are not bound by it
 

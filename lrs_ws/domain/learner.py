@@ -1,7 +1,8 @@
 """The learner record, as the Learner Register keeps it.
 
-Field names are the snake_case of the wire names of the MIAP `Learner` type, in the same order,
-so that one table (``DETAIL_FIELDS``) drives the SOAP mapping, the database columns and the rules.
+Field names are the snake_case of the wire names of the MIAP `LearnerToRegister` type, in the
+same order, so that one table (the fields of ``LearnerDetails``) drives the SOAP mapping, the
+database columns and the rules.
 """
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
-from typing import Any
+from typing import Any, get_args, get_type_hints
 
 
 class LearnerStatus(str, Enum):
@@ -20,62 +21,17 @@ class LearnerStatus(str, Enum):
     RETIRED = "2"  # merged into a master ULN; kept forever, found through the master
 
 
-# The details an MIS supplies on register and update (MIAP `LearnerToRegister`), in wire order.
-DETAIL_FIELDS: tuple[str, ...] = (
-    "title",
-    "given_name",
-    "middle_other_name",
-    "family_name",
-    "preferred_given_name",
-    "previous_family_name",
-    "family_name_at_age16",
-    "school_at_age16",
-    "last_known_address_line1",
-    "last_known_address_line2",
-    "last_known_address_town",
-    "last_known_address_county_or_city",
-    "last_known_post_code",
-    "date_of_address_capture",
-    "date_of_birth",
-    "place_of_birth",
-    "gender",
-    "email_address",
-    "nationality",
-    "scottish_candidate_number",
-    "verification_type",
-    "other_verification_description",
-    "ability_to_share",
-    "notes",
-)
-
-
-_ACRONYMS = {"uln": "ULN", "id": "ID"}
-
-
-# Details kept as dates; on the wire and in fixtures they are YYYY-MM-DD.
-DATE_FIELDS: frozenset[str] = frozenset({"date_of_birth", "date_of_address_capture"})
-
-
-def wire_name(field: str) -> str:
-    """The LRS name of a field: `last_known_post_code` -> `LastKnownPostCode`, `uln` -> `ULN`."""
-    return _ACRONYMS.get(field) or "".join(part.capitalize() for part in field.split("_"))
-
-
-WIRE_NAMES: dict[str, str] = {field: wire_name(field) for field in DETAIL_FIELDS}
-FIELD_NAMES: dict[str, str] = {wire: field for field, wire in WIRE_NAMES.items()}
-
-
-@dataclass
+@dataclass(kw_only=True)
 class LearnerDetails:
-    """What a registration body tells us about a learner."""
+    """What a registration body tells us about a learner: the details of MIAP
+    `LearnerToRegister`, in its order. The one table of the learner's fields: DETAIL_FIELDS,
+    WIRE_NAMES and DATE_FIELDS are read from it, the database has a column per field (in this
+    order), and tests/contract/test_learner_fields.py holds it to xsd/learner.xsd."""
 
-    given_name: str
-    family_name: str
-    date_of_birth: date
-    gender: str  # 0 not known, 1 male, 2 female, 9 not specified
-    last_known_post_code: str
     title: str | None = None
+    given_name: str
     middle_other_name: str | None = None
+    family_name: str
     preferred_given_name: str | None = None
     previous_family_name: str | None = None
     family_name_at_age16: str | None = None
@@ -84,8 +40,11 @@ class LearnerDetails:
     last_known_address_line2: str | None = None
     last_known_address_town: str | None = None
     last_known_address_county_or_city: str | None = None
+    last_known_post_code: str
     date_of_address_capture: date | None = None
+    date_of_birth: date
     place_of_birth: str | None = None
+    gender: str  # 0 not known, 1 male, 2 female, 9 not specified
     email_address: str | None = None
     nationality: str | None = None
     scottish_candidate_number: str | None = None
@@ -96,6 +55,26 @@ class LearnerDetails:
 
     def details(self) -> dict[str, Any]:  # the fields' values, of their several types
         return {name: getattr(self, name) for name in DETAIL_FIELDS}
+
+
+# The details an MIS supplies on register and update, in wire order.
+DETAIL_FIELDS: tuple[str, ...] = tuple(field.name for field in dataclasses.fields(LearnerDetails))
+
+# Details kept as dates; on the wire and in fixtures they are YYYY-MM-DD.
+DATE_FIELDS: frozenset[str] = frozenset(
+    name for name, kind in get_type_hints(LearnerDetails).items() if date in (kind, *get_args(kind))
+)
+
+_ACRONYMS = {"uln": "ULN", "id": "ID"}
+
+
+def wire_name(field: str) -> str:
+    """The LRS name of a field: `last_known_post_code` -> `LastKnownPostCode`, `uln` -> `ULN`."""
+    return _ACRONYMS.get(field) or "".join(part.capitalize() for part in field.split("_"))
+
+
+WIRE_NAMES: dict[str, str] = {field: wire_name(field) for field in DETAIL_FIELDS}
+FIELD_NAMES: dict[str, str] = {wire: field for field, wire in WIRE_NAMES.items()}
 
 
 @dataclass(kw_only=True)

@@ -1,10 +1,10 @@
 """Administration use cases: organisations (and looking one up, R9 GetOrganisation), users, merging ULNs."""
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from lrs_ws.domain.errors import InvalidField
+from lrs_ws.domain.organisation import is_organisation_ref, is_ukprn
 from lrs_ws.domain.passwords import hash_password
 from lrs_ws.domain.roles import Role
 from lrs_ws.domain.uln import is_valid_uln
@@ -16,16 +16,12 @@ class AdminError(Exception):
     """A clear message for the operator; nothing was written."""
 
 
-_UKPRN = re.compile(r"[0-9a-zA-Z]{8}")
-_ORG_REF = re.compile(r"[0-9a-zA-Z]{6}")
-
-
 def add_organisation(uow: UnitOfWork, *, name: str, ukprn: str | None, organisation_ref: str | None, password: str) -> Organisation:
     if not ukprn and not organisation_ref:
         raise AdminError("give --ukprn or --ref (or both)")
-    if ukprn and not _UKPRN.fullmatch(ukprn):
+    if ukprn and not is_ukprn(ukprn):
         raise AdminError(f"UKPRN {ukprn!r} must be 8 letters or digits")
-    if organisation_ref and not _ORG_REF.fullmatch(organisation_ref):
+    if organisation_ref and not is_organisation_ref(organisation_ref):
         raise AdminError(f"OrganisationRef {organisation_ref!r} must be 6 letters or digits")
     if len(password) != 16 or not password.strip():
         raise AdminError("OrgPassword must be exactly 16 characters, not all spaces (MIAPOrgPassword)")

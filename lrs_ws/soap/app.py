@@ -29,13 +29,22 @@ with warnings.catch_warnings():  # spyne 2.14 imports deprecated modules; nothin
     from spyne.protocol.soap import Soap11
     from spyne.server.wsgi import WsgiApplication
 
+from lrs_ws import contract
+from lrs_ws.contract.namespaces import (
+    BATCHMSG,
+    FINDMSG,
+    REGMSG,
+    REPORTMSG,
+    SOAP_ENV,
+    TEMPURI,
+    VLDMSG,
+)
 from lrs_ws.domain.codes import ErrorCode
 from lrs_ws.runtime import Runtime
 from lrs_ws.services.ports import DatabaseUnavailable
-from lrs_ws.soap import contract, writer
+from lrs_ws.soap import writer
 from lrs_ws.soap.faults import DOMAIN, MIAP, FaultKind
 from lrs_ws.soap.learner_service import LearnerService
-from lrs_ws.soap.namespaces import BATCHMSG, FINDMSG, REGMSG, REPORTMSG, SOAP_ENV, TEMPURI, VLDMSG
 from lrs_ws.soap.r9_service import LearnerServiceR9
 from lrs_ws.worker import served_worker_state
 

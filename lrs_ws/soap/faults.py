@@ -22,8 +22,8 @@ from lxml import etree
 from spyne import Fault
 
 from lrs_ws.clock import uk_date_time
+from lrs_ws.contract.namespaces import EXCEPTIONS, QCF_FAULTS, SOAP_ENV
 from lrs_ws.domain.codes import ErrorCode
-from lrs_ws.soap.namespaces import EXCEPTIONS, QCF_FAULTS, SOAP_ENV
 
 FAULT_STRING = "MIAPAPIException"
 ACTOR = "lrs-ws"

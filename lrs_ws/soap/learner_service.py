@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from spyne import ServiceBase, rpc
 
+from lrs_ws.contract.namespaces import BATCHMSG, FINDMSG, REGMSG, REPORTMSG, VLDMSG
 from lrs_ws.domain.batch import JobType
 from lrs_ws.domain.roles import Operation
 from lrs_ws.runtime import Runtime
@@ -18,7 +19,6 @@ from lrs_ws.services import batch, find, register, update, verify
 from lrs_ws.services.auth import Credentials
 from lrs_ws.services.ports import Caller, UnitOfWork
 from lrs_ws.soap import calls, mapping, models
-from lrs_ws.soap.namespaces import BATCHMSG, FINDMSG, REGMSG, REPORTMSG, VLDMSG
 from lrs_ws.soap.writer import instance
 
 T = TypeVar("T")

@@ -6,7 +6,8 @@ from datetime import date, datetime
 from lxml import etree
 
 from lrs_ws.clock import uk_date_time
-from lrs_ws.domain.batch import BATCH_FIELDS, BatchLearnerFields, Count, JobLearner, output_fields
+from lrs_ws.contract.learner_fields import BATCH_FIELDS
+from lrs_ws.domain.batch import BatchLearnerFields, Count, JobLearner, output_fields
 from lrs_ws.domain.codes import ResponseCode
 from lrs_ws.domain.learner import DATE_FIELDS, DETAIL_FIELDS, WIRE_NAMES, LearnerDetails, wire_name
 from lrs_ws.domain.matching import SearchKey
@@ -75,7 +76,7 @@ def learner_to_wire(found: FoundLearner) -> models.Learner:
 
 def echo_search(request: object, response: models.FindLearnerResponse) -> None:
     """Copy the search fields the MIS sent back into the response, as the live service does."""
-    for name in models.SEARCH_ECHO.split():
+    for name in models.SEARCH_ECHO:
         value = getattr(request, name, None)
         if value:
             setattr(response, name, value)

@@ -1,39 +1,43 @@
-"""Spyne wire objects of the Learner Register: names and order of our `xsd/` sequences.
+"""Spyne wire objects of the Learner Register: the names and order of their members are those of
+our `xsd/` sequences, read through the contract's type index.
 
 Only the Body's root element is qualified; children are unqualified (`sub_ns=""`), except
 `LinkedULNs`, which the live service qualifies in the learner namespace. The XSD does the
-validation before spyne sees a request, so every leaf is a plain string here.
+validation before spyne sees a request, so every leaf is a plain optional string here unless a
+model says otherwise (counts, job IDs, nested models, members spyne must always send).
 """
 from __future__ import annotations
 
 from spyne import ComplexModel, Integer, Integer64, Unicode
 
-from lrs_ws.domain.batch import BATCH_FIELDS
-from lrs_ws.soap.namespaces import BATCHMSG, FINDMSG, LEARNER, REGMSG, REPORTMSG, VLDMSG
+from lrs_ws.contract import Child, type_index
+from lrs_ws.contract.namespaces import BATCHMSG, FINDMSG, LEARNER, REGMSG, REPORTMSG, VLDMSG
 
 _UNQUALIFIED = ""
+_XSD = type_index()
 
 
 def _string(min_occurs: int = 0):
     return Unicode.customize(sub_ns=_UNQUALIFIED, min_occurs=min_occurs)
 
 
-def _fields(names: str, min_occurs: int = 0) -> list[tuple[str, type]]:
-    return [(name, _string(min_occurs)) for name in names.split()]
+def _learner_type(name: str) -> tuple[Child, ...]:
+    """The children of complex type ``name`` of xsd/learner.xsd."""
+    return _XSD.children[f"{{{LEARNER}}}{name}"]
 
 
-CREDENTIALS = "OrganisationRef UKPRN OrgPassword UserName"
-DETAILS = (
-    "Title GivenName MiddleOtherName FamilyName PreferredGivenName PreviousFamilyName "
-    "FamilyNameAtAge16 SchoolAtAge16 LastKnownAddressLine1 LastKnownAddressLine2 "
-    "LastKnownAddressTown LastKnownAddressCountyOrCity LastKnownPostCode DateOfAddressCapture "
-    "DateOfBirth PlaceOfBirth Gender EmailAddress Nationality ScottishCandidateNumber "
-    "VerificationType OtherVerificationDescription AbilityToShare Notes"
-)
-SEARCH_ECHO = (
-    "ULN FamilyName GivenName DateOfBirth Gender LastKnownPostCode PreviousFamilyName "
-    "SchoolAtAge16 PlaceOfBirth EmailAddress"
-)
+def _message(namespace: str, name: str) -> tuple[Child, ...]:
+    """The children of message element ``{namespace}name``."""
+    return _XSD.children_of_element(f"{{{namespace}}}{name}")
+
+
+def _members(children: tuple[Child, ...], **kinds: type) -> list[tuple[str, type]]:
+    """A model's members: the children, in order, each an optional unqualified string unless
+    ``kinds`` gives its spyne type by name."""
+    names = [child.name for child in children]
+    if not kinds.keys() <= set(names):
+        raise RuntimeError(f"the xsd declares no {sorted(kinds.keys() - set(names))} here")
+    return [(name, kinds.get(name) or _string()) for name in names]
 
 
 class LinkedULNs(ComplexModel):
@@ -45,97 +49,96 @@ class Learner(ComplexModel):
     """A learner as found (MIAP `Learner`)."""
 
     __namespace__ = LEARNER
-    _type_info = [
-        *_fields("CreatedDate LastUpdatedDate ULN MasterSubstituted"),
-        *_fields(DETAILS.replace("AbilityToShare Notes", "")),
-        *_fields("TierLevel AbilityToShare LearnerStatus"),
-        ("LinkedULNs", LinkedULNs.customize(sub_ns=LEARNER)),
-        *_fields("Notes"),
-        ("VersionNumber", Integer.customize(sub_ns=_UNQUALIFIED, min_occurs=1)),
-    ]
+    _type_info = _members(
+        _learner_type("Learner"),
+        LinkedULNs=LinkedULNs.customize(sub_ns=LEARNER),
+        VersionNumber=Integer.customize(sub_ns=_UNQUALIFIED, min_occurs=1),
+    )
 
 
 class LearnerToRegister(ComplexModel):
     __namespace__ = LEARNER
-    _type_info = _fields(DETAILS)
+    _type_info = _members(_learner_type("LearnerToRegister"))
 
 
 class LearnerToUpdate(ComplexModel):
     __namespace__ = LEARNER
-    _type_info = [*_fields(DETAILS), *_fields("ULN"), ("VersionNumber", Integer.customize(sub_ns=_UNQUALIFIED))]
+    _type_info = _members(_learner_type("LearnerToUpdate"), VersionNumber=Integer.customize(sub_ns=_UNQUALIFIED))
 
 
 class FindLearnerByULN(ComplexModel):
     __namespace__ = FINDMSG
-    _type_info = _fields("FindType " + CREDENTIALS + " ULN FamilyName GivenName")
+    _type_info = _members(_message(FINDMSG, "FindLearnerByULN"))
 
 
 class FindLearnerByDemographics(ComplexModel):
     __namespace__ = FINDMSG
-    _type_info = _fields(
-        "FindType " + CREDENTIALS + " FamilyName GivenName DateOfBirth Gender LastKnownPostCode "
-        "PreviousFamilyName SchoolAtAge16 PlaceOfBirth EmailAddress"
-    )
+    _type_info = _members(_message(FINDMSG, "FindLearnerByDemographics"))
+
+
+_FIND_RESPONSE = _message(FINDMSG, "FindLearnerResponse")
+# The search fields a find response echoes as sent: all its members but the code and the learners.
+SEARCH_ECHO: tuple[str, ...] = tuple(c.name for c in _FIND_RESPONSE if c.name not in ("ResponseCode", "Learner"))
 
 
 class FindLearnerResponse(ComplexModel):
     __namespace__ = FINDMSG
-    _type_info = [
-        *_fields("ResponseCode"),
-        *_fields(SEARCH_ECHO),
-        ("Learner", Learner.customize(sub_ns=_UNQUALIFIED, max_occurs="unbounded")),
-    ]
+    _type_info = _members(_FIND_RESPONSE, Learner=Learner.customize(sub_ns=_UNQUALIFIED, max_occurs="unbounded"))
 
 
 class RegisterLearner(ComplexModel):
     __namespace__ = REGMSG
-    _type_info = [*_fields(CREDENTIALS), ("Learner", LearnerToRegister.customize(sub_ns=_UNQUALIFIED))]
+    _type_info = _members(_message(REGMSG, "RegisterLearner"), Learner=LearnerToRegister.customize(sub_ns=_UNQUALIFIED))
 
 
 class UpdateLearner(ComplexModel):
     __namespace__ = REGMSG
-    _type_info = [*_fields(CREDENTIALS), ("Learner", LearnerToUpdate.customize(sub_ns=_UNQUALIFIED))]
+    _type_info = _members(_message(REGMSG, "UpdateLearner"), Learner=LearnerToUpdate.customize(sub_ns=_UNQUALIFIED))
 
 
 class RegisterLearnerResponse(ComplexModel):
     __namespace__ = REGMSG
-    _type_info = _fields("ResponseCode ULN")
+    _type_info = _members(_message(REGMSG, "RegisterLearnerResponse"))
 
 
 class UpdateLearnerResponse(ComplexModel):
     __namespace__ = REGMSG
-    _type_info = _fields("ResponseCode")
+    _type_info = _members(_message(REGMSG, "UpdateLearnerResponse"))
 
 
 class BatchLearner(ComplexModel):
     """A learner of a batch (MIAP `BatchLearner`: not the LearnerToRegister order)."""
 
     __namespace__ = LEARNER
-    _type_info = _fields(" ".join(BATCH_FIELDS))
+    _type_info = _members(_learner_type("BatchLearner"))
 
 
 class OutputBatchLearner(ComplexModel):
     __namespace__ = LEARNER
-    _type_info = [*_fields(" ".join(BATCH_FIELDS)), *_fields("ReturnCode", min_occurs=1)]
+    _type_info = _members(_learner_type("OutputBatchLearner"), ReturnCode=_string(min_occurs=1))
+
+
+_JOB_ID = Integer64.customize(sub_ns=_UNQUALIFIED, min_occurs=1)
+_RECORD_COUNT = Integer.customize(sub_ns=_UNQUALIFIED, min_occurs=1)
 
 
 class SubmitBatch(ComplexModel):
     __namespace__ = BATCHMSG
-    _type_info = [
-        *_fields(CREDENTIALS + " JobType"),
-        ("LearnerRecordCount", Integer.customize(sub_ns=_UNQUALIFIED, min_occurs=1)),
-        ("Learner", BatchLearner.customize(sub_ns=_UNQUALIFIED, max_occurs="unbounded")),
-    ]
+    _type_info = _members(
+        _message(BATCHMSG, "SubmitBatch"),
+        LearnerRecordCount=_RECORD_COUNT,
+        Learner=BatchLearner.customize(sub_ns=_UNQUALIFIED, max_occurs="unbounded"),
+    )
 
 
 class SubmitBatchResponse(ComplexModel):
     __namespace__ = BATCHMSG
-    _type_info = [*_fields("ResponseCode", min_occurs=1), ("JobID", Integer64.customize(sub_ns=_UNQUALIFIED, min_occurs=1))]
+    _type_info = _members(_message(BATCHMSG, "SubmitBatchResponse"), ResponseCode=_string(min_occurs=1), JobID=_JOB_ID)
 
 
 class GetSubmitBatchOutput(ComplexModel):
     __namespace__ = BATCHMSG
-    _type_info = [*_fields(CREDENTIALS), ("JobID", Integer64.customize(sub_ns=_UNQUALIFIED, min_occurs=1))]
+    _type_info = _members(_message(BATCHMSG, "GetSubmitBatchOutput"), JobID=_JOB_ID)
 
 
 _COUNT = Integer.customize(sub_ns=_UNQUALIFIED)
@@ -143,15 +146,17 @@ _COUNT = Integer.customize(sub_ns=_UNQUALIFIED)
 
 class GetSubmitBatchOutputResponse(ComplexModel):
     __namespace__ = BATCHMSG
-    _type_info = [
-        *_fields("ResponseCode JobStatus", min_occurs=0),
-        *[(name, _COUNT) for name in (
-            "NewLearnersCount", "ExistsUpdatedLearnersCount", "PossibleMatchLearnersCount",
-            "LearnersNotFoundCount", "RejectedLearnersCount",
-        )],
-        *_fields("JobStartedDateTime JobFinishedDateTime"),
-        ("Learner", OutputBatchLearner.customize(sub_ns=_UNQUALIFIED, max_occurs="unbounded")),
-    ]
+    _type_info = _members(
+        _message(BATCHMSG, "GetSubmitBatchOutputResponse"),
+        **dict.fromkeys(
+            (
+                "NewLearnersCount", "ExistsUpdatedLearnersCount", "PossibleMatchLearnersCount", "LearnersNotFoundCount",
+                "RejectedLearnersCount",
+            ),
+            _COUNT,
+        ),
+        Learner=OutputBatchLearner.customize(sub_ns=_UNQUALIFIED, max_occurs="unbounded"),
+    )
 
 
 class ULNsToRetrieve(ComplexModel):
@@ -161,12 +166,12 @@ class ULNsToRetrieve(ComplexModel):
 
 class RetrieveULNs(ComplexModel):
     __namespace__ = REPORTMSG
-    _type_info = [*_fields(CREDENTIALS), ("ULNsToRetrieve", ULNsToRetrieve.customize(sub_ns=_UNQUALIFIED))]
+    _type_info = _members(_message(REPORTMSG, "RetrieveULNs"), ULNsToRetrieve=ULNsToRetrieve.customize(sub_ns=_UNQUALIFIED))
 
 
 class RetrievedULN(ComplexModel):
     __namespace__ = LEARNER
-    _type_info = _fields("ULN MasterULN ResponseCode FamilyName GivenName DateOfBirth Gender")
+    _type_info = _members(_learner_type("MIAPRetrievedULN"))
 
 
 class RetrievedULNs(ComplexModel):
@@ -176,74 +181,68 @@ class RetrievedULNs(ComplexModel):
 
 class RetrieveULNsResponse(ComplexModel):
     __namespace__ = REPORTMSG
-    _type_info = [("RetrievedULNs", RetrievedULNs.customize(sub_ns=_UNQUALIFIED, min_occurs=1))]
+    _type_info = _members(
+        _message(REPORTMSG, "RetrieveULNsResponse"), RetrievedULNs=RetrievedULNs.customize(sub_ns=_UNQUALIFIED, min_occurs=1)
+    )
 
 
-VERIFIED = (
-    "SearchedULN SearchedFamilyName SearchedGivenName SearchedDateOfBirth SearchedGender "
-    "ResponseCode ULN FamilyName GivenName DateOfBirth Gender"
-)
+_FAILURE_FLAGS = Unicode.customize(sub_ns=_UNQUALIFIED, max_occurs="unbounded")
+
 
 class LearnerToVerify(ComplexModel):
     __namespace__ = LEARNER
-    _type_info = _fields("ULN FamilyName GivenName DateOfBirth Gender")
+    _type_info = _members(_learner_type("MIAPLearnerToVerify"))
 
 
 class VerifyLearner(ComplexModel):
     __namespace__ = REPORTMSG
-    _type_info = [*_fields(CREDENTIALS), ("LearnerToVerify", LearnerToVerify.customize(sub_ns=_UNQUALIFIED))]
+    _type_info = _members(_message(REPORTMSG, "VerifyLearner"), LearnerToVerify=LearnerToVerify.customize(sub_ns=_UNQUALIFIED))
 
 
 class VerifiedLearner(ComplexModel):
     __namespace__ = LEARNER
-    _type_info = [
-        *_fields(VERIFIED),
-        ("FailureFlag", Unicode.customize(sub_ns=_UNQUALIFIED, max_occurs="unbounded")),
-    ]
+    _type_info = _members(_learner_type("MIAPVerifiedLearner"), FailureFlag=_FAILURE_FLAGS)
 
 
 class VerifyLearnerResponse(ComplexModel):
     __namespace__ = REPORTMSG
-    _type_info = [("VerifiedLearner", VerifiedLearner.customize(sub_ns=_UNQUALIFIED, min_occurs=1))]
-
+    _type_info = _members(
+        _message(REPORTMSG, "VerifyLearnerResponse"), VerifiedLearner=VerifiedLearner.customize(sub_ns=_UNQUALIFIED, min_occurs=1)
+    )
 
 
 class BatchLearnerToVerify(ComplexModel):
     __namespace__ = LEARNER
-    _type_info = _fields("MISIdentifier ULN FamilyName GivenName DateOfBirth Gender")
+    _type_info = _members(_learner_type("MIAPBatchLearnerToVerify"))
 
 
 class SubmitVerifyBatch(ComplexModel):
     __namespace__ = VLDMSG
-    _type_info = [
-        *_fields(CREDENTIALS),
-        ("LearnerRecordCount", Integer.customize(sub_ns=_UNQUALIFIED, min_occurs=1)),
-        *_fields("OrgEmail"),
-        ("Learner", BatchLearnerToVerify.customize(sub_ns=_UNQUALIFIED, max_occurs="unbounded")),
-    ]
+    _type_info = _members(
+        _message(VLDMSG, "SubmitVerifyBatch"),
+        LearnerRecordCount=_RECORD_COUNT,
+        Learner=BatchLearnerToVerify.customize(sub_ns=_UNQUALIFIED, max_occurs="unbounded"),
+    )
 
 
 class SubmitVerifyBatchResponse(ComplexModel):
     __namespace__ = VLDMSG
-    _type_info = [*_fields("ResponseCode", min_occurs=1), ("JobID", Integer64.customize(sub_ns=_UNQUALIFIED, min_occurs=1))]
+    _type_info = _members(_message(VLDMSG, "SubmitVerifyBatchResponse"), ResponseCode=_string(min_occurs=1), JobID=_JOB_ID)
 
 
 class GetVerifyBatchOutput(ComplexModel):
     __namespace__ = VLDMSG
-    _type_info = [*_fields(CREDENTIALS), ("JobID", Integer64.customize(sub_ns=_UNQUALIFIED, min_occurs=1))]
+    _type_info = _members(_message(VLDMSG, "GetVerifyBatchOutput"), JobID=_JOB_ID)
 
 
 class VerifiedBatchLearner(ComplexModel):
     __namespace__ = LEARNER
-    _type_info = [
-        *_fields("MISIdentifier " + VERIFIED),
-        ("FailureFlag", Unicode.customize(sub_ns=_UNQUALIFIED, max_occurs="unbounded")),
-    ]
+    _type_info = _members(_learner_type("MIAPVerifiedBatchLearner"), FailureFlag=_FAILURE_FLAGS)
 
 
 class GetVerifyBatchOutputResponse(ComplexModel):
     __namespace__ = VLDMSG
-    _type_info = [
-        *_fields("ResponseCode JobStatus JobStartedDateTime JobFinishedDateTime"),
-        ("VerifiedLearner", VerifiedBatchLearner.customize(sub_ns=_UNQUALIFIED, max_occurs="unbounded")),
-    ]
+    _type_info = _members(
+        _message(VLDMSG, "GetVerifyBatchOutputResponse"),
+        VerifiedLearner=VerifiedBatchLearner.customize(sub_ns=_UNQUALIFIED, max_occurs="unbounded"),
+    )

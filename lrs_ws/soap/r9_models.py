@@ -13,17 +13,18 @@ from __future__ import annotations
 
 from spyne import Boolean, ComplexModel, Integer, Unicode
 
-from lrs_ws.domain.learner import wire_name
-from lrs_ws.domain.learning_event import EVENT_FIELDS
-from lrs_ws.soap.contract import Member, members_of
-from lrs_ws.soap.namespaces import (
+from lrs_ws.contract import Child, type_index
+from lrs_ws.contract.namespaces import (
     MIAP_MODEL,
     MS_ARRAYS,
     MS_SERIALIZATION,
     QCF_COMMON,
     QCF_INTERFACE,
     QCF_MODEL,
+    XS,
 )
+from lrs_ws.domain.learner import wire_name
+from lrs_ws.domain.learning_event import EVENT_FIELDS
 
 _ALWAYS = Unicode.customize(min_occurs=1, nillable=True)
 _OPTIONAL = Unicode.customize(min_occurs=0, nillable=False)
@@ -137,18 +138,17 @@ class ArrayOfstring(ComplexModel):
     _type_info = [("string", Unicode.customize(min_occurs=0, max_occurs="unbounded"))]
 
 
-_XS = "http://www.w3.org/2001/XMLSchema"
 # Wire types of the MIAPModel Learner's members by their schema type; dates are sent as text
 # (YYYY-MM-DDThh:mm:ss, no zone) as the live service writes them, and the rest are strings.
 _MEMBER_TYPES = {
-    f"{{{_XS}}}int": Integer,
-    f"{{{_XS}}}boolean": Boolean,
+    f"{{{XS}}}int": Integer,
+    f"{{{XS}}}boolean": Boolean,
     f"{{{MS_SERIALIZATION}}}char": Integer,
     f"{{{MS_ARRAYS}}}ArrayOfstring": ArrayOfstring,
 }
 
 
-def _member(member: Member) -> tuple[str, type]:
+def _member(member: Child) -> tuple[str, type]:
     """A nillable member is always sent (nil when we hold no value, as WCF does); a non-nillable
     one only when it has a value."""
     kind = _MEMBER_TYPES.get(member.type, Unicode)
@@ -162,7 +162,7 @@ class MiapLearner(ComplexModel):
 
     __namespace__ = MIAP_MODEL
     __type_name__ = "Learner"
-    _type_info = [_member(member) for member in members_of("plr-learner.xsd", "Learner")]
+    _type_info = [_member(member) for member in type_index().children[f"{{{MIAP_MODEL}}}Learner"]]
 
 
 class LearnerByUlnResult(ComplexModel):

@@ -14,6 +14,7 @@ from lxml import etree
 from spyne import Integer, ServiceBase, Unicode, rpc
 
 from lrs_ws.clock import UK
+from lrs_ws.contract.namespaces import XSI
 from lrs_ws.domain.learner import DATE_FIELDS, DETAIL_FIELDS, wire_name
 from lrs_ws.domain.learning_event import EVENT_FIELDS, LearningEvent
 from lrs_ws.domain.roles import Operation
@@ -31,7 +32,6 @@ from lrs_ws.services.plr import (
 )
 from lrs_ws.services.update import update_subset
 from lrs_ws.soap import calls, r9_models
-from lrs_ws.soap.namespaces import XSI
 from lrs_ws.soap.writer import instance
 
 

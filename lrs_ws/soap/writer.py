@@ -22,7 +22,7 @@ with warnings.catch_warnings():  # spyne 2.14 imports deprecated modules
     from spyne import Boolean, ComplexModelBase, Fault, Integer, ModelBase, Unicode
     from spyne.const.xml import DEFAULT_NS
 
-from lrs_ws.soap.namespaces import XSI
+from lrs_ws.contract.namespaces import XSI
 
 _NIL = f"{{{XSI}}}nil"
 

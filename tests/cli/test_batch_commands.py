@@ -9,9 +9,10 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree
 
-from lrs_ws.adapters.lrb_files import Header, write_lrb
+from lrs_ws import contract
+from lrs_ws.adapters.lrb.layout import Header
+from lrs_ws.adapters.lrb.writing import write_lrb
 from lrs_ws.cli import main
-from lrs_ws.soap import contract
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_CSV = ROOT / "fixtures" / "lrb" / "LRB_10000001_150920250930.CSV"

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lrs_ws.adapters.lrb_files import Header, write_lrb
+from lrs_ws.adapters.lrb.layout import Header
+from lrs_ws.adapters.lrb.writing import write_lrb
 from lrs_ws.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]

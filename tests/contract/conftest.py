@@ -9,8 +9,8 @@ import zeep
 from lxml import etree
 from zeep.plugins import Plugin
 
-from lrs_ws.soap import contract
-from lrs_ws.soap.namespaces import EXCEPTIONS, QCF_FAULTS, SOAP_ENV
+from lrs_ws import contract
+from lrs_ws.contract.namespaces import EXCEPTIONS, QCF_FAULTS, SOAP_ENV
 from tests.conftest import BINDING, BINDING_R9, DEMO, LEARNER_SERVICE, LEARNER_SERVICE_R9
 
 ORG = DEMO["organisation"]

@@ -11,10 +11,10 @@ import re
 import pytest
 import zeep.exceptions
 
+from lrs_ws.contract.namespaces import BATCHMSG, SOAP_ENV
 from lrs_ws.domain.rules import DEFAULT_PROHIBITED_WORDS
 from lrs_ws.services.batch_learner import BatchRules
 from lrs_ws.services.job_runner import JobRunner
-from lrs_ws.soap.namespaces import BATCHMSG, SOAP_ENV
 from tests.conftest import DEMO
 from tests.contract.conftest import credentials
 from tests.contract.test_learner_service import miap

@@ -14,8 +14,16 @@ from zeep.transports import Transport
 
 import lrs_ws.wsdl
 import lrs_ws.xsd
-from lrs_ws.soap import contract
-from lrs_ws.soap.namespaces import BATCHMSG, EXCEPTIONS, FINDMSG, LEARNER, REGMSG, REPORTMSG, VLDMSG
+from lrs_ws import contract
+from lrs_ws.contract.namespaces import (
+    BATCHMSG,
+    EXCEPTIONS,
+    FINDMSG,
+    LEARNER,
+    REGMSG,
+    REPORTMSG,
+    VLDMSG,
+)
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 XS = "http://www.w3.org/2001/XMLSchema"

@@ -6,8 +6,8 @@ import pytest
 import zeep
 from lxml import etree
 
-from lrs_ws.soap import contract
-from lrs_ws.soap.namespaces import (
+from lrs_ws import contract
+from lrs_ws.contract.namespaces import (
     MIAP_ENTITIES,
     MIAP_MODEL,
     MS_ARRAYS,

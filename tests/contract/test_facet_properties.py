@@ -8,9 +8,9 @@ from datetime import date
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from lrs_ws import contract
 from lrs_ws.domain.normalise import post_code_key
 from lrs_ws.domain.rules import calendar_date
-from lrs_ws.soap import contract
 from tests.contract.test_contract_files import body_child
 
 # A find request whose DateOfBirth and LastKnownPostCode the tests vary.

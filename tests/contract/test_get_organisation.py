@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import zeep.exceptions
 
-from lrs_ws.soap.namespaces import QCF_FAULTS
+from lrs_ws.contract.namespaces import QCF_FAULTS
 from tests.conftest import DEMO
 
 ORG = DEMO["organisation"]

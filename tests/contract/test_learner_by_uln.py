@@ -10,7 +10,7 @@ from lxml import etree
 from sqlalchemy import select
 
 from lrs_ws.adapters.orm import audit_events
-from lrs_ws.soap.namespaces import MIAP_MODEL, MS_ARRAYS, QCF_MODEL, TEMPURI, XSI
+from lrs_ws.contract.namespaces import MIAP_MODEL, MS_ARRAYS, QCF_MODEL, TEMPURI, XSI
 from tests.conftest import DEMO, ROOT
 from tests.contract.conftest import credentials
 from tests.contract.test_get_organisation import domain_fault, invoking

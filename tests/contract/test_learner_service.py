@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import zeep.exceptions
 
+from lrs_ws.contract.namespaces import EXCEPTIONS
 from lrs_ws.domain.uln import is_valid_uln
-from lrs_ws.soap.namespaces import EXCEPTIONS
 from tests.conftest import DEMO
 from tests.contract.conftest import credentials
 

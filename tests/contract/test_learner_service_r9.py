@@ -9,8 +9,8 @@ import pytest
 import zeep.exceptions
 from lxml import etree
 
+from lrs_ws.contract.namespaces import QCF_FAULTS, QCF_MODEL
 from lrs_ws.soap.faults import domain_fault_text
-from lrs_ws.soap.namespaces import QCF_FAULTS, QCF_MODEL
 from tests.conftest import DEMO
 from tests.contract.conftest import invoking_organisation
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from lrs_ws.soap.namespaces import EXCEPTIONS, FINDMSG, SOAP_ENV
+from lrs_ws.contract.namespaces import EXCEPTIONS, FINDMSG, SOAP_ENV
 from tests.conftest import DEMO, LEARNER_SERVICE
 from tests.contract.conftest import validate_envelope
 

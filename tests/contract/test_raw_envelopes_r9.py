@@ -11,10 +11,10 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
+from lrs_ws.contract.namespaces import QCF_FAULTS, QCF_INTERFACE, QCF_MODEL, SOAP_ENV, TEMPURI, XSI
 from lrs_ws.domain.learner import wire_name
 from lrs_ws.domain.learning_event import EVENT_FIELDS
 from lrs_ws.soap.faults import domain_fault_text
-from lrs_ws.soap.namespaces import QCF_FAULTS, QCF_INTERFACE, QCF_MODEL, SOAP_ENV, TEMPURI, XSI
 from lrs_ws.soap.r9_models import ALWAYS_SENT
 from tests.conftest import DEMO, LEARNER_SERVICE_R9
 from tests.contract.conftest import validate_envelope

@@ -46,7 +46,7 @@ def test_others_may_not(lrs, user):
 
 
 def _raw(ulns: str) -> str:
-    from lrs_ws.soap.namespaces import REPORTMSG, SOAP_ENV
+    from lrs_ws.contract.namespaces import REPORTMSG, SOAP_ENV
     from tests.conftest import DEMO
 
     org = DEMO["organisation"]

@@ -15,8 +15,8 @@ import zeep.exceptions
 from sqlalchemy import select
 
 from lrs_ws.adapters.orm import audit_events, sign_in_failures
+from lrs_ws.contract.namespaces import EXCEPTIONS, QCF_FAULTS
 from lrs_ws.domain import passwords
-from lrs_ws.soap.namespaces import EXCEPTIONS, QCF_FAULTS
 from tests.conftest import BINDING, BINDING_R9, LEARNER_SERVICE, LEARNER_SERVICE_R9, PUBLIC_URL
 from tests.contract.conftest import credentials, invoking_organisation
 

@@ -6,7 +6,7 @@ import pytest
 import zeep.exceptions
 from lxml import etree
 
-from lrs_ws.soap.namespaces import QCF_COMMON, SOAP_ENV, TEMPURI, XSI
+from lrs_ws.contract.namespaces import QCF_COMMON, SOAP_ENV, TEMPURI, XSI
 from tests.conftest import DEMO, LEARNER_SERVICE_R9
 from tests.contract.conftest import validate_envelope
 from tests.contract.test_get_organisation import domain_fault, invoking

@@ -5,7 +5,7 @@ import pytest
 import zeep.exceptions
 from lxml import etree
 
-from lrs_ws.soap.namespaces import REPORTMSG, SOAP_ENV, XSI
+from lrs_ws.contract.namespaces import REPORTMSG, SOAP_ENV, XSI
 from tests.conftest import DEMO
 from tests.contract.conftest import credentials, validate_envelope
 from tests.contract.test_learner_service import miap

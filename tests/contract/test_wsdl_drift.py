@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from lrs_ws.soap.namespaces import SOAP_ENV
+from lrs_ws.contract.namespaces import SOAP_ENV
 from tests.conftest import LEARNER_SERVICE, LEARNER_SERVICE_R9, ROOT
 
 XS = "http://www.w3.org/2001/XMLSchema"

@@ -25,7 +25,7 @@ from pathlib import Path
 import requests
 from lxml import etree
 
-from lrs_ws.soap.namespaces import (
+from lrs_ws.contract.namespaces import (
     BATCHMSG,
     EXCEPTIONS,
     FINDMSG,
@@ -358,7 +358,7 @@ def learning_events(
 
 def submit_batch(learners: list[dict], job_type: str = "FUL", count: int | None = None, user: str = "batch") -> str:
     """submitBatchRegistration; each learner's fields are written in BatchLearner order."""
-    from lrs_ws.domain.batch import BATCH_FIELDS
+    from lrs_ws.contract.learner_fields import BATCH_FIELDS
 
     body = "".join(
         "<Learner>" + "".join(f"<{name}>{learner[name]}</{name}>" for name in BATCH_FIELDS if name in learner) + "</Learner>"

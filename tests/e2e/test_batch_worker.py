@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from lrs_ws.adapters.engines import make_engine
 from lrs_ws.adapters.orm import batch_job_learners, batch_jobs, learners
-from lrs_ws.soap.namespaces import SOAP_ENV
+from lrs_ws.contract.namespaces import SOAP_ENV
 from tests.e2e.serving import (
     answer,
     batch_output,

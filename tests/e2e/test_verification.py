@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from lrs_ws.soap.namespaces import REPORTMSG, SOAP_ENV, VLDMSG, XSI
+from lrs_ws.contract.namespaces import REPORTMSG, SOAP_ENV, VLDMSG, XSI
 from tests.e2e.serving import _credentials, eventually, serving
 
 VERIFY_ACTION = '"http://tempuri.org/LearnerPortType/verifyLearner"'

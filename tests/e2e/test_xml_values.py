@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from lrs_ws.soap.namespaces import BATCHMSG, FINDMSG, QCF_INTERFACE, SOAP_ENV, TEMPURI, XSI
+from lrs_ws.contract.namespaces import BATCHMSG, FINDMSG, QCF_INTERFACE, SOAP_ENV, TEMPURI, XSI
 from tests.e2e.serving import ORG, R9_ACTION, answer, serving
 
 COMMENT, PI = "<!-- an MIS note -->", "<?mis-trace id-42?>"

@@ -26,3 +26,35 @@ def _reads_of_now(path: Path) -> list[str]:
 def test_only_the_clock_reads_now():
     readers = [read for path in SOURCES if path != ROOT / "lrs_ws" / "clock.py" for read in _reads_of_now(path)]
     assert readers == [], "read the time through lrs_ws.clock (uow.clock, or SYSTEM_CLOCK for the host's own):\n" + "\n".join(readers)
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module ``path`` imports, at any depth (function-level imports too)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def _breaches(folder: str, allowed: tuple[str, ...], forbidden: tuple[str, ...] = ()) -> list[str]:
+    """Imports by modules below ``folder`` of lrs_ws modules outside ``allowed``, or of ``forbidden`` ones."""
+    breaches = []
+    for path in sorted((ROOT / folder).rglob("*.py")):
+        for module in sorted(_imports(path)):
+            ours = module == "lrs_ws" or module.startswith("lrs_ws.")
+            if (ours and not module.startswith(allowed)) or module.startswith(forbidden):
+                breaches.append(f"{path.relative_to(ROOT)} imports {module}")
+    return breaches
+
+
+def test_imports_go_one_way():
+    """domain <- services; the contract is a leaf (it may read domain constants, never spyne);
+    soap and adapters may import the contract; adapters, services, domain and the contract never
+    import lrs_ws.soap; the domain needs no lxml."""
+    assert _breaches("lrs_ws/domain", ("lrs_ws.domain",), forbidden=("lxml",)) == []
+    assert _breaches("lrs_ws/services", ("lrs_ws.domain", "lrs_ws.services", "lrs_ws.clock")) == []
+    assert _breaches("lrs_ws/contract", ("lrs_ws.contract", "lrs_ws.domain"), forbidden=("spyne",)) == []
+    assert _breaches("adapters", ("lrs_ws",), forbidden=("lrs_ws.soap",)) == []

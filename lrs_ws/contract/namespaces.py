@@ -1,7 +1,13 @@
-"""XML namespaces of the two LRS services (interface page, section 1)."""
+"""XML namespaces: those of the two LRS services (interface page, section 1) and those of the
+standards our contract files are written in."""
 
-SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+# Standards
+XS = "http://www.w3.org/2001/XMLSchema"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
+WSDL = "http://schemas.xmlsoap.org/wsdl/"
+WSDL_SOAP = "http://schemas.xmlsoap.org/wsdl/soap/"
+WSDL_SOAP12 = "http://schemas.xmlsoap.org/wsdl/soap12/"
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 TEMPURI = "http://tempuri.org/"
 
 # Learner Register (/LearnerService.svc)

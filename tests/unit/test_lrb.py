@@ -1,4 +1,4 @@
-"""LRB batch files (lrs_ws.adapters.lrb_files): names, CSV and XML reading, field facets, writers."""
+"""LRB batch files (lrs_ws.adapters.lrb): names, CSV and XML reading, field facets, writers."""
 from __future__ import annotations
 
 import copy
@@ -9,25 +9,24 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from lrs_ws.adapters import lrb_files
-from lrs_ws.adapters.lrb_files import (
-    BATCHMSG,
+from lrs_ws import contract
+from lrs_ws.adapters.lrb.checks import check_field
+from lrs_ws.adapters.lrb.layout import (
     CSV_HEADINGS,
+    HEADER_FIELDS,
+    LEARNER_HEADINGS,
     OUTPUT_CSV_HEADINGS,
     Header,
     LearnerRow,
     Problem,
-    check_field,
-    file_name_for,
-    open_lrb,
-    output_file_name,
-    validate,
-    write_lrb,
-    write_output,
 )
-from lrs_ws.domain.batch import BATCH_FIELDS, ReturnCode
-from lrs_ws.soap import contract
-from lrs_ws.soap.namespaces import LEARNER
+from lrs_ws.adapters.lrb.names import file_name_for, output_file_name
+from lrs_ws.adapters.lrb.reading import open_lrb
+from lrs_ws.adapters.lrb.validation import validate
+from lrs_ws.adapters.lrb.writing import write_lrb, write_output
+from lrs_ws.contract.learner_fields import BATCH_FIELDS
+from lrs_ws.contract.namespaces import BATCHMSG, LEARNER
+from lrs_ws.domain.batch import ReturnCode
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures" / "lrb"
@@ -480,7 +479,7 @@ def test_a_control_character_in_a_cell_is_refused(tmp_path):
 )
 def test_bad_cells(tmp_path, column, value, reason):
     assert check_field(column, value) == reason
-    heading = lrb_files.LEARNER_HEADINGS[BATCH_FIELDS.index(column)]
+    heading = LEARNER_HEADINGS[BATCH_FIELDS.index(column)]
     assert problems(one_learner_csv(tmp_path, **{column: value})) == [f"row 2, {heading}: {reason}"]
     fields = learner(**{column: value})
     body = xml_learner("".join(f"<{k}>{fields[k]}</{k}>" for k in BATCH_FIELDS if k in fields))
@@ -540,7 +539,7 @@ def test_empty_cells_are_not_supplied_and_fine(tmp_path):
 
 def test_the_facets_come_from_the_xsd():
     """Every length limit of a BatchLearner field is its simple type's maxLength in xsd/learner.xsd."""
-    index = contract._type_index()
+    index = contract.type_index()
     for child in index.children[f"{{{LEARNER}}}BatchLearner"]:
         limit = index.simple[child.type].max_length
         if limit is None:
@@ -567,7 +566,7 @@ def test_the_facets_come_from_the_xsd():
 def test_the_checks_agree_with_the_schema(column, value):
     """Our compiled checks accept exactly what libxml2, validating against xsd/, accepts."""
     root = etree.Element(f"{{{BATCHMSG}}}LRBBatchFile", nsmap={"b": BATCHMSG})
-    for name, text in zip(lrb_files.HEADER_FIELDS, ("2A", "x", "10000001", "1"), strict=True):
+    for name, text in zip(HEADER_FIELDS, ("2A", "x", "10000001", "1"), strict=True):
         etree.SubElement(root, name).text = text
     element = etree.SubElement(root, f"{{{BATCHMSG}}}BatchLearner")
     for name in BATCH_FIELDS:
@@ -736,7 +735,7 @@ def test_output_xml_is_valid_against_our_schema(tmp_path):
     assert schema.validate(doc), schema.error_log
     root = doc.getroot()
     assert root.tag == f"{{{BATCHMSG}}}LRBBatchOutputFile"
-    assert [root.findtext(name) for name in lrb_files.HEADER_FIELDS] == ["2A", "week 1", "10000001", "2"]
+    assert [root.findtext(name) for name in HEADER_FIELDS] == ["2A", "week 1", "10000001", "2"]
     learners = root.findall(f"{{{BATCHMSG}}}OutputBatchLearner")
     assert [el.findtext("ReturnCode") for el in learners] == ["RC003", "RC013"]
     assert {child.tag: child.text for child in learners[0] if child.tag != "ReturnCode"} == TRICKY
