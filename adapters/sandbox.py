@@ -12,18 +12,21 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Date, DateTime, Table, delete, func, insert, select, text, update
+from sqlalchemy import Connection, Date, DateTime, Table, delete, func, insert, or_, select, text, update
 
-from lrs_ws.adapters.mapping import RowByName, from_naive_utc, to_naive_utc
+from lrs_ws.adapters.mapping import CANDIDATE_COLUMNS, RowByName, from_naive_utc, to_naive_utc
 from lrs_ws.adapters.orm import (
     NO_OP_WRITE,
     Base,
+    learners,
     sandbox_baseline,
     sandbox_faults,
     sandbox_requests,
     sandbox_settings,
 )
 from lrs_ws.clock import SYSTEM_CLOCK, Clock
+from lrs_ws.domain.matching import MatchCandidate, SearchKey, candidate_birth_dates, name_codes
+from lrs_ws.domain.normalise import post_code_key
 from lrs_ws.services.ports import JournalEntry, JournalFilter, PlantedFault, PlantedFaultKind
 from lrs_ws.services.sandbox import CLOCK, ClockSetting
 
@@ -113,6 +116,28 @@ class SqlSandboxStore:
 
     def forget_requests(self) -> None:
         self.connection.execute(delete(sandbox_requests))
+
+    def near_candidates(self, search: SearchKey, limit: int = 200) -> list[MatchCandidate]:
+        """Learners who share a name form, the date of birth (or its swap) or the postcode with
+        a search: where its near misses are (a scan where no index helps: sandbox registers are small)."""
+        codes = name_codes(search.given_name, search.family_name)
+        dates = candidate_birth_dates(search.date_of_birth)
+        post_code = post_code_key(search.post_code)
+        query = (
+            select(*(learners.c[name] for name in CANDIDATE_COLUMNS))
+            .where(
+                or_(
+                    learners.c.code_family == codes.family,
+                    learners.c.code_given == codes.given,
+                    learners.c.code_family == codes.given,  # names swapped
+                    learners.c.date_of_birth.in_(dates),
+                    func.replace(func.upper(learners.c.last_known_post_code), " ", "") == post_code,
+                )
+            )
+            .order_by(learners.c.uln)
+            .limit(limit)
+        )
+        return [MatchCandidate(*row) for row in self.connection.execute(query)]
 
     # --- planted faults
 

@@ -237,6 +237,21 @@ OPTIONS: dict[str, Option] = {
             "--no-demo", "LRS_WS_NO_DEMO", None, False,
             "Do not load the demo data into a new database.", is_flag=True,
         ),
+        # Sandbox mode: what an MIS team tests against.
+        Option(
+            "--sandbox", "LRS_WS_SANDBOX", None, False,
+            "Sandbox mode: a JSON control API under /sandbox/ (request journal, reset, organisations, planted "
+            "learners, faults, clock) for testing an MIS.", is_flag=True,
+        ),
+        Option(
+            "--sandbox-token", "LRS_WS_SANDBOX_TOKEN", str, None,
+            "The bearer token of the sandbox API (required beyond loopback).",
+            shown_default="a random one, printed at start",
+        ),
+        Option(
+            "--journal-size", "LRS_WS_JOURNAL_SIZE", click.IntRange(1, 1_000_000), 10_000,
+            "Sandbox mode: requests the journal keeps (the oldest are dropped).",
+        ),
     )
 }
 
@@ -298,6 +313,10 @@ class Settings:
     batch_retention_days: int = 45
     batch_chunk: int = 200
     find_log_delay: float = 0.2
+    sandbox: bool = False
+    # Never shown: repr leaves it out, so a logged Settings holds no secret.
+    sandbox_token: str | None = field(default=None, repr=False)
+    journal_size: int = 10_000
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod

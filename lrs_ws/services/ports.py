@@ -11,7 +11,7 @@ from lrs_ws.clock import Clock
 from lrs_ws.domain.batch import BatchJob, JobLearner, JobStatus, LearnerOutcome
 from lrs_ws.domain.learner import Learner
 from lrs_ws.domain.learning_event import LearningEvent
-from lrs_ws.domain.matching import MatchCandidate, NameCodes
+from lrs_ws.domain.matching import MatchCandidate, NameCodes, SearchKey
 from lrs_ws.domain.roles import Role
 from lrs_ws.domain.sign_in import FailedSignIns
 
@@ -293,6 +293,8 @@ class SandboxStore(Protocol):
         """Newest first."""
     def request(self, entry_id: int) -> JournalEntry | None: ...
     def forget_requests(self) -> None: ...
+    def near_candidates(self, search: SearchKey, limit: int = 200) -> list[MatchCandidate]:
+        """Learners sharing a name form, the date of birth (or its swap) or the postcode with `search`."""
     def add_fault(self, fault: PlantedFault) -> int: ...
     def faults(self) -> list[PlantedFault]: ...
     def remove_fault(self, fault_id: int) -> bool: ...

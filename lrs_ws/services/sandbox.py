@@ -288,3 +288,44 @@ def forget_journal(uow: UnitOfWork) -> None:
     uow.sandbox.forget_requests()
     uow.commit()
 
+
+
+# --------------------------------------------------------------------------- the scenarios
+
+_SCENARIO_LISTS = (  # (list in fixtures/demo.json, the operation when the list does not name one)
+    ("scenarios", None),
+    ("verification_scenarios", "verifyLearner"),
+    ("retrieve_uln_scenarios", "retrieveULNs"),
+    ("learner_by_uln_scenarios", "LearnerByUln"),
+    ("plr_scenarios", "GetLearnerLearningEvents"),
+)
+
+
+def scenario_catalogue(demo: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every demo scenario: its name, operation, request (wire fields), the code it answers and
+    what it shows, as the README's tables list them."""
+    catalogue = []
+    for key, operation in _SCENARIO_LISTS:
+        for scenario in demo.get(key, []):
+            answers = scenario.get("answers")
+            expect = answers[0]["ResponseCode"] if answers else scenario["ResponseCode"]
+            entry = {
+                "name": scenario["name"],
+                "operation": scenario.get("operation") or operation,
+                "request": scenario["request"],
+                "expect": expect,
+                "description": _described(scenario, expect),
+            }
+            if answers:
+                entry["expect_each"] = [answer["ResponseCode"] for answer in answers]
+            catalogue.append(entry)
+    return catalogue
+
+
+def _described(scenario: Mapping[str, Any], expect: str) -> str:
+    found = [
+        f"{label} {scenario[name] if not isinstance(scenario[name], list) else ', '.join(map(str, scenario[name]))}"
+        for name, label in (("ULNs", "ULN"), ("ULN", "ULN"), ("FoundULN", "ULN"), ("LearnerUln", "ULN"), ("MasterUln", "master"))
+        if scenario.get(name)
+    ]
+    return f"{scenario['name']}: {expect}" + (f" ({'; '.join(found)})" if found else "")
