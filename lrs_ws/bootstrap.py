@@ -209,7 +209,7 @@ def build_server_app(
 ):
     """What one server worker serves: the WSGI application behind the buffering HTTP front
     (`server`: lrs_ws.server.ServerOptions)."""
-    from lrs_ws.asgi import BufferedWsgi, TrustedProxies
+    from lrs_ws.web.asgi import BufferedWsgi, TrustedProxies
 
     wsgi = build_app(settings, database_file=database_file, threads=server.threads, batch_worker=batch_worker)
     return BufferedWsgi(

@@ -3,7 +3,7 @@
 - gunicorn's arbiter starts the workers, restarts any that die (a `kill -9` included) and
   stops them on SIGTERM/SIGINT; it watches their heartbeat.
 - Each worker is :class:`HypercornWorker`: an asyncio event loop with Hypercorn's HTTP/1.1
-  server on the listening socket (TLS too), in front of :class:`lrs_ws.asgi.BufferedWsgi`,
+  server on the listening socket (TLS too), in front of :class:`lrs_ws.web.asgi.BufferedWsgi`,
   which hands only whole requests to the threads that run the WSGI application.
 - The listening socket is opened by :func:`listen` before anything else, so a port in use or an
   unknown host is one line before the banner; gunicorn takes it over as `fd://N`.
@@ -56,7 +56,7 @@ class ServerOptions:
     ca_certs: str | None = None
     access_log: str | None = None
     log_level: str = "info"
-    forwarded_allow_ips: tuple[str, ...] = ()  # see lrs_ws.asgi.TrustedProxies
+    forwarded_allow_ips: tuple[str, ...] = ()  # see lrs_ws.web.asgi.TrustedProxies
 
     @classmethod
     def from_options(cls, values: dict[str, Any]) -> ServerOptions:

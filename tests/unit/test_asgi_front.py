@@ -1,4 +1,4 @@
-"""The buffering HTTP front (lrs_ws.asgi.BufferedWsgi), driven as an ASGI server drives it."""
+"""The buffering HTTP front (lrs_ws.web.asgi.BufferedWsgi), driven as an ASGI server drives it."""
 from __future__ import annotations
 
 import asyncio
@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from lrs_ws.asgi import BufferedWsgi, TrustedProxies
+from lrs_ws.web.asgi import BufferedWsgi, TrustedProxies
 
 
 def refuse(path: str, status: int, detail: str):

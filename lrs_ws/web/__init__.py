@@ -1,0 +1,1 @@
+"""The front: what every HTTP request goes through before an application answers it."""
