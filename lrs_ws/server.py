@@ -159,6 +159,31 @@ def _http1_only() -> None:
     H11Protocol._check_protocol = no_protocol_switch  # type: ignore[method-assign]  # patching Hypercorn is the point
 
 
+def allow_dropped_connections() -> None:
+    """Hypercorn closes the connection without a byte of answer when the front sends its
+    DROP_MESSAGE (a request the application drops, lrs_ws.web.answers.DropConnection), as when a
+    client leaves: the stream ends before its response started, so its HTTP/1.1 connection closes.
+    (Left alone, Hypercorn refuses the unknown message, and answers 500 to an application that
+    ends without answering.)"""
+    from hypercorn.protocol.events import StreamClosed
+    from hypercorn.protocol.http_stream import ASGIHTTPState, HTTPStream
+
+    from lrs_ws.web.asgi import DROP_MESSAGE
+
+    app_send = HTTPStream.app_send
+    if getattr(app_send, "drops", False):
+        return
+
+    async def app_send_or_drop(self, message) -> None:
+        if message is None or message["type"] != DROP_MESSAGE:
+            return await app_send(self, message)
+        if self.state == ASGIHTTPState.REQUEST and not self.closed:
+            await self.send(StreamClosed(stream_id=self.stream_id))
+
+    app_send_or_drop.drops = True  # type: ignore[attr-defined]
+    HTTPStream.app_send = app_send_or_drop  # type: ignore[method-assign]  # patching Hypercorn is the point
+
+
 class HypercornWorker(Worker):
     """A gunicorn worker that serves with Hypercorn on an asyncio loop.
 
@@ -199,6 +224,7 @@ class HypercornWorker(Worker):
         config.accesslog = access_logger(options.access_log) if options.access_log else None
         config.access_log_format = ACCESS_LOG_FORMAT
         _http1_only()
+        allow_dropped_connections()
         if options.tls:
             config.certfile, config.keyfile = options.certfile, options.keyfile
             config.ssl_handshake_timeout = options.keep_alive  # a stalled handshake is an incomplete head
