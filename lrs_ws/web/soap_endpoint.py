@@ -129,7 +129,7 @@ class SoapEndpoint:
             code, detail = screened.refusal
             return self.faults.fault(500, code, detail), code.value, True, "screening"
         try:
-            served = self.service.call(screened.method, screened, environ)
+            served = self.service.call(screened, environ)
         except Exception:  # spyne answers the methods' errors itself; this is the last line of defence
             log.exception("unexpected error serving %s", self.path)
             refused = self.faults.fault(500, ErrorCode.UNEXPECTED_ERROR, "The request could not be completed.")

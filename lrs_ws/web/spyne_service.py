@@ -73,9 +73,10 @@ class SpyneService:
         descriptors = [methods[0] for methods in self.application.interface.service_method_map.values()]
         self.methods = {f"{{{d.in_message.get_namespace()}}}{d.in_message.get_type_name()}": d for d in descriptors}
 
-    def call(self, method: Any, screened: Screened[Any], environ: dict[str, Any]) -> Served:
-        """Run `method` (one of `methods`) on the request the screening accepted."""
-        assert screened.envelope is not None and screened.request is not None
+    def call(self, screened: Screened[Any], environ: dict[str, Any]) -> Served:
+        """Run the method the screening found (one of `methods`) on the request it accepted."""
+        method = screened.method
+        assert screened.envelope is not None and screened.request is not None and method is not None
         ctx = WsgiMethodContext(self.transport, environ, CONTENT_TYPE)
         if screened.ids:
             resolve_hrefs(screened.envelope, screened.ids)
