@@ -206,10 +206,13 @@ def web_app(runtime: Runtime, hooks: SoapHooks | None = None) -> MountTable:
     from lrs_ws.web.soap_services import learner_service, learner_service_r9
 
     hooks = SoapHooks() if hooks is None else hooks
-    services = [learner_service(runtime, hooks), learner_service_r9(runtime, hooks)]
+    learner_register, learning_records = learner_service(runtime, hooks), learner_service_r9(runtime, hooks)
     return MountTable(
-        root=SiteRoot(runtime, services),
-        mounts={service.path: service for service in services},
+        root=SiteRoot(runtime, [learner_register, learning_records]),
+        mounts={
+            learner_register.path: learner_register,
+            learning_records.path: learning_records,
+        },
     )
 
 
