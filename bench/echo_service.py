@@ -13,8 +13,8 @@ with warnings.catch_warnings():
     from spyne.protocol.soap import Soap11
     from spyne.server.wsgi import WsgiApplication
 
-from lrs_ws.asgi import BufferedWsgi
 from lrs_ws.server import ServerOptions, listen, run
+from lrs_ws.web.asgi import BufferedWsgi
 
 NS = "urn:lrs-ws:bench:echo"
 

@@ -1,10 +1,12 @@
 """In-process cost of one request, and where it goes: the WSGI application (screening, schema
 validation, spyne, the use case, the database) called directly, no HTTP, one thread.
 
-    python bench/profile_request.py --learners 100000 [--postgres URL] [--requests 2000] [--profile]
+    python bench/profile_request.py --learners 100000 [--postgres URL] [--requests 2000] [--profile] [--hooks]
 
 Prints the mean and the percentiles per operation; with --profile, the top functions by
-cumulative and by own time (cProfile) for each. The database is bench_find's (built once).
+cumulative and by own time (cProfile) for each; with --hooks, every call goes through a
+before-hook and an after-hook that do nothing (their cost; without, the front's fast path). The
+database is bench_find's (built once).
 """
 from __future__ import annotations
 
@@ -45,10 +47,19 @@ def main() -> None:
     parser.add_argument("--postgres", metavar="URL")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--only", help="one operation by name")
+    parser.add_argument("--hooks", action="store_true", help="a before- and an after-hook that do nothing")
     args = parser.parse_args()
     url = database(args.learners, args.postgres)
     rows = sample(url, args.requests)
-    app = build_app(Settings(database_url=url))
+    if args.hooks:
+        from lrs_ws.web.hooks import SoapHooks
+
+        hooks = SoapHooks()
+        hooks.before(lambda call: None)
+        hooks.after(lambda call, outcome: None)
+        app = build_app(Settings(database_url=url), hooks=hooks)
+    else:
+        app = build_app(Settings(database_url=url))
     for label, path, build, expect in OPERATIONS:
         if args.only and args.only != label:
             continue

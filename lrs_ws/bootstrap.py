@@ -1,4 +1,4 @@
-"""The composition root: wires settings, the SQLAlchemy adapters and the SOAP application.
+"""The composition root: wires settings, the SQLAlchemy adapters and the web application.
 
 Who may touch the schema: `lrs-ws db upgrade`, and `lrs-ws serve` once before any worker starts
 (:func:`prepare_database`). Admin commands open an existing, current database only
@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
@@ -24,6 +25,10 @@ from lrs_ws.adapters.unit_of_work import SqlUnitOfWork
 from lrs_ws.clock import SYSTEM_CLOCK, Clock
 from lrs_ws.config import Settings
 from lrs_ws.runtime import Runtime, ServedWorker
+
+if TYPE_CHECKING:
+    from lrs_ws.web.hooks import SoapHooks
+    from lrs_ws.web.mounts import MountTable
 
 # No statement of a request should take this long; one that does (a lock held elsewhere, a
 # server that stalls) ends with WSEC0999 instead of holding a request thread.
@@ -193,6 +198,26 @@ def build_runtime(
     )
 
 
+def web_app(runtime: Runtime, hooks: SoapHooks | None = None) -> MountTable:
+    """The WSGI application of a worker: what is served at which path (lrs_ws.web.mounts), the
+    SOAP calls of both services shown to `hooks`."""
+    # spyne is imported only where SOAP is served
+    from lrs_ws.web.hooks import SoapHooks
+    from lrs_ws.web.mounts import MountTable
+    from lrs_ws.web.root import SiteRoot
+    from lrs_ws.web.soap_services import learner_service, learner_service_r9
+
+    hooks = SoapHooks() if hooks is None else hooks
+    learner_register, learning_records = learner_service(runtime, hooks), learner_service_r9(runtime, hooks)
+    return MountTable(
+        root=SiteRoot(runtime, [learner_register, learning_records]),
+        mounts={
+            learner_register.path: learner_register,
+            learning_records.path: learning_records,
+        },
+    )
+
+
 def build_app(
     settings: Settings,
     engine: Engine | None = None,
@@ -200,10 +225,10 @@ def build_app(
     database_file: tuple[int, int] | None = None,
     threads: int | None = None,
     batch_worker: ServedWorker | None = None,
-):
-    from lrs_ws.soap.app import make_app  # spyne is imported only where SOAP is served
-
-    return make_app(build_runtime(settings, engine, database_file=database_file, threads=threads, batch_worker=batch_worker))
+    hooks: SoapHooks | None = None,
+) -> MountTable:
+    runtime = build_runtime(settings, engine, database_file=database_file, threads=threads, batch_worker=batch_worker)
+    return web_app(runtime, hooks)
 
 
 def build_server_app(
@@ -211,7 +236,7 @@ def build_server_app(
 ):
     """What one server worker serves: the WSGI application behind the buffering HTTP front
     (`server`: lrs_ws.server.ServerOptions)."""
-    from lrs_ws.asgi import BufferedWsgi, TrustedProxies
+    from lrs_ws.web.asgi import BufferedWsgi, TrustedProxies
 
     wsgi = build_app(settings, database_file=database_file, threads=server.threads, batch_worker=batch_worker)
     return BufferedWsgi(

@@ -3,7 +3,7 @@
 - gunicorn's arbiter starts the workers, restarts any that die (a `kill -9` included) and
   stops them on SIGTERM/SIGINT; it watches their heartbeat.
 - Each worker is :class:`HypercornWorker`: an asyncio event loop with Hypercorn's HTTP/1.1
-  server on the listening socket (TLS too), in front of :class:`lrs_ws.asgi.BufferedWsgi`,
+  server on the listening socket (TLS too), in front of :class:`lrs_ws.web.asgi.BufferedWsgi`,
   which hands only whole requests to the threads that run the WSGI application.
 - The listening socket is opened by :func:`listen` before anything else, so a port in use or an
   unknown host is one line before the banner; gunicorn takes it over as `fd://N`.
@@ -56,7 +56,7 @@ class ServerOptions:
     ca_certs: str | None = None
     access_log: str | None = None
     log_level: str = "info"
-    forwarded_allow_ips: tuple[str, ...] = ()  # see lrs_ws.asgi.TrustedProxies
+    forwarded_allow_ips: tuple[str, ...] = ()  # see lrs_ws.web.asgi.TrustedProxies
 
     @classmethod
     def from_options(cls, values: dict[str, Any]) -> ServerOptions:
@@ -159,6 +159,31 @@ def _http1_only() -> None:
     H11Protocol._check_protocol = no_protocol_switch  # type: ignore[method-assign]  # patching Hypercorn is the point
 
 
+def allow_dropped_connections() -> None:
+    """Hypercorn closes the connection without a byte of answer when the front sends its
+    DROP_MESSAGE (a request the application drops, lrs_ws.web.answers.DropConnection), as when a
+    client leaves: the stream ends before its response started, so its HTTP/1.1 connection closes.
+    (Left alone, Hypercorn refuses the unknown message, and answers 500 to an application that
+    ends without answering.)"""
+    from hypercorn.protocol.events import StreamClosed
+    from hypercorn.protocol.http_stream import ASGIHTTPState, HTTPStream
+
+    from lrs_ws.web.asgi import DROP_MESSAGE
+
+    app_send = HTTPStream.app_send
+    if getattr(app_send, "drops", False):
+        return
+
+    async def app_send_or_drop(self, message) -> None:
+        if message is None or message["type"] != DROP_MESSAGE:
+            return await app_send(self, message)
+        if self.state == ASGIHTTPState.REQUEST and not self.closed:
+            await self.send(StreamClosed(stream_id=self.stream_id))
+
+    app_send_or_drop.drops = True  # type: ignore[attr-defined]
+    HTTPStream.app_send = app_send_or_drop  # type: ignore[method-assign]  # patching Hypercorn is the point
+
+
 class HypercornWorker(Worker):
     """A gunicorn worker that serves with Hypercorn on an asyncio loop.
 
@@ -199,6 +224,7 @@ class HypercornWorker(Worker):
         config.accesslog = access_logger(options.access_log) if options.access_log else None
         config.access_log_format = ACCESS_LOG_FORMAT
         _http1_only()
+        allow_dropped_connections()
         if options.tls:
             config.certfile, config.keyfile = options.certfile, options.keyfile
             config.ssl_handshake_timeout = options.keep_alive  # a stalled handshake is an incomplete head

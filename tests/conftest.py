@@ -111,9 +111,9 @@ def runtime(engine, clock):
 
 @pytest.fixture
 def wsgi_app(runtime):
-    from lrs_ws.soap.app import make_app
+    from lrs_ws.bootstrap import web_app
 
-    return make_app(runtime)
+    return web_app(runtime)
 
 
 @pytest.fixture

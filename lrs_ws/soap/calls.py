@@ -2,7 +2,7 @@
 
 Both services call :func:`call` with the credentials they read from their own request shape;
 the fault kind (MIAPAPIException or DomainFault) is the endpoint's, set on the spyne
-application by :func:`lrs_ws.soap.app.make_endpoint` (``ctx.app.fault_kind``).
+application by :class:`lrs_ws.web.spyne_service.SpyneService` (``ctx.app.fault_kind``).
 """
 from __future__ import annotations
 

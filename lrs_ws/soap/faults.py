@@ -6,7 +6,7 @@
   in `http://api.lrs.qcf.gov.uk/faults` with qualified ErrorCode and ErrorDetail (base64 of the
   UTF-8 text that says what went wrong).
 
-The fault kind is a property of an endpoint (:class:`lrs_ws.soap.app.Endpoint`): the WSGI
+The fault kind is a property of an endpoint (:class:`lrs_ws.web.soap_endpoint.SoapEndpoint`): the WSGI
 screening answers refused requests with :meth:`FaultKind.envelope`, and the service methods raise
 :meth:`FaultKind.exception`, so neither the screening nor the credentials check is written twice.
 """

@@ -84,7 +84,7 @@ def _canonical(document: etree._Element) -> str:
 def responses_written_both_ways(monkeypatch):
     """Every response in these tests is written twice, by the compiled writer (sent) and by
     spyne's own serializer, and the two must be the same XML."""
-    from lrs_ws.soap.app import LrsSoap11
+    from lrs_ws.web.spyne_protocol import LrsSoap11
 
     serialize = LrsSoap11.serialize
     differences: list[tuple[str, str]] = []

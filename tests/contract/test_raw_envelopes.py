@@ -84,9 +84,15 @@ def test_unknown_request_element_is_wsec0002(http):
     assert fault_of(post(http, body))[0] == "WSEC0002"
 
 
-def test_oversized_body_is_refused_with_a_fault(http, wsgi_app):
-    big = FIND_BY_ULN.replace("<UserName>", "<!--" + "x" * (wsgi_app.max_bytes + 10) + "--><UserName>")
-    response = post(http, big)
+def test_oversized_body_is_refused_with_a_fault(wsgi_app, runtime):
+    """The limit is the front's, checked before any thread runs; the WSGI side reads what it gets."""
+    from lrs_ws.web.asgi import BufferedWsgi
+    from tests.front_client import exchange
+
+    limit = runtime.settings.max_request_bytes
+    front = BufferedWsgi(wsgi_app, refuse=wsgi_app.refusal, threads=1, max_body=limit, read_timeout=5)
+    big = FIND_BY_ULN.replace("<UserName>", "<!--" + "x" * (limit + 10) + "--><UserName>")
+    response = exchange(front, "POST", "/LearnerService.svc", big.encode())
     assert response.status_code == 413
     assert fault_of(response)[0] == "WSEC0001"
 

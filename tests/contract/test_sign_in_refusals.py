@@ -39,10 +39,10 @@ class ClientAddress:
 def served(runtime):
     from wsgiadapter import WSGIAdapter
 
-    from lrs_ws.soap.app import make_app
+    from lrs_ws.bootstrap import web_app
 
     settings = dataclasses.replace(runtime.settings, sign_in_failures=FREE_FAILURES, sign_in_backoff_max=8.0)
-    app = ClientAddress(make_app(dataclasses.replace(runtime, settings=settings)))
+    app = ClientAddress(web_app(dataclasses.replace(runtime, settings=settings)))
     session = requests.Session()
     session.mount(PUBLIC_URL, WSGIAdapter(app))
     client = zeep.Client(f"{LEARNER_SERVICE}?singlewsdl", transport=zeep.Transport(session=session))

@@ -1,4 +1,4 @@
-"""The buffering HTTP front (lrs_ws.asgi.BufferedWsgi), driven as an ASGI server drives it."""
+"""The buffering HTTP front (lrs_ws.web.asgi.BufferedWsgi), driven as an ASGI server drives it."""
 from __future__ import annotations
 
 import asyncio
@@ -6,7 +6,8 @@ import threading
 
 import pytest
 
-from lrs_ws.asgi import BufferedWsgi, TrustedProxies
+from lrs_ws.web.answers import DropConnection
+from lrs_ws.web.asgi import DROP_MESSAGE, BufferedWsgi, TrustedProxies
 
 
 def refuse(path: str, status: int, detail: str):
@@ -149,6 +150,24 @@ def test_get_answers_from_its_own_threads_while_every_request_thread_is_busy() -
     run(slow_get(scope("GET", "/health"), health.receive, health.send))
     held.gate.set()
     assert health.status == 503 and b"0.1 seconds" in health.body
+
+
+def test_a_body_in_one_chunk_reaches_the_application_uncopied_and_a_dropped_request_gets_no_answer() -> None:
+    read = []
+
+    def dropping(environ, start_response):
+        read.append(environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"])))
+        raise DropConnection
+
+    front = BufferedWsgi(dropping, refuse=refuse, threads=1, max_body=100, read_timeout=1)
+    chunk = b"<a>" + b"x" * 50 + b"</a>"
+    client = Client([chunk, b""])  # as Hypercorn: the data, then an empty last message
+    run(front(scope(), client.receive, client.send))
+    assert client.sent == [{"type": DROP_MESSAGE}]  # no response at all: the server closes
+    assert read[0] is chunk
+    chunked = Client([b"<a>", b"</a>"])
+    run(BufferedWsgi(App(), refuse=refuse, threads=1, max_body=100, read_timeout=1)(scope(), chunked.receive, chunked.send))
+    assert chunked.body == b"ok <a></a>"
 
 
 # --- X-Forwarded-For from trusted proxies -------------------------------------------------------

@@ -8,7 +8,9 @@ Hypercorn closes connections whose request head is incomplete after its keep-ali
 this front answers 408 when the body has not arrived `read_timeout` seconds after the head, 413
 as soon as the declared or received body outgrows `max_body` (the body is not read on), and 503
 when the worker holds too many bodies or requests already (see BufferedWsgi). Those refusals are
-the application's own SOAP faults (`refuse`), not bare status lines.
+in the application's own form (`refuse`: lrs_ws.web.mounts.MountTable.refusal), not bare status
+lines. An application that raises DropConnection gets no answer sent: the connection is closed
+(DROP_MESSAGE).
 """
 from __future__ import annotations
 
@@ -23,6 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
+from lrs_ws.web.answers import DropConnection
+
 log = logging.getLogger(__name__)
 
 # Requests that may wait for a thread, per thread, before new ones are answered 503.
@@ -34,6 +38,11 @@ Headers = list[tuple[str, str]]
 # (path, HTTP status, what went wrong) -> (status line, headers, body): a refusal in the
 # application's own form.
 Refuse = Callable[[str, int, str], tuple[str, Headers, bytes]]
+# The ASGI message by which the front asks the server to close the connection without answering.
+# No ASGI message says that (an application that ends without answering gets a 500 from
+# Hypercorn): the workers' Hypercorn is taught this one (lrs_ws.server.allow_dropped_connections).
+DROP_MESSAGE = "lrs_ws.http.drop"
+_DROPPED = object()  # what a thread hands back for a dropped request
 
 
 class BufferedWsgi:
@@ -106,7 +115,7 @@ class BufferedWsgi:
             )
         held = 0
         try:
-            body = bytearray()
+            chunks: list[bytes] = []
             loop = asyncio.get_running_loop()
             deadline = loop.time() + self.read_timeout
             while True:
@@ -117,23 +126,25 @@ class BufferedWsgi:
                         send,
                         path,
                         408,
-                        f"The request body did not arrive within {self.read_timeout:g} seconds ({len(body)} bytes received)",
+                        f"The request body did not arrive within {self.read_timeout:g} seconds ({held} bytes received)",
                         unread=True,
                     )
                 if message["type"] == "http.disconnect":
                     return
                 chunk = message.get("body", b"")
-                if len(body) + len(chunk) > self.max_body:
+                if held + len(chunk) > self.max_body:
                     return await self._refuse(send, path, 413, f"The request body exceeds the limit of {self.max_body} bytes", unread=True)
                 if self.buffered + len(chunk) > self.buffer_budget:
                     return await self._refuse(send, path, 503, "The service is busy; try again later.", unread=True)
-                body += chunk
+                if chunk:
+                    chunks.append(chunk)
                 held += len(chunk)
                 self.buffered += len(chunk)
                 if not message.get("more_body", False):
                     break
-            environ = wsgi_environ(scope, bytes(body))
-            del body
+            # A body that came in one chunk (Hypercorn's for a small one) is handed over as it is.
+            environ = wsgi_environ(scope, chunks[0] if len(chunks) == 1 else b"".join(chunks))
+            del chunks
             if scope["method"] in ("GET", "HEAD"):
                 await self._run_get(send, path, environ)
             else:
@@ -155,7 +166,9 @@ class BufferedWsgi:
         finally:
             self.queued -= 1
             watcher.cancel()
-        if result is not None:
+        if result is _DROPPED:
+            await send({"type": DROP_MESSAGE})
+        elif result is not None:
             await _respond(send, *result)
 
     async def _run_get(self, send, path: str, environ: dict) -> None:
@@ -167,7 +180,10 @@ class BufferedWsgi:
         except Exception:
             log.exception("unexpected error serving %r", path)
             result = self.refuse(path, 500, "The request could not be completed.")
-        await _respond(send, *result)
+        if result is _DROPPED:
+            await send({"type": DROP_MESSAGE})
+        else:
+            await _respond(send, *result)
 
     async def _refuse(self, send, path: str, status: int, detail: str, *, unread: bool = False) -> None:
         """Answer with the application's refusal. `unread`: the body was not read to its end, so
@@ -284,7 +300,7 @@ def wsgi_environ(scope: dict, body: bytes) -> dict[str, Any]:
         "CONTENT_LENGTH": str(len(body)),
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": scope.get("scheme", "http"),
-        "wsgi.input": io.BytesIO(body),
+        "wsgi.input": io.BytesIO(body),  # shares `body`: reading it whole gives it back, uncopied
         "wsgi.errors": sys.stderr,
         "wsgi.multithread": True,
         "wsgi.multiprocess": True,
@@ -300,13 +316,17 @@ def wsgi_environ(scope: dict, body: bytes) -> dict[str, Any]:
     return environ
 
 
-def _run_wsgi(wsgi: Callable, environ: dict) -> tuple[str, Headers, bytes]:
+def _run_wsgi(wsgi: Callable, environ: dict) -> Any:
+    """(status line, headers, body) of the application's answer, or _DROPPED."""
     started: dict[str, Any] = {}
 
     def start_response(status: str, headers: Headers, exc_info: Any = None) -> None:
         started["status"], started["headers"] = status, headers
 
-    result = wsgi(environ, start_response)
+    try:
+        result = wsgi(environ, start_response)
+    except DropConnection:
+        return _DROPPED
     try:
         content = b"".join(result)
     finally:
