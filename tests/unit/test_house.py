@@ -58,3 +58,18 @@ def test_imports_go_one_way():
     assert _breaches("lrs_ws/services", ("lrs_ws.domain", "lrs_ws.services", "lrs_ws.clock")) == []
     assert _breaches("lrs_ws/contract", ("lrs_ws.contract", "lrs_ws.domain"), forbidden=("spyne",)) == []
     assert _breaches("adapters", ("lrs_ws",), forbidden=("lrs_ws.soap",)) == []
+
+
+def test_no_module_is_longer_than_700_lines():
+    long = {str(path.relative_to(ROOT)): lines for path in SOURCES if (lines := len(path.read_text(encoding="utf-8").splitlines())) > 700}
+    assert long == {}, "split these by concern: " + ", ".join(f"{path} ({lines} lines)" for path, lines in long.items())
+
+
+def test_soap_is_imported_only_by_the_front_and_the_composition():
+    importers = {
+        str(path.relative_to(ROOT))
+        for path in SOURCES
+        if not str(path.relative_to(ROOT)).startswith(("lrs_ws/soap/", "lrs_ws/web/"))
+        and any(module == "lrs_ws.soap" or module.startswith("lrs_ws.soap.") for module in _imports(path))
+    }
+    assert importers <= {"lrs_ws/bootstrap.py"}, importers
