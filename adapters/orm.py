@@ -312,6 +312,7 @@ class SandboxRequestRow(Base):
     """The sandbox's request journal: one row a SOAP request (passwords masked)."""
 
     __tablename__ = "sandbox_requests"
+    __table_args__ = ({"sqlite_autoincrement": True},)  # after a reset, ids go on rising (since_id)
 
     id: Mapped[int] = mapped_column(LogId, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(DateTime)  # naive UTC, by the sandbox's clock
@@ -334,6 +335,7 @@ class SandboxFaultRow(Base):
     """A fault planted for SOAP calls (sandbox mode)."""
 
     __tablename__ = "sandbox_faults"
+    __table_args__ = ({"sqlite_autoincrement": True},)  # a fault's id is never given to another
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     operation: Mapped[str] = mapped_column(String(64))

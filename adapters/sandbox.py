@@ -99,7 +99,8 @@ class SqlSandboxStore:
         self.connection.execute(delete(sandbox_requests).where(sandbox_requests.c.id <= newest - keep))
 
     def requests(self, where: JournalFilter) -> list[JournalEntry]:
-        query = select(sandbox_requests).order_by(sandbox_requests.c.id.desc()).limit(where.limit)
+        # By time: each process writes the calls it served, so ids follow the writes, not the calls.
+        query = select(sandbox_requests).order_by(sandbox_requests.c.at.desc(), sandbox_requests.c.id.desc()).limit(where.limit)
         for column, value in (
             (sandbox_requests.c.operation, where.operation), (sandbox_requests.c.outcome, where.outcome),
             (sandbox_requests.c.ukprn, where.ukprn), (sandbox_requests.c.username, where.user),

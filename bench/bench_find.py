@@ -46,7 +46,7 @@ CREDENTIALS = f"<UKPRN>{ORG['ukprn']}</UKPRN><OrgPassword>{ORG['password']}</Org
 
 
 def lrs(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "lrs_ws.cli", *args], check=True, cwd=ROOT)
+    subprocess.run([sys.executable, "-m", "lrs_ws", *args], check=True, cwd=ROOT)
 
 
 def _build(url: str, learners: int) -> None:
@@ -214,6 +214,8 @@ def measure(echo_port: int, port: int, rows: list, learners: int, args) -> list[
 
     figures = []
     for label, path, build, expect in OPERATIONS:
+        if args.only and label not in args.only:
+            continue
         bodies = [build(r) for r in rows]
         run_load("127.0.0.1", port, path, bodies[:200], seconds=2, concurrency=args.concurrency)  # warm up
         before, rounds, ratios, echoes = echo(), [], [], []
@@ -239,6 +241,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=8, help="rounds of each operation, each between two echo rounds")
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--sandbox", action="store_true", help="also serve each register in sandbox mode and compare")
+    parser.add_argument("--only", nargs="+", metavar="OPERATION", help="only these operations (e.g. learnerByULN)")
     args = parser.parse_args()
     print(
         f"server: lrs-ws serve (gunicorn, {args.workers} Hypercorn workers x 4 threads) and the spyne echo beside it; "
@@ -247,7 +251,7 @@ def main() -> None:
     )
     echo_port = free_port()
     echo_server = start([sys.executable, "bench/echo_service.py", "--port", str(echo_port), "--workers", str(args.workers)], echo_port, "/")
-    results: dict[tuple[str, int], list[Figures]] = {}
+    results: dict[tuple, list[Figures]] = {}
     try:
         run_load("127.0.0.1", echo_port, "/", [ECHO_REQUEST.encode()], seconds=2, concurrency=args.concurrency)  # warm up
         for backend in args.backends:
@@ -256,24 +260,40 @@ def main() -> None:
                 print(f"\n{'PostgreSQL' if backend == 'postgres' else 'SQLite'}, {learners:,} learners", flush=True)
                 rows = sample(url, 2000)
                 warm(url)
-                port = free_port()
-                server = start(
-                    [sys.executable, "-m", "lrs_ws.cli", "serve", "--no-demo", "--no-worker", "--port", str(port),
-                     "--workers", str(args.workers), "--database-url", url],
-                    port, "/LearnerService.svc",
-                )
-                try:
-                    results[backend, learners] = measure(echo_port, port, rows, learners, args)
-                finally:
-                    stop(server)
+                for sandbox in (False, True) if args.sandbox else (False,):
+                    port = free_port()
+                    server = start(
+                        [sys.executable, "-m", "lrs_ws", "serve", "--no-demo", "--no-worker", "--port", str(port),
+                         "--workers", str(args.workers), "--database-url", url,
+                         *(["--sandbox", "--sandbox-token", "bench-token"] if sandbox else [])],
+                        port, "/LearnerService.svc",
+                    )
+                    try:
+                        if sandbox:
+                            print("  the same, in sandbox mode (journal and planted-fault checks on every call):", flush=True)
+                            results[backend, learners, "sandbox"] = measure(echo_port, port, rows, learners, args)
+                        else:
+                            results[backend, learners] = measure(echo_port, port, rows, learners, args)
+                    finally:
+                        stop(server)
     finally:
         stop(echo_server)
     _compare(results, args)
 
 
-def _compare(results: dict[tuple[str, int], list[Figures]], args) -> None:
-    """The goals' comparisons: 1M against 100k, PostgreSQL against SQLite (ratios to the echo)."""
+def _compare(results: dict[tuple, list[Figures]], args) -> None:
+    """The goals' comparisons: 1M against 100k, PostgreSQL against SQLite, sandbox mode against
+    plain (ratios to the echo)."""
     lines = []
+    for key, plain in results.items():
+        if len(key) == 2 and (*key, "sandbox") in results:
+            for alone, sandboxed in zip(plain, results[(*key, "sandbox")], strict=True):
+                kept = sandboxed.ratio / alone.ratio
+                spread = (
+                    f"rounds: plain {min(alone.ratios):.2f}-{max(alone.ratios):.2f}, "
+                    f"sandbox {min(sandboxed.ratios):.2f}-{max(sandboxed.ratios):.2f}"
+                )
+                lines.append(f"{key[0]}, {key[1]:,}: {alone.label.split(',')[0]}, sandbox mode keeps {kept:.2f} of the rate ({spread})")
     for backend in args.backends:
         if (backend, 100_000) in results and (backend, 1_000_000) in results:
             for small, large in zip(results[backend, 100_000], results[backend, 1_000_000], strict=True):

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from lrs_ws.adapters import migrate
 from lrs_ws.adapters.deferred_writes import DeferredWrites
 from lrs_ws.adapters.engines import connection_factory, make_engine, redacted, sqlite_path
+from lrs_ws.adapters.sandbox import SandboxClock
 from lrs_ws.adapters.sqlite_file import SqliteFileGuard, file_identity
 from lrs_ws.adapters.unit_of_work import SqlUnitOfWork
 from lrs_ws.clock import SYSTEM_CLOCK, Clock
@@ -107,11 +108,13 @@ def prepare_database(database_url: str) -> Prepared:
     return Prepared(engine, f"Upgraded {shown} from schema revision {state.revision} to {state.head}.", False)
 
 
-def prepare_for_serving(database_url: str, *, demo: bool) -> tuple[list[str], tuple[int, int] | None]:
+def prepare_for_serving(database_url: str, *, demo: bool, sandbox: bool = False) -> tuple[list[str], tuple[int, int] | None]:
     """What `lrs-ws serve` does once, before any worker starts: the schema, then the demo data
     into a database it has just created (never into one that was there: the demo organisation's
-    password is published). Returns what it did (sentences to print) and, for SQLite, which
-    file the workers must keep serving (:func:`database_file_identity`)."""
+    password is published), then, in sandbox mode, the baseline a reset puts back (the register
+    as it is now). Returns what it did (sentences to print) and, for SQLite, which file the
+    workers must keep serving (:func:`database_file_identity`)."""
+    from lrs_ws.services import sandbox as sandbox_mode
     from lrs_ws.services.seed import SeedRefused, seed_demo
 
     prepared = prepare_database(database_url)
@@ -122,6 +125,10 @@ def prepare_for_serving(database_url: str, *, demo: bool) -> tuple[list[str], tu
                 summary = seed_demo(uow)
             if summary.created:
                 said.append(f"Loaded the demo data: organisation {summary.organisation}, {summary.learners} learners.")
+        if sandbox:
+            with unit_of_work_factory(prepared.engine)() as uow:
+                rows = sandbox_mode.mark_baseline(uow, uow.clock.now())
+            said.append(f"Sandbox mode: the baseline a reset puts back is the register as it is now ({rows:,} rows).")
     except SeedRefused as refused:
         raise DatabaseNotReady(str(refused)) from None
     finally:
@@ -181,7 +188,8 @@ def build_runtime(
     work then refuses to run if that file is no longer at its path. `threads`: how many threads
     run requests in this process; the new engine's pool holds a connection for each and one for
     the writer of what finds log (a request uses one connection at a time), with 10 more for bursts.
-    `batch_worker`: the batch worker `serve` runs beside the service (None: none).
+    `batch_worker`: the batch worker `serve` runs beside the service (None: none). In sandbox
+    mode the time is the sandbox clock's, kept in the database (lrs_ws.adapters.sandbox).
     """
     if engine is None:
         pool = {} if threads is None else {"pool_size": threads + 1, "max_overflow": 10}
@@ -189,9 +197,15 @@ def build_runtime(
     path = sqlite_path(settings.database_url)
     guard = SqliteFileGuard(path, database_file) if database_file is not None and path is not None else None
     delay = settings.find_log_delay
+    clock: Clock = SYSTEM_CLOCK
+    clock_within = None
+    if settings.sandbox:
+        sandbox_clock = SandboxClock(engine.connect)
+        clock, clock_within = sandbox_clock, sandbox_clock.within
     return Runtime(
         settings=settings,
-        unit_of_work=unit_of_work_factory(engine, guard, find_log_delay=delay),
+        unit_of_work=unit_of_work_factory(engine, guard, find_log_delay=delay, clock=clock, clock_within=clock_within),
+        clock=clock,
         # the row's delay, one more turn of the writer's transaction, and a margin
         search_patience=2 * delay + 0.3 if delay > 0 else 0,
         batch_worker=batch_worker,
@@ -208,14 +222,33 @@ def web_app(runtime: Runtime, hooks: SoapHooks | None = None) -> MountTable:
     from lrs_ws.web.soap_services import learner_service, learner_service_r9
 
     hooks = SoapHooks() if hooks is None else hooks
+    sandbox_api = _sandbox(runtime, hooks) if runtime.settings.sandbox else None
     learner_register, learning_records = learner_service(runtime, hooks), learner_service_r9(runtime, hooks)
-    return MountTable(
+    table = MountTable(
         root=SiteRoot(runtime, [learner_register, learning_records]),
         mounts={
             learner_register.path: learner_register,
             learning_records.path: learning_records,
         },
     )
+    if sandbox_api is not None:
+        table.mount("/sandbox/", sandbox_api)
+    return table
+
+
+def _sandbox(runtime: Runtime, hooks: SoapHooks):
+    """Sandbox mode: planted faults before every SOAP call, the journal after it, the control API."""
+    from lrs_ws.sandbox.api import SandboxApi
+    from lrs_ws.sandbox.faults import FaultPlanter
+    from lrs_ws.sandbox.journal import JournalRecorder
+
+    settings = runtime.settings
+    if not settings.sandbox_token:
+        raise ValueError("sandbox mode needs its token (lrs-ws serve makes one when none is given)")
+    planter = FaultPlanter(runtime.unit_of_work)
+    hooks.before(planter)
+    hooks.after(JournalRecorder(runtime.unit_of_work, keep=settings.journal_size, planted=planter.planted))
+    return SandboxApi(runtime, settings.sandbox_token)
 
 
 def build_app(

@@ -152,6 +152,8 @@ def worker_arguments(settings: Settings, log_level: str) -> list[str]:
     ]
     if settings.prohibited_words is not None:
         arguments += ["--prohibited-words", ",".join(settings.prohibited_words)]
+    if settings.sandbox:
+        arguments.append("--sandbox")  # the sandbox's clock: job times and retention by it
     return arguments
 
 

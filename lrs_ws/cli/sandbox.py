@@ -175,7 +175,7 @@ def fault_list(url, token) -> None:
     if not faults:
         click.echo("No planted faults.")
     for one in faults:
-        what = {"delay": f"{one['seconds']:g} s", "fault": one["code"], "http": str(one["status"]), "drop": ""}[one["kind"]]
+        what = {"delay": f"{one['seconds']} s", "fault": one["code"], "http": one["status"], "drop": ""}[one["kind"]]
         left = "until removed" if one["times"] is None else f"{one['times']} left"
         click.echo(f"{one['id']:>4}  {one['operation']:<26} {one['ukprn'] or 'any':<8}  {one['kind']} {what}  {left}"
                    f"  p={one['probability']:g}")

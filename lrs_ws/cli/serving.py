@@ -1,6 +1,8 @@
 """`lrs-ws serve`, `lrs-ws worker` and `lrs-ws db`: running the service and its schema."""
 from __future__ import annotations
 
+import ipaddress
+import secrets
 import sys
 
 import click
@@ -37,10 +39,18 @@ def serve(**values) -> None:
             "which clients elsewhere cannot reach. Set --public-url to the address they use.",
             err=True,
         )
-    settings = Settings.from_options({**values, "public_url": public_url})
+    token_made = values["sandbox"] and not values["sandbox_token"]
+    if token_made and not _loopback(server.host):
+        listener.close()
+        raise click.ClickException(
+            f"--sandbox on {server.host} needs --sandbox-token (a token you chose): "
+            "anyone who reaches the sandbox API can reset the register"
+        )
+    token = secrets.token_urlsafe(24) if token_made else values["sandbox_token"]
+    settings = Settings.from_options({**values, "public_url": public_url, "sandbox_token": token})
     database_url = settings.database_url
     try:
-        said, database_file = prepare_for_serving(database_url, demo=not values["no_demo"])
+        said, database_file = prepare_for_serving(database_url, demo=not values["no_demo"], sandbox=settings.sandbox)
     except DatabaseNotReady as error:
         listener.close()
         raise click.ClickException(str(error)) from None
@@ -55,6 +65,10 @@ def serve(**values) -> None:
     org = demo["organisation"]
     users = ", ".join(f"{u['username']} ({'+'.join(u['roles'])})" for u in demo["users"])
     click.echo(f"  Demo credentials:  UKPRN {org['ukprn']}, OrgPassword {org['password']}, UserName one of: {users}")
+    if settings.sandbox:
+        click.echo(f"  Sandbox API:       {settings.endpoint('/sandbox/')}  (Authorization: Bearer <the sandbox token>)")
+        shown = f"{token} (made now; --sandbox-token to choose one)" if token_made else "the one given (--sandbox-token)"
+        click.echo(f"  Sandbox token:     {shown}")
     sys.stdout.flush()  # before gunicorn takes over the process
 
     batch_worker = None
@@ -80,11 +94,21 @@ def serve(**values) -> None:
             batch_worker.stop()
 
 
+def _loopback(host: str) -> bool:
+    """Whether only this machine can reach `host` (a sandbox there may make its own token)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 # --- worker -----------------------------------------------------------------------------------
 
 
 @main.command()
-@options("database_url", "possible_match_limit", "prohibited_words", "batch_retention_days", "batch_chunk", "log_level")
+@options("database_url", "possible_match_limit", "prohibited_words", "batch_retention_days", "batch_chunk", "log_level", "sandbox")
 @click.option("--until-idle", is_flag=True, help="Exit once no job is waiting (scripts, tests).")
 @click.option("--supervise", is_flag=True, help="Keep a worker running: start it again whenever it ends (what serve does).")
 def worker(until_idle: bool, supervise: bool, **values) -> None:

@@ -290,7 +290,7 @@ class SandboxStore(Protocol):
     def record_requests(self, entries: Iterable[JournalEntry], keep: int) -> None:
         """Add to the journal, then drop the oldest beyond `keep` entries."""
     def requests(self, where: JournalFilter) -> list[JournalEntry]:
-        """Newest first."""
+        """Newest first (by the time of the call)."""
     def request(self, entry_id: int) -> JournalEntry | None: ...
     def forget_requests(self) -> None: ...
     def near_candidates(self, search: SearchKey, limit: int = 200) -> list[MatchCandidate]:

@@ -49,6 +49,7 @@ class SoapCall:
         raw_request: bytes,
         client_address: str,
         request: etree._Element | None,
+        soap_action: str | None = None,
         read_caller: Callable[[etree._Element], CallerAsSent],
         fault: Callable[[ErrorCode, str], Answer],
     ) -> None:
@@ -56,6 +57,7 @@ class SoapCall:
         self.operation = operation  # learnerByULN, GetLearnerLearningEvents...; None: not found
         self.raw_request = raw_request  # as sent, password included: mask it before keeping it
         self.client_address = client_address
+        self.soap_action = soap_action  # the SOAPAction header as sent (dispatch ignores it)
         self._request = request
         self._read_caller = read_caller
         self._fault = fault

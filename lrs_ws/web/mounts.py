@@ -78,28 +78,48 @@ Handler = Callable[[dict[str, Any]], Answer]
 
 
 class Routes:
-    """A small application to mount: a few exact paths below its prefix, each with a handler per
-    HTTP method (HEAD answered as GET without the body). Any other path is 404 and any other
-    method 405, in the application's error form: `json_error` for an API, `html_error` for pages.
+    """A small application to mount: a few paths below its prefix, each with a handler per HTTP
+    method (HEAD answered as GET without the body). A segment `{name}` matches any one segment,
+    given to the handler as `environ["wsgiorg.routing_args"][1][name]` (the WSGI convention).
+    Any other path is 404 and any other method 405, in the application's error form:
+    `json_error` for an API, `html_error` for pages.
 
-        Routes(json_error, {"/journal": {"GET": journal_page}})
+        Routes(json_error, {"/journal": {"GET": journal_page}, "/journal/{id}": {"GET": entry_page}})
     """
 
     def __init__(self, form: ErrorForm, routes: Mapping[str, Mapping[str, Handler]]) -> None:
         self.form = form
-        self.routes = {
-            "/" + path.strip("/"): {method.upper(): handler for method, handler in methods.items()} for path, methods in routes.items()
-        }
+        self.routes = [
+            (tuple(path.strip("/").split("/")), {method.upper(): handler for method, handler in methods.items()})
+            for path, methods in routes.items()
+        ]
+
+    def _find(self, path: str) -> tuple[Mapping[str, Handler], dict[str, str]] | None:
+        segments = tuple(path.strip("/").split("/"))
+        for pattern, handlers in self.routes:
+            if len(pattern) != len(segments):
+                continue
+            params: dict[str, str] = {}
+            for wanted, given in zip(pattern, segments, strict=True):
+                if wanted.startswith("{") and wanted.endswith("}") and given:
+                    params[wanted[1:-1]] = given
+                elif wanted != given:
+                    break
+            else:
+                return handlers, params
+        return None
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET").upper()
-        handlers = self.routes.get("/" + environ.get("PATH_INFO", "").strip("/"))
-        if handlers is None:
+        found = self._find(environ.get("PATH_INFO", ""))
+        if found is None:
             where = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
             answer = self.form(404, f"Nothing is served at {where}")
-        elif (handler := handlers.get("GET" if method == "HEAD" else method)) is not None:
+        elif (handler := found[0].get("GET" if method == "HEAD" else method)) is not None:
+            environ["wsgiorg.routing_args"] = ((), found[1])
             answer = handler(environ)
         else:
+            handlers = found[0]
             allowed = ", ".join(sorted({*handlers, "HEAD"} if "GET" in handlers else handlers))
             refused = self.form(405, f"{method} is not allowed here; {allowed} are")
             answer = refused._replace(headers=[*refused.headers, ("Allow", allowed)])

@@ -108,6 +108,7 @@ class SoapEndpoint:
             raw_request=body,
             client_address=environ.get("REMOTE_ADDR", ""),
             request=screened.request,
+            soap_action=environ.get("HTTP_SOAPACTION"),
             read_caller=self.read_caller,
             fault=lambda code, detail: self.faults.fault(500, code, detail),
         )

@@ -112,3 +112,20 @@ def test_html_pages_answer_unknown_paths_and_refusals_with_a_small_page():
     status, headers, body = mounts.refusal("/console/x", 408, "The request body did not arrive")
     assert status == "408 Request Timeout" and b"<p>The request body did not arrive</p>" in body
     assert headers[1] == ("Content-Length", str(len(body)))
+
+
+def test_routes_give_path_parameters_to_their_handlers():
+    from lrs_ws.web.answers import json_answer, json_error
+    from lrs_ws.web.mounts import Routes
+
+    seen = []
+
+    def entry(environ):
+        seen.append(environ["wsgiorg.routing_args"][1])
+        return json_answer(200, {})
+
+    routes = Routes(json_error, {"/requests/{id}": {"GET": entry}, "/requests": {"GET": entry}})
+    statuses = []
+    for path in ("/requests/42", "/requests", "/requests/42/more", "/requests//"):
+        routes({"REQUEST_METHOD": "GET", "PATH_INFO": path, "SCRIPT_NAME": "/sandbox"}, lambda status, headers: statuses.append(status))
+    assert seen == [{"id": "42"}, {}, {}] and statuses == ["200 OK", "200 OK", "404 Not Found", "200 OK"]

@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("near_misses", sa.Text(), nullable=True),
         sa.Column("fault_id", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_sandbox_requests"),
+        sqlite_autoincrement=True,  # after a reset, ids go on rising (a client follows since_id)
     )
     op.create_table(
         "sandbox_faults",
@@ -51,6 +52,7 @@ def upgrade() -> None:
         sa.Column("times_left", sa.Integer(), nullable=True),
         sa.Column("probability", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_sandbox_faults"),
+        sqlite_autoincrement=True,  # a fault's id is never given to another
     )
     op.create_table(
         "sandbox_settings",

@@ -1,0 +1,52 @@
+"""Planted faults on real operations: a before-hook of the front (lrs_ws.web.hooks).
+
+Each SOAP call asks the database whether a planted fault answers it (lrs_ws.services.sandbox:
+its operation or "*", its organisation or any, its draw), so a fault planted through one process
+fires in every process, exactly as many times as asked. Then: `delay` sleeps and lets the
+service answer; `fault` answers the operation's own SOAP fault; `http` a bare status with an
+empty body; `drop` closes the connection without any answer.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import secrets
+import time
+from collections.abc import Callable
+
+from lrs_ws.domain.codes import ErrorCode
+from lrs_ws.services import sandbox
+from lrs_ws.services.ports import PlantedFaultKind, UnitOfWork
+from lrs_ws.web.hooks import DROP, Drop, EarlyAnswer, SoapCall
+
+log = logging.getLogger(__name__)
+
+
+class FaultPlanter:
+    def __init__(self, unit_of_work: Callable[[], UnitOfWork], rng: random.Random | None = None) -> None:
+        self.unit_of_work = unit_of_work
+        self.rng = rng or secrets.SystemRandom()
+        self.fired: dict[int, int] = {}  # id(call) -> the fault that answered it, for the journal
+
+    def __call__(self, call: SoapCall) -> EarlyAnswer | Drop | None:
+        """The before-hook."""
+        if call.operation is None:
+            return None  # refused by the screening: no operation to fault
+        caller = call.caller
+        with self.unit_of_work() as uow:
+            fault = sandbox.fault_for(uow, call.operation, caller.ukprn if caller else None, self.rng)
+        if fault is None or fault.id is None:
+            return None
+        self.fired[id(call)] = fault.id
+        if fault.kind is PlantedFaultKind.DELAY:
+            time.sleep(fault.seconds or 0)
+            return None
+        if fault.kind is PlantedFaultKind.FAULT:
+            return call.fault(ErrorCode(fault.code or ErrorCode.UNEXPECTED_ERROR.value), f"planted fault {fault.id}")
+        if fault.kind is PlantedFaultKind.HTTP:
+            return EarlyAnswer(fault.status or 503, (), b"", code=str(fault.status))
+        return DROP
+
+    def planted(self, call: SoapCall) -> int | None:
+        """The fault that answered (or delayed) `call`, once; for the journal's after-hook."""
+        return self.fired.pop(id(call), None)
