@@ -357,16 +357,6 @@ class SandboxSettingRow(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
-class SandboxBaselineRow(Base):
-    """The register as a reset puts it back: every row of its tables, as JSON."""
-
-    __tablename__ = "sandbox_baseline"
-
-    table_name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    row: Mapped[str] = mapped_column(Text)
-
-
 def _table(row: type[Base]) -> Table:
     """The class's table: SQLAlchemy types `__table__` as any FromClause (a class may map a
     select); each class here maps a Table."""
@@ -386,7 +376,6 @@ batch_workers = _table(BatchWorkerRow)
 sandbox_requests = _table(SandboxRequestRow)
 sandbox_faults = _table(SandboxFaultRow)
 sandbox_settings = _table(SandboxSettingRow)
-sandbox_baseline = _table(SandboxBaselineRow)
 
 # Writes nothing, yet is a write: SQLite takes its write lock for it, a read-only database refuses it.
 NO_OP_WRITE = text("UPDATE organisations SET id = id WHERE 1 = 0")

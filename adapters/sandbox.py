@@ -1,25 +1,23 @@
 """SQLAlchemy implementation of what sandbox mode keeps (lrs_ws.services.ports.SandboxStore).
 
-The baseline is every row of the register's tables as JSON (dates as ISO text), in one table: a
-reset deletes the register's rows and inserts the baseline's back in one transaction, which
-first locks those tables (PostgreSQL) or takes the write lock (SQLite), so that a request in
-flight either finished before it or starts after it.
+The baseline is a copy of each of the register's tables (`sandbox_baseline_<table>`), made by the
+database itself: a reset deletes the register's rows and copies the baseline's back in one
+transaction, which first locks those tables (PostgreSQL) or takes the write lock (SQLite), so
+that a request in flight either finished before it or starts after it.
 """
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import Connection, Date, DateTime, Table, delete, func, insert, or_, select, text, update
+from sqlalchemy import Connection, Table, delete, func, insert, inspect, or_, select, text, update
 
 from lrs_ws.adapters.mapping import CANDIDATE_COLUMNS, RowByName, from_naive_utc, to_naive_utc
 from lrs_ws.adapters.orm import (
     NO_OP_WRITE,
     Base,
     learners,
-    sandbox_baseline,
     sandbox_faults,
     sandbox_requests,
     sandbox_settings,
@@ -38,25 +36,15 @@ REGISTER_TABLES: tuple[Table, ...] = tuple(
 )
 
 
-def _to_json(table: Table, row: RowByName) -> str:
-    values: dict[str, Any] = {}
-    for column in table.columns:
-        value = row[column.name]
-        values[column.name] = value.isoformat() if isinstance(value, (date, datetime)) else value
-    return json.dumps(values)
+def _baseline_of(table: Table) -> str:
+    """The table that holds `table`'s rows as at the baseline: a copy the database makes itself
+    (CREATE TABLE ... AS SELECT), made again at each mark, so it always has the columns of the
+    schema it was marked under."""
+    return f"sandbox_baseline_{table.name}"
 
 
-def _from_json(table: Table, text_row: str) -> dict[str, Any]:
-    values = json.loads(text_row)
-    for column in table.columns:
-        value = values.get(column.name)
-        if value is None:
-            continue
-        if isinstance(column.type, DateTime):
-            values[column.name] = datetime.fromisoformat(value)
-        elif isinstance(column.type, Date):
-            values[column.name] = date.fromisoformat(value)
-    return values
+def _columns(table: Table) -> str:
+    return ", ".join(column.name for column in table.columns)
 
 
 def _entry(row: RowByName) -> JournalEntry:
@@ -195,33 +183,33 @@ class SqlSandboxStore:
 
     def mark_baseline(self) -> int:
         self._lock_register()
-        self.connection.execute(delete(sandbox_baseline))
         count = 0
         for table in REGISTER_TABLES:
-            rows = [
-                {"table_name": table.name, "position": position, "row": _to_json(table, row)}
-                for position, row in enumerate(self.connection.execute(select(table)).mappings())
-            ]
-            if rows:
-                self.connection.execute(insert(sandbox_baseline), rows)
-            count += len(rows)
+            copy = _baseline_of(table)
+            self.connection.execute(text(f"DROP TABLE IF EXISTS {copy}"))
+            self.connection.execute(text(f"CREATE TABLE {copy} AS SELECT {_columns(table)} FROM {table.name}"))
+            count += self.connection.execute(text(f"SELECT count(*) FROM {copy}")).scalar_one()
         return count
 
     def restore_baseline(self) -> int:
+        if not self.has_baseline():
+            raise LookupError("no baseline has been marked (POST /sandbox/baseline)")
         self._lock_register()
         for table in reversed(REGISTER_TABLES):
             self.connection.execute(delete(table))
         count = 0
         for table in REGISTER_TABLES:
-            query = select(sandbox_baseline.c.row).where(sandbox_baseline.c.table_name == table.name).order_by(sandbox_baseline.c.position)
-            rows = [_from_json(table, row) for row in self.connection.execute(query).scalars()]
-            if rows:
-                self.connection.execute(insert(table), rows)
-            count += len(rows)
+            columns = _columns(table)
+            count += self.connection.execute(
+                text(f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {_baseline_of(table)}")
+            ).rowcount
         self.forget_requests()
         self.remove_faults()
         self.connection.execute(delete(sandbox_settings).where(sandbox_settings.c.name != "baseline"))
         return count
+
+    def has_baseline(self) -> bool:
+        return all(inspect(self.connection).has_table(_baseline_of(table)) for table in REGISTER_TABLES)
 
 
 class SandboxClock:

@@ -61,7 +61,10 @@ def mark_baseline(uow: UnitOfWork, now: datetime) -> int:
 
 def reset(uow: UnitOfWork) -> int:
     """The register as at the baseline; the journal, faults and clock emptied. How many rows."""
-    rows = uow.sandbox.restore_baseline()
+    try:
+        rows = uow.sandbox.restore_baseline()
+    except LookupError as none:
+        raise SandboxRefused("baseline", str(none)) from None
     uow.commit()
     return rows
 

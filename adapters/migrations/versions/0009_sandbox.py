@@ -1,4 +1,4 @@
-"""Sandbox mode: the request journal, planted faults, settings (the clock) and the baseline.
+"""Sandbox mode: the request journal, planted faults and settings (the clock, the baseline's time).
 
 Revision ID: 0009
 Revises: 0008
@@ -60,15 +60,13 @@ def upgrade() -> None:
         sa.Column("value", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("name", name="pk_sandbox_settings"),
     )
-    op.create_table(
-        "sandbox_baseline",
-        sa.Column("table_name", sa.String(64), nullable=False),
-        sa.Column("position", sa.Integer(), nullable=False, autoincrement=False),
-        sa.Column("row", sa.Text(), nullable=False),
-        sa.PrimaryKeyConstraint("table_name", "position", name="pk_sandbox_baseline"),
-    )
 
 
 def downgrade() -> None:
-    for table in ("sandbox_baseline", "sandbox_settings", "sandbox_faults", "sandbox_requests"):
+    for table in ("sandbox_settings", "sandbox_faults", "sandbox_requests"):
         op.drop_table(table)
+    # The baseline's copies (sandbox_baseline_<table>) are made by the sandbox itself, outside the schema.
+    connection = op.get_bind()
+    for name in sa.inspect(connection).get_table_names():
+        if name.startswith("sandbox_baseline_"):
+            op.drop_table(name)
