@@ -8,6 +8,8 @@ that a request in flight either finished before it or starts after it.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
@@ -212,34 +214,56 @@ class SqlSandboxStore:
         return all(inspect(self.connection).has_table(_baseline_of(table)) for table in REGISTER_TABLES)
 
 
-class SandboxClock:
-    """Sandbox mode's clock: the host's, unless a test set it (PUT /sandbox/clock). Read from the
-    database, so that every process tells the same time: through a unit of work's connection
-    (once per unit of work), or, outside one, a connection of its own."""
+# How stale a process's view of the planted faults and the clock may be. The API answers a change
+# only this long after it committed, so that by then every process sees it.
+SETTLE_SECONDS = 0.05
 
-    def __init__(self, connect: Callable[[], Connection], real: Clock = SYSTEM_CLOCK) -> None:
+
+class SandboxState:
+    """A process's view of what every SOAP call consults in sandbox mode, the planted faults and
+    the clock, read from the database (one read for both) at most every `settle` seconds: a call
+    costs no query, and a fault only the write that takes its firing."""
+
+    def __init__(self, connect: Callable[[], Connection], settle: float = SETTLE_SECONDS) -> None:
         self.connect = connect
+        self.settle = settle
+        self._lock = threading.Lock()
+        self._read_at: float | None = None
+        self._faults: list[PlantedFault] = []
+        self._clock: ClockSetting | None = None
+
+    def faults(self) -> list[PlantedFault]:
+        self._fresh()
+        return self._faults
+
+    def clock(self) -> ClockSetting | None:
+        self._fresh()
+        return self._clock
+
+    def _fresh(self) -> None:
+        with self._lock:
+            if self._read_at is not None and time.monotonic() - self._read_at < self.settle:
+                return
+            with self.connect() as connection:
+                store = SqlSandboxStore(connection)
+                faults, clock = store.faults(), store.setting(CLOCK)
+            self._faults, self._clock = faults, None if clock is None else ClockSetting.from_setting(clock)
+            self._read_at = time.monotonic()
+
+    def settled(self) -> None:
+        """Wait until every process's view is at least as new as what was just committed."""
+        time.sleep(self.settle)
+
+
+class SandboxClock:
+    """Sandbox mode's clock: the host's, unless a test set it (PUT /sandbox/clock); every process
+    tells the same time (SandboxState)."""
+
+    def __init__(self, state: SandboxState, real: Clock = SYSTEM_CLOCK) -> None:
+        self.state = state
         self.real = real
 
     def now(self) -> datetime:
-        with self.connect() as connection:
-            return _ConnectionClock(connection, self.real).now()
-
-    def within(self, connection: Connection) -> Clock:
-        """The clock as a unit of work on `connection` reads it."""
-        return _ConnectionClock(connection, self.real)
-
-
-class _ConnectionClock:
-    def __init__(self, connection: Connection, real: Clock) -> None:
-        self.connection = connection
-        self.real = real
-        self.read = False
-        self.setting: ClockSetting | None = None
-
-    def now(self) -> datetime:
-        if not self.read:  # once per unit of work: it is one moment's work
-            found = self.connection.execute(select(sandbox_settings.c.value).where(sandbox_settings.c.name == CLOCK)).scalar()
-            self.setting, self.read = (None if found is None else ClockSetting.from_setting(json.loads(found))), True
+        setting = self.state.clock()
         real_now = self.real.now()
-        return real_now if self.setting is None else self.setting.now(real_now)
+        return real_now if setting is None else setting.now(real_now)

@@ -61,11 +61,9 @@ class SqlUnitOfWork:
         *,
         write_limit: int | None = None,
         clock: Clock = SYSTEM_CLOCK,
-        clock_within: Callable[[Connection], Clock] | None = None,
     ) -> None:
         self._connect = connect
         self.clock = clock
-        self._clock_within = clock_within  # a clock read through this unit's connection (sandbox mode)
         self._guard = guard
         self._deferred_writes = deferred_writes
         self._write_limit = None if write_limit == 0 and deferred_writes is None else write_limit
@@ -92,8 +90,6 @@ class SqlUnitOfWork:
         self.jobs = SqlBatchJobRepository(self.connection)
         self.batch_workers = SqlBatchWorkerLog(self.connection)
         self.sandbox = SqlSandboxStore(self.connection)
-        if self._clock_within is not None:
-            self.clock = self._clock_within(self.connection)
         return self
 
     def __exit__(self, exc_type: object, error: object, traceback: object) -> None:

@@ -1,7 +1,7 @@
 """In-process cost of one request, and where it goes: the WSGI application (screening, schema
 validation, spyne, the use case, the database) called directly, no HTTP, one thread.
 
-    python bench/profile_request.py --learners 100000 [--postgres URL] [--requests 2000] [--profile] [--hooks]
+    python bench/profile_request.py --learners 100000 [--postgres URL] [--requests 2000] [--profile] [--hooks | --sandbox]
 
 Prints the mean and the percentiles per operation; with --profile, the top functions by
 cumulative and by own time (cProfile) for each; with --hooks, every call goes through a
@@ -48,6 +48,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--only", help="one operation by name")
     parser.add_argument("--hooks", action="store_true", help="a before- and an after-hook that do nothing")
+    parser.add_argument("--sandbox", action="store_true", help="in sandbox mode: the planted-fault check and the journal on every call")
     args = parser.parse_args()
     url = database(args.learners, args.postgres)
     rows = sample(url, args.requests)
@@ -58,6 +59,8 @@ def main() -> None:
         hooks.before(lambda call: None)
         hooks.after(lambda call, outcome: None)
         app = build_app(Settings(database_url=url), hooks=hooks)
+    elif args.sandbox:
+        app = build_app(Settings(database_url=url, sandbox=True, sandbox_token="bench"))
     else:
         app = build_app(Settings(database_url=url))
     for label, path, build, expect in OPERATIONS:

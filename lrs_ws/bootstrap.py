@@ -9,18 +9,16 @@ database is back.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
 
 from lrs_ws.adapters import migrate
 from lrs_ws.adapters.deferred_writes import DeferredWrites
 from lrs_ws.adapters.engines import connection_factory, make_engine, redacted, sqlite_path
-from lrs_ws.adapters.sandbox import SandboxClock
+from lrs_ws.adapters.sandbox import SandboxClock, SandboxState
 from lrs_ws.adapters.sqlite_file import SqliteFileGuard, file_identity
 from lrs_ws.adapters.unit_of_work import SqlUnitOfWork
 from lrs_ws.clock import SYSTEM_CLOCK, Clock
@@ -164,14 +162,12 @@ def unit_of_work_factory(
     *,
     find_log_delay: float = 0,
     clock: Clock = SYSTEM_CLOCK,
-    clock_within: Callable[[Connection], Clock] | None = None,
 ):
-    """Units of work over `engine`, telling the time by `clock` (or by `clock_within` their own
-    connection: sandbox mode's clock, kept in the database); with `find_log_delay`, what finds
+    """Units of work over `engine`, telling the time by `clock`; with `find_log_delay`, what finds
     log (audit rows, the FUL search log) is written by a DeferredWrites of the process within
     that many seconds."""
     deferred = DeferredWrites(engine, find_log_delay) if find_log_delay > 0 else None
-    return partial(SqlUnitOfWork, connection_factory(engine), guard, deferred, clock=clock, clock_within=clock_within)
+    return partial(SqlUnitOfWork, connection_factory(engine), guard, deferred, clock=clock)
 
 
 def build_runtime(
@@ -197,15 +193,13 @@ def build_runtime(
     path = sqlite_path(settings.database_url)
     guard = SqliteFileGuard(path, database_file) if database_file is not None and path is not None else None
     delay = settings.find_log_delay
-    clock: Clock = SYSTEM_CLOCK
-    clock_within = None
-    if settings.sandbox:
-        sandbox_clock = SandboxClock(engine.connect)
-        clock, clock_within = sandbox_clock, sandbox_clock.within
+    sandbox = SandboxState(engine.connect) if settings.sandbox else None
+    clock: Clock = SYSTEM_CLOCK if sandbox is None else SandboxClock(sandbox)
     return Runtime(
         settings=settings,
-        unit_of_work=unit_of_work_factory(engine, guard, find_log_delay=delay, clock=clock, clock_within=clock_within),
+        unit_of_work=unit_of_work_factory(engine, guard, find_log_delay=delay, clock=clock),
         clock=clock,
+        sandbox=sandbox,
         # the row's delay, one more turn of the writer's transaction, and a margin
         search_patience=2 * delay + 0.3 if delay > 0 else 0,
         batch_worker=batch_worker,
@@ -245,10 +239,11 @@ def _sandbox(runtime: Runtime, hooks: SoapHooks):
     settings = runtime.settings
     if not settings.sandbox_token:
         raise ValueError("sandbox mode needs its token (lrs-ws serve makes one when none is given)")
-    planter = FaultPlanter(runtime.unit_of_work)
+    assert runtime.sandbox is not None, "a sandbox runtime holds the sandbox's state"
+    planter = FaultPlanter(runtime.unit_of_work, runtime.sandbox.faults)
     hooks.before(planter)
     hooks.after(JournalRecorder(runtime.unit_of_work, keep=settings.journal_size, planted=planter.planted))
-    return SandboxApi(runtime, settings.sandbox_token)
+    return SandboxApi(runtime, settings.sandbox_token, settled=runtime.sandbox.settled)
 
 
 def build_app(

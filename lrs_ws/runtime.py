@@ -11,7 +11,7 @@ from lrs_ws.clock import SYSTEM_CLOCK, Clock
 from lrs_ws.config import Settings
 from lrs_ws.domain.rules import DEFAULT_PROHIBITED_WORDS
 from lrs_ws.domain.sign_in import Backoff
-from lrs_ws.services.ports import UnitOfWork
+from lrs_ws.services.ports import SandboxView, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,9 @@ class Runtime:
     # The batch worker `serve` runs beside this service; None with `serve --no-worker` or
     # outside `serve`.
     batch_worker: ServedWorker | None = None
+    # Sandbox mode: this process's view of the planted faults and the clock
+    # (lrs_ws.adapters.sandbox.SandboxState); None outside sandbox mode.
+    sandbox: SandboxView | None = None
 
     @property
     def prohibited_words(self) -> tuple[str, ...]:

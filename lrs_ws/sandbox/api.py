@@ -97,8 +97,11 @@ Handler = Callable[[Request], Answer]
 class SandboxApi:
     """The mount: the token check, then the route's handler; every answer JSON."""
 
-    def __init__(self, runtime: Runtime, token: str, *, rng: random.Random | None = None) -> None:
+    def __init__(
+        self, runtime: Runtime, token: str, *, settled: Callable[[], None] = lambda: None, rng: random.Random | None = None
+    ) -> None:
         self.runtime = runtime
+        self.settled = settled  # after a change of faults or clock: every process sees it on return
         self.token = token.encode("utf-8")
         self.rng = rng or secrets.SystemRandom()
         self.demo = load_demo_file()
@@ -130,7 +133,10 @@ class SandboxApi:
                 return _unauthorised()
             params = environ.get("wsgiorg.routing_args", ((), {}))[1]
             try:
-                return handler(Request(environ, params))
+                answered = handler(Request(environ, params))
+                if environ.get("REQUEST_METHOD") != "GET" and answered.status_code < 300:
+                    self.settled()  # a change: answered once every process sees it
+                return answered
             except BadRequest as bad:
                 return json_error(400, str(bad))
             except sandbox.SandboxRefused as refused:
@@ -255,8 +261,9 @@ class SandboxApi:
             return json_answer(200, self._clock_json(uow))
 
     def _clock_json(self, uow: Any) -> dict[str, Any]:
-        setting = sandbox.clock_setting(uow)
-        return {"now": uow.clock.now().isoformat(), "frozen": bool(setting and setting.frozen), "set": setting is not None}
+        setting = sandbox.clock_setting(uow)  # as stored now (this process's view may be a moment old)
+        now = SYSTEM_CLOCK.now() if setting is None else setting.now(SYSTEM_CLOCK.now())
+        return {"now": now.isoformat(), "frozen": bool(setting and setting.frozen), "set": setting is not None}
 
     # --- jobs and scenarios
 

@@ -1,7 +1,8 @@
 """Planted faults on real operations: a before-hook of the front (lrs_ws.web.hooks).
 
-Each SOAP call asks the database whether a planted fault answers it (lrs_ws.services.sandbox:
-its operation or "*", its organisation or any, its draw), so a fault planted through one process
+Each SOAP call looks at the planted faults as its process sees them (a moment old at most:
+lrs_ws.adapters.sandbox.SandboxState); one that may answer it (its operation or "*", its
+organisation or any, its draw) is taken in the database, so a fault planted through one process
 fires in every process, exactly as many times as asked. Then: `delay` sleeps and lets the
 service answer; `fault` answers the operation's own SOAP fault; `http` a bare status with an
 empty body; `drop` closes the connection without any answer.
@@ -16,25 +17,32 @@ from collections.abc import Callable
 
 from lrs_ws.domain.codes import ErrorCode
 from lrs_ws.services import sandbox
-from lrs_ws.services.ports import PlantedFaultKind, UnitOfWork
+from lrs_ws.services.ports import PlantedFault, PlantedFaultKind, UnitOfWork
 from lrs_ws.web.hooks import DROP, Drop, EarlyAnswer, SoapCall
 
 log = logging.getLogger(__name__)
 
 
 class FaultPlanter:
-    def __init__(self, unit_of_work: Callable[[], UnitOfWork], rng: random.Random | None = None) -> None:
+    def __init__(
+        self, unit_of_work: Callable[[], UnitOfWork], planted: Callable[[], list[PlantedFault]], rng: random.Random | None = None
+    ) -> None:
         self.unit_of_work = unit_of_work
+        self.planted_faults = planted  # as this process sees them (a moment old at most)
         self.rng = rng or secrets.SystemRandom()
         self.fired: dict[int, int] = {}  # id(call) -> the fault that answered it, for the journal
 
     def __call__(self, call: SoapCall) -> EarlyAnswer | Drop | None:
-        """The before-hook."""
+        """The before-hook: no query unless a planted fault may answer the call."""
         if call.operation is None:
             return None  # refused by the screening: no operation to fault
         caller = call.caller
+        ukprn = caller.ukprn if caller else None
+        candidates = sandbox.matching_faults(self.planted_faults(), call.operation, ukprn)
+        if not candidates:
+            return None
         with self.unit_of_work() as uow:
-            fault = sandbox.fault_for(uow, call.operation, caller.ukprn if caller else None, self.rng)
+            fault = sandbox.fault_for(uow, call.operation, ukprn, self.rng, planted=candidates)
         if fault is None or fault.id is None:
             return None
         self.fired[id(call)] = fault.id

@@ -284,6 +284,15 @@ class JournalFilter:
     limit: int = 100
 
 
+class SandboxView(Protocol):
+    """A process's view of what every SOAP call consults in sandbox mode, kept fresh within a
+    moment of any change (lrs_ws.adapters.sandbox.SandboxState)."""
+
+    def faults(self) -> list[PlantedFault]: ...
+    def settled(self) -> None:
+        """Return once every process's view shows what was committed before the call."""
+
+
 class SandboxStore(Protocol):
     """What sandbox mode keeps in the database, so that every process sees the same."""
 

@@ -223,12 +223,21 @@ def plant_fault(uow: UnitOfWork, fault: PlantedFault) -> int:
     return fault_id
 
 
-def fault_for(uow: UnitOfWork, operation: str, ukprn: str | None, rng: random.Random) -> PlantedFault | None:
-    """The planted fault that answers this call, if one does (its firing taken); the first one
-    planted that matches, by operation (or "*") and organisation, and wins its draw."""
-    for fault in uow.sandbox.faults():
-        if fault.operation not in ("*", operation) or (fault.ukprn is not None and fault.ukprn != ukprn):
-            continue
+def matching_faults(faults: list[PlantedFault], operation: str, ukprn: str | None) -> list[PlantedFault]:
+    """The planted faults that may answer a call of `operation` naming `ukprn`, in the order planted."""
+    return [
+        fault for fault in faults
+        if fault.operation in ("*", operation) and (fault.ukprn is None or fault.ukprn == ukprn)
+    ]
+
+
+def fault_for(
+    uow: UnitOfWork, operation: str, ukprn: str | None, rng: random.Random, planted: list[PlantedFault] | None = None
+) -> PlantedFault | None:
+    """The planted fault that answers this call, if one does (its firing taken): the first that
+    matches (`matching_faults`) and wins its draw. `planted`: the faults as the process sees them
+    (else read now)."""
+    for fault in matching_faults(uow.sandbox.faults() if planted is None else planted, operation, ukprn):
         if fault.probability < 1 and rng.random() >= fault.probability:
             continue
         if uow.sandbox.take_fault(fault.id or 0):

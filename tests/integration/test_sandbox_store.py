@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from lrs_ws.adapters.orm import audit_events, batch_jobs, learners, organisations, sandbox_requests
-from lrs_ws.adapters.sandbox import SandboxClock
+from lrs_ws.adapters.sandbox import SandboxClock, SandboxState
 from lrs_ws.bootstrap import unit_of_work_factory
 from lrs_ws.clock import UK
 from lrs_ws.domain.rules import DEFAULT_PROHIBITED_WORDS
@@ -31,8 +31,8 @@ def real() -> SettableClock:
 
 @pytest.fixture
 def factory(engine: Engine, real: SettableClock):
-    clock = SandboxClock(engine.connect, real)
-    factory = unit_of_work_factory(engine, clock=clock, clock_within=clock.within)
+    clock = SandboxClock(SandboxState(engine.connect, settle=0), real)  # settle 0: every read is fresh
+    factory = unit_of_work_factory(engine, clock=clock)
     with factory() as uow:
         seed_demo(uow, DEMO)
     return factory
