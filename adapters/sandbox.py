@@ -242,13 +242,14 @@ class SandboxState:
 
     def _fresh(self) -> None:
         with self._lock:
-            if self._read_at is not None and time.monotonic() - self._read_at < self.settle:
+            started = time.monotonic()  # before the read: a commit after it may be missing from the view
+            if self._read_at is not None and started - self._read_at < self.settle:
                 return
             with self.connect() as connection:
                 store = SqlSandboxStore(connection)
                 faults, clock = store.faults(), store.setting(CLOCK)
             self._faults, self._clock = faults, None if clock is None else ClockSetting.from_setting(clock)
-            self._read_at = time.monotonic()
+            self._read_at = started
 
     def settled(self) -> None:
         """Wait until every process's view is at least as new as what was just committed."""

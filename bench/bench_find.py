@@ -130,12 +130,12 @@ def free_port() -> int:
 
 def start(command: list[str], port: int, probe: str) -> subprocess.Popen:
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 300  # a server in sandbox mode first copies the register (its baseline)
     while time.monotonic() < deadline:
         try:
             requests.post(f"http://127.0.0.1:{port}{probe}", data=b"", timeout=1)
             return process
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or listening and not yet serving
             time.sleep(0.2)
     process.kill()
     raise SystemExit(f"server on port {port} did not start")
@@ -232,6 +232,38 @@ def measure(echo_port: int, port: int, rows: list, learners: int, args) -> list[
     return figures
 
 
+def measure_pair(echo_port: int, port: int, sandbox_port: int, rows: list, learners: int, args) -> tuple[list[Figures], list[Figures]]:
+    """Each operation's rounds alternating between the plain server and the one in sandbox mode
+    (journal and planted-fault checks on), every round between two echo rounds."""
+    def echo() -> LoadResult:
+        return run_load("127.0.0.1", echo_port, "/", [ECHO_REQUEST.encode()], seconds=args.seconds,
+                        concurrency=args.concurrency, expect=(b"EchoResponse",))
+
+    plain, in_sandbox = [], []
+    for label, path, build, expect in OPERATIONS:
+        if args.only and label not in args.only:
+            continue
+        bodies = [build(r) for r in rows]
+        for warm_port in (port, sandbox_port):
+            run_load("127.0.0.1", warm_port, path, bodies[:200], seconds=2, concurrency=args.concurrency)
+        sides: dict[int, tuple[list[LoadResult], list[float], list[float]]] = {port: ([], [], []), sandbox_port: ([], [], [])}
+        before = echo()
+        for _ in range(args.rounds):
+            for side in (port, sandbox_port):
+                result = run_load("127.0.0.1", side, path, bodies, seconds=args.seconds, concurrency=args.concurrency, expect=expect)
+                after = echo()
+                rounds, ratios, echoes = sides[side]
+                rounds.append(result)
+                ratios.append(result.rps / ((before.rps + after.rps) / 2))
+                echoes += [before.rps, after.rps]
+                before = after
+        for side, out, what in ((port, plain, ""), (sandbox_port, in_sandbox, ", sandbox mode")):
+            figure = Figures(f"{label}{what}, {learners:,} learners", *sides[side])
+            print(figure.line(), flush=True)
+            out.append(figure)
+    return plain, in_sandbox
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--learners", type=int, nargs="+", default=[100_000, 1_000_000])
@@ -260,22 +292,29 @@ def main() -> None:
                 print(f"\n{'PostgreSQL' if backend == 'postgres' else 'SQLite'}, {learners:,} learners", flush=True)
                 rows = sample(url, 2000)
                 warm(url)
-                for sandbox in (False, True) if args.sandbox else (False,):
-                    port = free_port()
-                    server = start(
-                        [sys.executable, "-m", "lrs_ws", "serve", "--no-demo", "--no-worker", "--port", str(port),
-                         "--workers", str(args.workers), "--database-url", url,
-                         *(["--sandbox", "--sandbox-token", "bench-token"] if sandbox else [])],
-                        port, "/LearnerService.svc",
-                    )
-                    try:
-                        if sandbox:
-                            print("  the same, in sandbox mode (journal and planted-fault checks on every call):", flush=True)
-                            results[backend, learners, "sandbox"] = measure(echo_port, port, rows, learners, args)
-                        else:
-                            results[backend, learners] = measure(echo_port, port, rows, learners, args)
-                    finally:
-                        stop(server)
+                port = free_port()
+                server = start(
+                    [sys.executable, "-m", "lrs_ws", "serve", "--no-demo", "--no-worker", "--port", str(port),
+                     "--workers", str(args.workers), "--database-url", url],
+                    port, "/LearnerService.svc",
+                )
+                try:
+                    if args.sandbox:  # a second server on the register, in sandbox mode: rounds alternate between them
+                        sandbox_port = free_port()
+                        sandboxed = start(
+                            [sys.executable, "-m", "lrs_ws", "serve", "--no-demo", "--no-worker", "--port", str(sandbox_port),
+                             "--workers", str(args.workers), "--database-url", url, "--sandbox", "--sandbox-token", "bench"],
+                            sandbox_port, "/LearnerService.svc",
+                        )
+                        try:
+                            plain, in_sandbox = measure_pair(echo_port, port, sandbox_port, rows, learners, args)
+                        finally:
+                            stop(sandboxed)
+                        results[backend, learners], results[backend, learners, "sandbox"] = plain, in_sandbox
+                    else:
+                        results[backend, learners] = measure(echo_port, port, rows, learners, args)
+                finally:
+                    stop(server)
     finally:
         stop(echo_server)
     _compare(results, args)

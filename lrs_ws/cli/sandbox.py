@@ -5,16 +5,13 @@ person reads; `requests --follow` polls the journal for what is new.
 """
 from __future__ import annotations
 
-import json
 import time
-import urllib.error
-import urllib.request
 from typing import Any
-from urllib.parse import urlencode
 
 import click
 
 from lrs_ws.cli.app import main
+from lrs_ws.sandbox.client import SandboxClient, SandboxError
 
 url_option = click.option(
     "--url", envvar="LRS_WS_URL", show_envvar=True, default="http://127.0.0.1:8000", show_default=True,
@@ -28,24 +25,10 @@ token_option = click.option(
 
 def call(url: str, token: str, method: str, path: str, body: dict[str, Any] | None = None, **query: Any) -> Any:
     """One request to the API; its JSON answer, or a one-line ClickException."""
-    given = {name: value for name, value in query.items() if value is not None}
-    target = url.rstrip("/") + "/sandbox" + path + (f"?{urlencode(given)}" if given else "")
-    data = None if body is None else json.dumps(body).encode("utf-8")
-    request = urllib.request.Request(target, data=data, method=method, headers={"Authorization": f"Bearer {token}"})
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
     try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as error:
-        try:
-            said = json.loads(error.read()).get("error", "")
-        except ValueError:
-            said = ""
-        raise click.ClickException(f"the sandbox answered {error.code}: {said or error.reason}") from None
-    except (urllib.error.URLError, OSError) as error:
-        reason = getattr(error, "reason", error)
-        raise click.ClickException(f"cannot reach the sandbox at {url}: {reason}") from None
+        return SandboxClient(url, token).call(method, path, body, **query)
+    except SandboxError as error:
+        raise click.ClickException(str(error)) from None
 
 
 @main.group()

@@ -18,7 +18,7 @@ Nothing here imports spyne or reads anything but the package data of ``lrs_ws.ws
 """
 from lrs_ws.contract.files import CONTRACT_ROOT, WSDL_DIR, XSD_DIR, schema_files, wsdl_path
 from lrs_ws.contract.parsing import SAFE_PARSING, parser, request_parser
-from lrs_ws.contract.validation import ContractViolation, message_schema, validate_body_element
+from lrs_ws.contract.validation import ContractViolation, message_schema, validate_body_element, violations
 from lrs_ws.contract.wsdl import single_wsdl
 from lrs_ws.contract.xsd_types import Child, SimpleType, TypeIndex, type_index
 
@@ -38,5 +38,6 @@ __all__ = [
     "single_wsdl",
     "type_index",
     "validate_body_element",
+    "violations",
     "wsdl_path",
 ]

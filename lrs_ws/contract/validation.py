@@ -25,11 +25,12 @@ class ContractViolation(ValueError):
     validator messages, for logs only (never send them to a client: they are long and technical).
     """
 
-    def __init__(self, field: str, reason: str, errors: tuple[str, ...] = ()) -> None:
+    def __init__(self, field: str, reason: str, errors: tuple[str, ...] = (), line: int | None = None) -> None:
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
         self.errors = errors
+        self.line = line  # in the document the message came from, when known
 
 
 _BUILD_LOCK = threading.Lock()
@@ -229,3 +230,20 @@ def validate_body_element(element: etree._Element) -> None:
     errors = tuple(entry.message for entry in log)
     field, reason = _describe(log[0], detached)
     raise ContractViolation(field, reason, errors)
+
+
+def violations(element: etree._Element) -> list[ContractViolation]:
+    """Every way `element` (a message in a document parsed from a file) breaks our schemas, in
+    document order, each with the line it is on in that document (`lrs-ws check`)."""
+    schema = message_schema()
+    target = element if element.getparent() is None else copy.deepcopy(element)  # a copy keeps the lines
+    with _VALIDATION_LOCK:
+        if schema.validate(target):
+            return []
+        log = schema.error_log.copy()
+    found: dict[tuple[int, str], ContractViolation] = {}
+    for entry in log:
+        field, reason = _describe(entry, target)
+        # libxml2 may say two things of one value (its length, then its pattern): the first is enough
+        found.setdefault((entry.line, field), ContractViolation(field, reason, (entry.message,), line=entry.line))
+    return list(found.values())

@@ -70,3 +70,26 @@ def single_wsdl(public_url: str, name: str = DEFAULT_WSDL) -> bytes:
     if not isinstance(public_url, str) or not public_url:
         raise ValueError("public_url must be a non-empty string")
     return _single_wsdl(public_url, name)
+
+
+@functools.cache
+def operation_messages() -> dict[str, tuple[str, str]]:
+    """Every operation of both WSDLs: the Clark names of its request and of its answer, by the
+    request's (`{http://api.lrs.miap.gov.uk/findmsg}FindLearnerByULN` -> ("learnerByULN",
+    "{...}FindLearnerResponse")... as (operation, answer))."""
+    found: dict[str, tuple[str, str]] = {}
+    for name in ("LearnerService.wsdl", "LearnerServiceR9.wsdl"):
+        root = parse_contract_file(wsdl_path(name)).getroot()
+        parts = {}
+        for message in root.iterfind(f"{{{WSDL}}}message"):
+            part = message.find(f"{{{WSDL}}}part")
+            if part is not None and part.get("element"):
+                prefix, _, local = part.get("element", "").rpartition(":")
+                parts[message.get("name")] = f"{{{part.nsmap.get(prefix or None, '')}}}{local}"
+        for operation in root.iterfind(f"{{{WSDL}}}portType/{{{WSDL}}}operation"):
+            given, answered = operation.find(f"{{{WSDL}}}input"), operation.find(f"{{{WSDL}}}output")
+            if given is None or answered is None:
+                continue
+            request = parts[given.get("message", "").rpartition(":")[2]]
+            found[request] = (operation.get("name", ""), parts[answered.get("message", "").rpartition(":")[2]])
+    return found

@@ -36,9 +36,12 @@ class FaultPlanter:
         """The before-hook: no query unless a planted fault may answer the call."""
         if call.operation is None:
             return None  # refused by the screening: no operation to fault
+        planted = self.planted_faults()
+        if not planted:
+            return None  # the usual case: nothing to look at, not even the caller
         caller = call.caller
         ukprn = caller.ukprn if caller else None
-        candidates = sandbox.matching_faults(self.planted_faults(), call.operation, ukprn)
+        candidates = sandbox.matching_faults(planted, call.operation, ukprn)
         if not candidates:
             return None
         with self.unit_of_work() as uow:

@@ -40,11 +40,14 @@ def learner_service_r9(runtime: Runtime, hooks: SoapHooks) -> SoapEndpoint:
     )
 
 
+_CALLER_ELEMENTS = frozenset({"UKPRN", "OrganisationRef", "UserName"})
+
+
 def learner_register_caller(request: etree._Element) -> CallerAsSent:
-    """UKPRN or OrganisationRef, and UserName: unqualified children of the request element."""
-    return CallerAsSent(
-        ukprn=request.findtext("UKPRN"), organisation_ref=request.findtext("OrganisationRef"), username=request.findtext("UserName")
-    )
+    """UKPRN or OrganisationRef, and UserName: unqualified children of the request element (one
+    pass over them: findtext would compile a path for each)."""
+    found = {child.tag: child.text for child in request if child.tag in _CALLER_ELEMENTS}
+    return CallerAsSent(ukprn=found.get("UKPRN"), organisation_ref=found.get("OrganisationRef"), username=found.get("UserName"))
 
 
 def invoking_organisation_caller(request: etree._Element) -> CallerAsSent:
