@@ -164,7 +164,7 @@ class SandboxApi:
 
     def forget_requests(self, request: Request) -> Answer:
         with self.runtime.unit_of_work() as uow:
-            sandbox.forget_journal(uow)
+            sandbox.forget_journal(uow, SYSTEM_CLOCK)
         return json_answer(200, {"requests": []})
 
     # --- reset, baseline, organisations, learners
@@ -172,7 +172,7 @@ class SandboxApi:
     def reset(self, request: Request) -> Answer:
         request.body({})
         with self.runtime.unit_of_work() as uow:
-            rows = sandbox.reset(uow)
+            rows = sandbox.reset(uow, SYSTEM_CLOCK)
         return json_answer(200, {"rows": rows})
 
     def baseline(self, request: Request) -> Answer:

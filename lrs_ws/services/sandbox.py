@@ -36,6 +36,9 @@ from lrs_ws.services.ports import (
 
 CLOCK = "clock"  # the setting that holds the sandbox clock
 BASELINE = "baseline"  # the setting that says when the baseline was marked
+# The host's time the journal was last emptied: a call from before it, still on its way to the
+# journal (entries are written a moment later, by each process), is not kept.
+JOURNAL_CLEARED = "journal_cleared"
 JOURNAL_LIMIT = 1000  # at most this many journal entries in one answer
 
 
@@ -59,12 +62,13 @@ def mark_baseline(uow: UnitOfWork, now: datetime) -> int:
     return rows
 
 
-def reset(uow: UnitOfWork) -> int:
+def reset(uow: UnitOfWork, real: Clock) -> int:
     """The register as at the baseline; the journal, faults and clock emptied. How many rows."""
     try:
         rows = uow.sandbox.restore_baseline()
     except LookupError as none:
         raise SandboxRefused("baseline", str(none)) from None
+    _journal_cleared(uow, real)
     uow.commit()
     return rows
 
@@ -296,9 +300,20 @@ def journal_entry(uow: UnitOfWork, entry_id: int) -> JournalEntry | None:
     return uow.sandbox.request(entry_id)
 
 
-def forget_journal(uow: UnitOfWork) -> None:
+def forget_journal(uow: UnitOfWork, real: Clock) -> None:
     uow.sandbox.forget_requests()
+    _journal_cleared(uow, real)
     uow.commit()
+
+
+def _journal_cleared(uow: UnitOfWork, real: Clock) -> None:
+    uow.sandbox.put_setting(JOURNAL_CLEARED, {"at": real.now().isoformat()})
+
+
+def journal_cleared_at(uow: UnitOfWork) -> datetime | None:
+    """The host's time the journal was last emptied (aware), if it was."""
+    found = uow.sandbox.setting(JOURNAL_CLEARED)
+    return None if found is None else datetime.fromisoformat(str(found["at"]))
 
 
 

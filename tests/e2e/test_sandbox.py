@@ -176,6 +176,19 @@ def test_the_journal_shows_every_call_masked_with_its_problem(sandbox):
     assert api(sandbox, "GET", "/requests").json() == {"requests": []}
 
 
+@pytest.mark.parametrize("empty", [("POST", "/reset"), ("DELETE", "/requests")])
+def test_a_call_made_before_the_journal_is_emptied_stays_out_of_it(sandbox, empty):
+    """Entries are written a moment after their call: one still on its way when the journal is
+    emptied is not kept (a test's reset must not leave the test before's calls in its journal)."""
+    for _ in range(4):  # both workers
+        assert answer_of(requests.post(sandbox.url("/LearnerService.svc"), data=find_by_uln(), timeout=10).content) == "WSRC0004"
+    assert api(sandbox, *empty).status_code == 200
+    sandbox.call(find_by_uln().replace("Amelia", "Zara"))
+    entries = journal(sandbox, 1)
+    time.sleep(1.0)  # past the writers' delay
+    assert [e["outcome"] for e in journal(sandbox, 1)] == [e["outcome"] for e in entries] == ["WSRC0001"]
+
+
 def test_a_search_that_finds_nobody_names_its_near_misses(sandbox):
     typo = {**AMELIA_SEARCH, "DateOfBirth": "2007-03-15"}
     assert sandbox.call(find_by_demographics(typo)) == "WSRC0001"

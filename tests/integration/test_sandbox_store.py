@@ -66,7 +66,7 @@ def test_reset_puts_the_register_back_as_at_the_baseline(factory, engine: Engine
         assert uow.clock.now() == datetime(2030, 1, 1, 9, 0, tzinfo=UK)
         assert uow.learners.get(planted[0]) is not None and uow.organisations.by_ukprn(org.ukprn) is not None
     with factory() as uow:
-        restored = sandbox.reset(uow)
+        restored = sandbox.reset(uow, SettableClock(NOW))
     assert restored == marked
     assert count(engine, learners) == demo_learners and count(engine, sandbox_requests) == 0
     with factory() as uow:
@@ -86,7 +86,7 @@ def test_a_reset_waits_for_a_transaction_in_flight(factory, engine: Engine) -> N
 
     def resetting() -> None:
         with factory() as uow:
-            sandbox.reset(uow)
+            sandbox.reset(uow, SettableClock(NOW))
         done.set()
 
     thread = threading.Thread(target=resetting)
@@ -215,6 +215,6 @@ def test_the_journal_filters_newest_first_and_keeps_its_bound(factory, engine: E
         uow.commit()
     assert count(engine, sandbox_requests) == 4
     with factory() as uow:
-        sandbox.forget_journal(uow)
+        sandbox.forget_journal(uow, SettableClock(NOW))
     assert count(engine, sandbox_requests) == 0
     assert count(engine, audit_events) >= 0 and count(engine, batch_jobs) == 0 and count(engine, organisations) == 1
