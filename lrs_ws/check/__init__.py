@@ -24,9 +24,11 @@ from lrs_ws.check.rules import request_problems
 from lrs_ws.contract.envelope import envelope_parts
 from lrs_ws.contract.namespaces import SOAP_ENV
 from lrs_ws.contract.wsdl import operation_messages
+from lrs_ws.sandbox.masking import MASK
 
 _LRB_NAME = re.compile(r"LRB_.*\.(CSV|XML)", re.IGNORECASE)
 _FAULT = f"{{{SOAP_ENV}}}Fault"
+_PASSWORDS = ("OrgPassword", "Password")
 
 
 @dataclass(frozen=True)
@@ -109,11 +111,20 @@ def check_message(document: bytes, path: str, today: date) -> Checked:
         reason = f"{{{name.namespace}}}{name.localname} is not a message of either service"
         return Checked(path, "unknown message", [Finding(path, message.sourceline or 1, name.localname, reason)])
     kind = _kind(str(message.tag))
+    _stand_in_for_masked_passwords(message)
     violations = contract.violations(message)
     if violations:
         return Checked(path, kind, sorted((Finding(path, v.line or 0, v.field, v.reason) for v in violations), key=lambda f: f.line))
     problems = request_problems(message, today)
     return Checked(path, kind, [Finding(path, element.sourceline or 0, where, reason) for element, where, reason in problems])
+
+
+def _stand_in_for_masked_passwords(message: etree._Element) -> None:
+    """A request copied from the sandbox's journal has its passwords masked (***): it is checked
+    as if they were well formed, the one thing the journal cannot show."""
+    for element in message.iter():
+        if isinstance(element.tag, str) and etree.QName(element).localname in _PASSWORDS and element.text == MASK:
+            element.text = "*" * 16  # a length both services' password types allow
 
 
 def _check_lrb(path: str) -> Checked:

@@ -5,7 +5,9 @@ person reads; `requests --follow` polls the journal for what is new.
 """
 from __future__ import annotations
 
+import re
 import time
+from pathlib import Path
 from typing import Any
 
 import click
@@ -57,28 +59,44 @@ def _line(entry: dict[str, Any]) -> str:
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @click.option("--follow", is_flag=True, help="Then print new requests as they come (Ctrl-C to stop).")
 @click.option("--xml", is_flag=True, help="Show each request's and response's XML (passwords masked).")
-def requests_command(url, token, operation, outcome, ukprn, user, limit, follow, xml) -> None:
+@click.option("--save", "save_to", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also write each request and response as a file in this folder (ID-OPERATION-request.xml, "
+                   "-answer.xml), for `lrs-ws check`.")
+def requests_command(url, token, operation, outcome, ukprn, user, limit, follow, xml, save_to) -> None:
     """The newest requests: time, operation, user, outcome, time taken, and the problem in words."""
+    if save_to is not None:
+        try:
+            save_to.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise click.ClickException(f"cannot make {save_to}: {error.strerror or error}") from None
     filters = {"operation": operation, "outcome": outcome, "ukprn": ukprn, "user": user}
     entries = call(url, token, "GET", "/requests", limit=limit, **filters)["requests"]
     newest = 0
     for entry in reversed(entries):
-        _show(entry, xml)
+        _show(entry, xml, save_to)
         newest = max(newest, entry["id"])
     while follow:
         time.sleep(1)
         new = call(url, token, "GET", "/requests", limit=1000, since_id=newest, **filters)["requests"]
         for entry in reversed(new):
-            _show(entry, xml)
+            _show(entry, xml, save_to)
             newest = max(newest, entry["id"])
 
 
-def _show(entry: dict[str, Any], xml: bool) -> None:
+def _show(entry: dict[str, Any], xml: bool, save_to: Path | None) -> None:
     click.echo(_line(entry))
     for miss in entry.get("near_misses") or []:
         click.echo(f"        near miss {miss['uln']}: {'; '.join(miss['differences']) or 'all five agree'}")
     if xml:
         click.echo(f"    request:  {entry['request']}\n    response: {entry['response']}")
+    if save_to is not None:
+        stem = save_to / f"{entry['id']:06d}-{re.sub(r'[^A-Za-z0-9]+', '_', entry['operation'])}"
+        try:
+            Path(f"{stem}-request.xml").write_text(entry["request"], encoding="utf-8")
+            if entry["response"]:  # none when a fault dropped the call or answered a bare status
+                Path(f"{stem}-answer.xml").write_text(entry["response"], encoding="utf-8")
+        except OSError as error:
+            raise click.ClickException(f"cannot write to {save_to}: {error.strerror or error}") from None
 
 
 @sandbox.command("reset")

@@ -4,6 +4,7 @@ traffic, two organisations side by side, the clock, the journal's masking and ne
 the guard (404 without --sandbox, 401 without the token)."""
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -417,7 +418,6 @@ def test_the_scenario_catalogue(sandbox):
 
 def test_the_command_line_over_the_api(sandbox):
     env = {"LRS_WS_URL": sandbox.base_url, "LRS_WS_SANDBOX_TOKEN": TOKEN}
-    import os
     import subprocess
 
     def lrs(*args: str) -> subprocess.CompletedProcess:
@@ -435,3 +435,25 @@ def test_the_command_line_over_the_api(sandbox):
     bad = subprocess.run(console_command("sandbox", "reset"), capture_output=True, text=True, timeout=60,
                          env={**os.environ, **env, "LRS_WS_SANDBOX_TOKEN": "wrong"})
     assert bad.returncode == 1 and bad.stderr.startswith("Error: the sandbox answered 401") and "Traceback" not in bad.stderr
+
+
+def test_requests_saved_from_the_journal_are_checked_by_lrs_ws_check(sandbox, tmp_path):
+    """What a non-Python MIS sent, taken from the journal (passwords masked), held to the schemas."""
+    import subprocess
+
+    assert sandbox.call(find_by_uln()) == "WSRC0004"
+    assert sandbox.call(find_by_uln().replace("<FindType>FUL</FindType>", "<FindType>ALL</FindType>")) == "WSEC0001"
+    journal(sandbox, 2)
+    saved = tmp_path / "saved"
+    listed = subprocess.run(console_command("sandbox", "requests", "--save", str(saved)), capture_output=True, text=True,
+                            timeout=60, env={**os.environ, "LRS_WS_URL": sandbox.base_url, "LRS_WS_SANDBOX_TOKEN": TOKEN})
+    assert listed.returncode == 0, listed.stderr
+    files = sorted(path.name for path in saved.iterdir())
+    assert len(files) == 4 and all("learnerByULN" in name for name in files), files
+    assert all("DemoPassword" not in path.read_text() for path in saved.iterdir())
+    checked = subprocess.run(console_command("check", str(saved)), capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 1, checked.stdout
+    (problem,) = [line for line in checked.stdout.splitlines() if ": FindType: " in line]
+    assert "-request.xml:" in problem and "ALL" in problem
+    assert checked.stdout.strip().endswith("Checked 4 files: 3 passed, 1 failed (1 problem).")
+
