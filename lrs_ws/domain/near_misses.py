@@ -2,7 +2,8 @@
 closest to what was sent, and for each the key fields that did not agree.
 
 What the sandbox's request journal shows beside a learnerByDemographics that answered WSRC0001
-or WSRC0003: "date of birth differs: 2007-03-15 sent, 2007-03-14 held". Closeness is the number
+or WSRC0003: "date of birth differs: 2007-03-15 sent, 2007-03-14 held"; and beside a
+learnerByULN that did not find its learner exactly, why not. Closeness is the number
 of the five key fields that agree (compared as matching compares them), then how alike the names
 are.
 """
@@ -15,6 +16,7 @@ from rapidfuzz.distance import DamerauLevenshtein
 
 from lrs_ws.domain.matching import MatchCandidate, SearchKey
 from lrs_ws.domain.normalise import name_key, post_code_key
+from lrs_ws.domain.uln import is_valid_uln
 
 NEAR_MISSES = 3  # shown for one search
 
@@ -48,3 +50,18 @@ def near_misses(sent: SearchKey, candidates: Iterable[MatchCandidate], limit: in
         ((len(differences := _differences(sent, held)), _name_distance(sent, held), held.uln, differences) for held in candidates),
     )
     return [NearMiss(uln, differences) for _, _, uln, differences in ranked[:limit]]
+
+
+def why_not_found_by_uln(uln: str, given_name: str, family_name: str, held: tuple[str, str] | None) -> str:
+    """Why a learnerByULN found nobody (or only a possible match): `held` is the (given, family)
+    name of the learner holding the ULN, if one does."""
+    if not is_valid_uln(uln):
+        return f"{uln} is not a ULN: its check digit does not agree"
+    if held is None:
+        return f"no learner holds ULN {uln}"
+    differences = [
+        f"{what} differs: {sent} sent, {kept} held"
+        for what, sent, kept in (("given name", given_name, held[0]), ("family name", family_name, held[1]))
+        if name_key(sent) != name_key(kept)
+    ]
+    return f"the names sent do not agree with those held for ULN {uln}: {'; '.join(differences) or 'they differ in form only'}"

@@ -23,7 +23,7 @@ from lrs_ws.clock import SYSTEM_CLOCK, Clock
 from lrs_ws.contract import request_parser
 from lrs_ws.contract.namespaces import EXCEPTIONS, FINDMSG, QCF_FAULTS, SOAP_ENV
 from lrs_ws.domain.matching import SearchKey
-from lrs_ws.domain.near_misses import near_misses
+from lrs_ws.domain.near_misses import near_misses, why_not_found_by_uln
 from lrs_ws.domain.rules import calendar_date
 from lrs_ws.sandbox.masking import masked
 from lrs_ws.services.ports import JournalEntry, UnitOfWork
@@ -118,6 +118,12 @@ def _problem(uow: UnitOfWork, call: SoapCall, outcome: SoapOutcome, fault_id: in
         shown: NearMisses = tuple({"uln": miss.uln, "differences": list(miss.differences)} for miss in misses)
         nearest = "; ".join(f"{miss.uln}: {', '.join(miss.differences) or 'all five agree'}" for miss in misses)
         return f"{_SEARCH_OUTCOMES[outcome.code]}; nearest: {nearest or 'nobody on the register is near'}", shown
+    if call.operation == "learnerByULN" and outcome.code in _SEARCH_OUTCOMES:
+        sent = _uln_find_sent(call.raw_request)
+        if sent is None:
+            return _SEARCH_OUTCOMES[outcome.code], ()
+        held = uow.learners.get(sent[0])
+        return why_not_found_by_uln(*sent, None if held is None else (held.given_name, held.family_name)), ()
     return None, ()
 
 
@@ -138,6 +144,18 @@ def _fault_words(response: bytes) -> str | None:
         detail = base64.b64decode(domain.findtext(f"{{{QCF_FAULTS}}}ErrorDetail") or "").decode("utf-8", "replace")
         return f"{domain.findtext(f'{{{QCF_FAULTS}}}ErrorCode')}: {detail}"
     return fault.findtext("faultstring")
+
+
+def _uln_find_sent(request: bytes) -> tuple[str, str, str] | None:
+    """(ULN, GivenName, FamilyName) of a FindLearnerByULN."""
+    try:
+        body = etree.fromstring(request, request_parser()).find(f"{{{SOAP_ENV}}}Body")
+    except etree.XMLSyntaxError:
+        return None
+    find = body.find(f"{{{FINDMSG}}}FindLearnerByULN") if body is not None else None
+    if find is None:
+        return None
+    return (find.findtext("ULN") or "").strip(), find.findtext("GivenName") or "", find.findtext("FamilyName") or ""
 
 
 def _search_sent(request: bytes) -> SearchKey | None:

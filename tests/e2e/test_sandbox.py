@@ -190,6 +190,14 @@ def test_a_call_made_before_the_journal_is_emptied_stays_out_of_it(sandbox, empt
     assert [e["outcome"] for e in journal(sandbox, 1)] == [e["outcome"] for e in entries] == ["WSRC0001"]
 
 
+def test_a_find_by_uln_that_finds_nobody_says_why(sandbox):
+    assert sandbox.call(find_by_uln(given="Zara")) == "WSRC0001"
+    assert sandbox.call(find_by_uln(uln="9105106907")) == "WSRC0001"
+    problems = {e["problem"] for e in journal(sandbox, 2, operation="learnerByULN")}
+    assert problems == {"the names sent do not agree with those held for ULN 9105106906: given name differs: Zara sent, Amelia held",
+                        "9105106907 is not a ULN: its check digit does not agree"}
+
+
 def test_a_search_that_finds_nobody_names_its_near_misses(sandbox):
     typo = {**AMELIA_SEARCH, "DateOfBirth": "2007-03-15"}
     assert sandbox.call(find_by_demographics(typo)) == "WSRC0001"

@@ -112,3 +112,17 @@ def test_no_server_is_left_behind(mis_project):
     mis_project.runpytest_subprocess("-q", "-p", "no:cacheprovider", "-k", "scenarios", timeout=600)
     left = subprocess.run(["pgrep", "-f", str(mis_project.path)], capture_output=True, text=True).stdout.split()
     assert left == [], "a server of the run is still there"
+
+
+def test_loading_the_plugin_imports_nothing_heavy():
+    """Every pytest run of a project with lrs-ws installed loads the plugin: it must cost nothing."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, lrs_ws.testing.plugin\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'spyne', 'zeep', 'lxml', 'xmlschema', "
+        "'gunicorn', 'hypercorn', 'click', 'alembic', 'requests'}))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]"
