@@ -22,6 +22,7 @@ from lrs_ws.background import BatchWriter
 from lrs_ws.clock import SYSTEM_CLOCK, Clock
 from lrs_ws.contract import request_parser
 from lrs_ws.contract.namespaces import EXCEPTIONS, FINDMSG, QCF_FAULTS, SOAP_ENV
+from lrs_ws.domain.errors import InvalidField
 from lrs_ws.domain.matching import SearchKey
 from lrs_ws.domain.near_misses import near_misses, why_not_found_by_uln
 from lrs_ws.domain.rules import calendar_date
@@ -127,13 +128,18 @@ def _problem(uow: UnitOfWork, call: SoapCall, outcome: SoapOutcome, fault_id: in
     return None, ()
 
 
-def _fault_words(response: bytes) -> str | None:
-    """The code and further details of a fault, either kind."""
+def _in_body(message: bytes, tag: str) -> etree._Element | None:
+    """The element `tag` in the SOAP Body of a request or answer as kept, if it is there."""
     try:
-        body = etree.fromstring(response, request_parser()).find(f"{{{SOAP_ENV}}}Body")
+        body = etree.fromstring(message, request_parser()).find(f"{{{SOAP_ENV}}}Body")
     except etree.XMLSyntaxError:
         return None
-    fault = body.find(f"{{{SOAP_ENV}}}Fault") if body is not None else None
+    return body.find(tag) if body is not None else None
+
+
+def _fault_words(response: bytes) -> str | None:
+    """The code and further details of a fault, either kind."""
+    fault = _in_body(response, f"{{{SOAP_ENV}}}Fault")
     if fault is None:
         return None
     miap = fault.find(f"detail/{{{EXCEPTIONS}}}MIAPAPIException")
@@ -148,26 +154,21 @@ def _fault_words(response: bytes) -> str | None:
 
 def _uln_find_sent(request: bytes) -> tuple[str, str, str] | None:
     """(ULN, GivenName, FamilyName) of a FindLearnerByULN."""
-    try:
-        body = etree.fromstring(request, request_parser()).find(f"{{{SOAP_ENV}}}Body")
-    except etree.XMLSyntaxError:
-        return None
-    find = body.find(f"{{{FINDMSG}}}FindLearnerByULN") if body is not None else None
+    find = _in_body(request, f"{{{FINDMSG}}}FindLearnerByULN")
     if find is None:
         return None
     return (find.findtext("ULN") or "").strip(), find.findtext("GivenName") or "", find.findtext("FamilyName") or ""
 
 
 def _search_sent(request: bytes) -> SearchKey | None:
+    search = _in_body(request, f"{{{FINDMSG}}}FindLearnerByDemographics")
+    if search is None:
+        return None
     try:
-        body = etree.fromstring(request, request_parser()).find(f"{{{SOAP_ENV}}}Body")
-        search = body.find(f"{{{FINDMSG}}}FindLearnerByDemographics") if body is not None else None
-        if search is None:
-            return None
         return SearchKey(
             search.findtext("GivenName") or "", search.findtext("FamilyName") or "",
             calendar_date("DateOfBirth", search.findtext("DateOfBirth") or ""),
             search.findtext("Gender") or "", search.findtext("LastKnownPostCode") or "",
         )
-    except Exception:  # a request the service refused anyway: no near misses to give
+    except InvalidField:  # a date the service refused anyway: no near misses to give
         return None
