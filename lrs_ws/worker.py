@@ -134,10 +134,25 @@ def _transient(outage: DatabaseUnavailable) -> bool:
     return getattr(getattr(cause, "orig", None), "sqlstate", None) in _TRANSIENT_SQLSTATES
 
 
+def on_signals(action: Callable[[], None]) -> None:
+    """Run `action` when SIGTERM or SIGINT comes, in a thread of its own. Never in the handler:
+    a handler runs between two bytecodes of the main thread, which may be holding the very lock
+    the action takes (an Event's, while it waits on it) and would then wait for ever. The
+    handler only writes a byte to a pipe."""
+    wake_read, wake_write = os.pipe()
+
+    def watch() -> None:
+        while os.read(wake_read, 1):
+            action()
+
+    threading.Thread(target=watch, name="signal watcher", daemon=True).start()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: os.write(wake_write, b"\0"))
+
+
 def stop_on_signals(stop: threading.Event) -> None:
     """SIGTERM and SIGINT end the worker after its current chunk of learners."""
-    for number in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(number, lambda *_: stop.set())
+    on_signals(stop.set)
 
 
 def worker_arguments(settings: Settings, log_level: str) -> list[str]:
@@ -343,13 +358,12 @@ def supervise(arguments: list[str], board: StatusBoard, database_url: str) -> No
     stopping = threading.Event()
     worker: _Started | None = None
 
-    def stop(*_: object) -> None:
+    def stop() -> None:
         stopping.set()
         if worker is not None and worker.process.poll() is None:
             worker.process.terminate()
 
-    for number in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(number, stop)
+    on_signals(stop)
     board.say(WorkerState.STARTING)
     pause = RESTART_PAUSE_SECONDS
     failed_starts = 0

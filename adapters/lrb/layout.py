@@ -32,12 +32,14 @@ _CONTROL = re.compile("[\x00-\x1f\x7f]")
 class Problem:
     """One problem: ``row`` as the user numbers it (None for the file as a whole), ``column`` a
     CSV heading, XML element or label such as ``file name`` (None for a whole row), ``reason``
-    a short sentence. ``unit`` is what ``row`` counts: ``row`` (CSV) or ``learner`` (XML)."""
+    a short sentence. ``unit`` is what ``row`` counts: ``row`` (CSV) or ``learner`` (XML);
+    ``line`` the XML file's line, where one is known."""
 
     row: int | None
     column: str | None
     reason: str
     unit: str = "row"
+    line: int | None = None
 
     def __str__(self) -> str:
         if self.row is not None and self.column:

@@ -21,12 +21,12 @@ def name_problems(name: str) -> tuple[list[str], str | None]:
         return [], match.group("ukprn")
     reasons: list[str] = []
     stem, dot, ext = name.rpartition(".")
-    if dot and ext.upper() in FORMATS:
+    if dot and ext.upper() in FORMATS and ext != ext.upper():
         reasons.append(f"the extension must be upper case: .{ext.upper()}, not .{ext}")
         match = _FILE_NAME.fullmatch(f"{stem}.{ext.upper()}")
         if match:
             return reasons, match.group("ukprn")
-    else:
+    elif not (dot and ext in FORMATS):
         reasons.append("the name must end in .CSV or .XML")
     loose = _LOOSE_NAME.fullmatch(name)
     if loose and stem.startswith("LRB_"):

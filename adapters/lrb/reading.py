@@ -108,12 +108,12 @@ class LrbReader:
         start = self._binary.peek(64)[:64].removeprefix(b"\xef\xbb\xbf").lstrip()
         return "XML" if start.startswith(b"<") else "CSV"
 
-    def _problem(self, row: int | None, column: str | None, reason: str) -> None:
-        self.file_problems.append(Problem(row, column, reason, self.unit))
+    def _problem(self, row: int | None, column: str | None, reason: str, line: int | None = None) -> None:
+        self.file_problems.append(Problem(row, column, reason, self.unit, line))
 
-    def _stop(self, row: int | None, reason: str) -> _Fatal:
+    def _stop(self, row: int | None, reason: str, line: int | None = None) -> _Fatal:
         self.fatal = True
-        self._problem(row, None, reason)
+        self._problem(row, None, reason, line)
         return _Fatal()
 
     def _check_header_values(self, values: Mapping[str, str | None], row: int | None, lines: Mapping[str, int] | None = None) -> None:
@@ -125,11 +125,11 @@ class LrbReader:
             if value is None:
                 continue  # absent XML element: already reported
             if not value.strip():
-                self._problem(row, name, f"is mandatory{at}")
+                self._problem(row, name, f"is mandatory{at}", lines.get(name))
                 continue
             reason = rules.header[name](value)
             if reason:
-                self._problem(row, name, reason + at)
+                self._problem(row, name, reason + at, lines.get(name))
         count = values.get("LearnerRecordCount") or ""
         self.header = Header(
             file_version=values.get("FileVersion") or "",
@@ -340,7 +340,7 @@ class LrbReader:
             yield from self._events
         except etree.XMLSyntaxError as error:
             if error.lineno and error.lineno > 0:
-                raise self._stop(None, f"not well-formed XML: {error.msg}") from None
+                raise self._stop(None, f"not well-formed XML: {error.msg}", error.lineno) from None
             raise self._stop(None, "holds no XML element") from None
 
     def _check_root(self, root: etree._Element) -> None:
@@ -355,9 +355,9 @@ class LrbReader:
         if tag in HEADER_FIELDS:
             order.append(tag)
             if tag in values:
-                self._problem(None, tag, f"appears more than once (line {line})")
+                self._problem(None, tag, f"appears more than once (line {line})", line)
             elif len(element):
-                self._problem(None, tag, f"must hold text only, not elements (line {line})")
+                self._problem(None, tag, f"must hold text only, not elements (line {line})", line)
                 values[tag], lines[tag] = "", line
             else:
                 values[tag], lines[tag] = element.text or "", line
@@ -376,7 +376,7 @@ class LrbReader:
             reason = f"element {_tag_text(tag)} must be in namespace {BATCHMSG} (line {element.sourceline})"
         else:
             reason = f"unexpected element {_tag_text(tag)} (line {element.sourceline})"
-        self._problem(None, None, reason)
+        self._problem(None, None, reason, element.sourceline)
 
     def _xml_rows(self) -> Iterator[LearnerRow]:
         number = 0
@@ -415,19 +415,19 @@ class LrbReader:
                     why = f"must be unqualified (no namespace), not in {etree.QName(tag).namespace} (line {line})"
                 else:
                     why = f"is not a BatchLearner field (line {line})"
-                problems.append(Problem(number, local, why, "learner"))
+                problems.append(Problem(number, local, why, "learner", line))
                 continue
             if tag in seen:
-                problems.append(Problem(number, tag, f"appears more than once (line {line})", "learner"))
+                problems.append(Problem(number, tag, f"appears more than once (line {line})", "learner", line))
                 continue
             seen.add(tag)
             if position < last:
                 before = rules.fields[last].wire
-                problems.append(Problem(number, tag, f"is out of order: it must come before {before} (line {line})", "learner"))
+                problems.append(Problem(number, tag, f"is out of order: it must come before {before} (line {line})", "learner", line))
             else:
                 last = position
             if len(child):
-                problems.append(Problem(number, tag, f"must hold text only, not elements (line {line})", "learner"))
+                problems.append(Problem(number, tag, f"must hold text only, not elements (line {line})", "learner", line))
                 unreadable.add(tag)
                 continue
             value = child.text or ""
@@ -436,10 +436,10 @@ class LrbReader:
             fields[tag] = value
             reason = rules.fields[position].check(value)
             if reason:
-                problems.append(Problem(number, tag, reason, "learner"))
+                problems.append(Problem(number, tag, reason, "learner", line))
         for spec in rules.fields:
             if spec.mandatory and spec.wire not in fields and spec.wire not in unreadable:
-                problems.append(Problem(number, spec.wire, "is mandatory", "learner"))
+                problems.append(Problem(number, spec.wire, "is mandatory", "learner", element.sourceline))
         return LearnerRow(number, fields, problems)
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from lxml import etree
 
 from lrs_ws import contract
+from lrs_ws.adapters.lrb.layout import Problem
 from lrs_ws.check.rules import request_problems
 from lrs_ws.contract.envelope import envelope_parts
 from lrs_ws.contract.namespaces import SOAP_ENV
@@ -103,12 +104,15 @@ def check_message(document: bytes, path: str, today: date) -> Checked:
         message = parts[1]
     if message.tag == _FAULT:  # a fault answer: its detail is the message of either service
         detail = message.find("detail")
-        if detail is None or not len(detail):
-            return Checked(path, "fault", [Finding(path, message.sourceline or 1, "Fault", "a fault without a detail element")])
-        message = detail[0]
+        held = [] if detail is None else [child for child in detail if isinstance(child.tag, str)]
+        if not held:
+            why = "a fault without a detail element" if detail is None else "a fault whose detail holds no element"
+            return Checked(path, "fault", [Finding(path, message.sourceline or 1, "Fault", why)])
+        message = held[0]
     name = etree.QName(message)
     if str(message.tag) not in contract.type_index().elements:
-        reason = f"{{{name.namespace}}}{name.localname} is not a message of either service"
+        shown = f"{name.localname} (no namespace)" if name.namespace is None else f"{{{name.namespace}}}{name.localname}"
+        reason = f"{shown} is not a message of either service"
         return Checked(path, "unknown message", [Finding(path, message.sourceline or 1, name.localname, reason)])
     kind = _kind(str(message.tag))
     _stand_in_for_masked_passwords(message)
@@ -132,15 +136,23 @@ def _check_lrb(path: str) -> Checked:
 
     try:
         with Validation(path) as validation:
-            findings = [
-                Finding(path, problem.row if problem.unit == "row" and problem.row else 0,
-                        problem.column or "file" if problem.unit == "row" else f"learner {problem.row}/{problem.column or ''}".rstrip("/"),
-                        problem.reason)
-                for problem in validation
-            ]
+            findings = [Finding(path, _lrb_line(problem), _lrb_field(problem), problem.reason) for problem in validation]
     except OSError as error:
         return Checked(path, "unreadable", [Finding(path, 0, "file", error.strerror or str(error))])
     return Checked(path, "LRB file", findings)
+
+
+def _lrb_line(problem: Problem) -> int:
+    """The XML file's line where known; a CSV row is its line (0: the file as a whole)."""
+    if problem.line is not None:
+        return problem.line
+    return problem.row if problem.unit == "row" and problem.row else 0
+
+
+def _lrb_field(problem: Problem) -> str:
+    if problem.unit == "learner" and problem.row is not None:
+        return f"learner {problem.row}" + (f"/{problem.column}" if problem.column else "")
+    return problem.column or "file"
 
 
 def _kind(tag: str) -> str:

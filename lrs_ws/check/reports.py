@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 
 from lxml import etree
@@ -36,16 +37,25 @@ def as_json(results: Sequence[Checked]) -> str:
     }, indent=2)
 
 
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(text: str) -> str:
+    """`text` as XML can carry it: a file name's undecodable bytes and control characters become U+FFFD."""
+    return _NOT_XML.sub("\ufffd", text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+
+
 def junit(results: Sequence[Checked]) -> bytes:
     """One test case a file, a failure a problem (the JUnit XML CI servers read)."""
     failures = sum(not result.passed for result in results)
     suite = etree.Element("testsuite", name="lrs-ws check", tests=str(len(results)), failures=str(failures), errors="0",
                           time=f"{sum(result.seconds for result in results):.3f}")
     for result in results:
-        case = etree.SubElement(suite, "testcase", classname="lrs-ws check", name=result.path, time=f"{result.seconds:.3f}")
+        case = etree.SubElement(suite, "testcase", classname="lrs-ws check", name=_xml_text(result.path),
+                                time=f"{result.seconds:.3f}")
         for finding in result.findings:
-            failure = etree.SubElement(case, "failure", message=f"{finding.field}: {finding.reason}", type=result.kind)
-            failure.text = str(finding)
+            failure = etree.SubElement(case, "failure", message=_xml_text(f"{finding.field}: {finding.reason}"), type=result.kind)
+            failure.text = _xml_text(str(finding))
     suites = etree.Element("testsuites", name="lrs-ws check", tests=str(len(results)), failures=str(failures))
     suites.append(suite)
     return etree.tostring(suites, xml_declaration=True, encoding="UTF-8", pretty_print=True)

@@ -9,6 +9,7 @@ field sent counts as changed: what the live register holds can still make a diff
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -30,10 +31,11 @@ def _dates(message: etree._Element, *paths: str) -> list[Found]:
     for path in paths:
         element = message.find(path)
         if element is not None and element.text:
+            shown = re.sub(r"\{[^}]*\}", "", path)  # local names, as every path is shown
             try:
-                calendar_date(path, element.text)
+                calendar_date(shown, element.text)
             except InvalidField as invalid:
-                found.append((element, path, invalid.reason))
+                found.append((element, shown, invalid.reason))
     return found
 
 
@@ -102,9 +104,15 @@ def _update(message: etree._Element, today: date) -> list[Found]:
 
 def _count(message: etree._Element, today: date) -> list[Found]:
     declared = message.find("LearnerRecordCount")
+    if declared is None:
+        return []
     sent = len(message.findall("Learner"))
-    if declared is not None and (declared.text or "").strip().isdigit() and int(declared.text or 0) != sent:
-        return [(declared, "LearnerRecordCount", f"is {int(declared.text or 0)} but {sent} learners are sent (answered WSRC0017)")]
+    try:
+        count = int((declared.text or "").strip())  # xs:int: "+3" is 3
+    except ValueError:  # the schema said so already
+        return []
+    if count != sent:
+        return [(declared, "LearnerRecordCount", f"is {count} but {sent} learners are sent (answered WSRC0017)")]
     return []
 
 

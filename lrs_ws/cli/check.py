@@ -25,14 +25,21 @@ def check(paths, junit_file, output, today) -> None:
     from lrs_ws.clock import SYSTEM_CLOCK
 
     day: date = today.date() if today is not None else SYSTEM_CLOCK.now().date()
+    if junit_file:  # a report that cannot be written is a usage error, found before the work
+        try:
+            with open(junit_file, "ab"):
+                pass
+        except OSError as error:
+            raise click.UsageError(f"cannot write the report {junit_file}: {error.strerror or error}") from None
     results = check_paths(paths, day)
     if not results:
         raise click.UsageError("no *.xml or LRB files in the paths given")
     click.echo(reports.as_json(results) if output == "json" else reports.text(results))
     if junit_file:
+        report_bytes = reports.junit(results)
         try:
             with open(junit_file, "wb") as report:
-                report.write(reports.junit(results))
+                report.write(report_bytes)
         except OSError as error:
             raise click.ClickException(f"cannot write {junit_file}: {error.strerror or error}") from None
     sys.exit(0 if all(result.passed for result in results) else 1)

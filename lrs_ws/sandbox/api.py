@@ -69,6 +69,12 @@ class Request:
                 raise BadRequest(f"{name}: must be {_type_names(types)}")
         return value
 
+    def only_query(self, *names: str) -> None:
+        """A query parameter not among `names` is a mistake (a misspelt filter would filter nothing)."""
+        unknown = sorted(set(self.query) - set(names))
+        if unknown:
+            raise BadRequest(f"{unknown[0]}: unknown query parameter (known: {', '.join(names)})")
+
     def integer(self, name: str, *, low: int = 0, high: int | None = None) -> int | None:
         text = self.query.get(name)
         if text is None or text == "":
@@ -147,6 +153,7 @@ class SandboxApi:
     # --- the journal
 
     def list_requests(self, request: Request) -> Answer:
+        request.only_query("operation", "outcome", "ukprn", "user", "since_id", "limit")
         where = JournalFilter(
             operation=request.query.get("operation") or None, outcome=request.query.get("outcome") or None,
             ukprn=request.query.get("ukprn") or None, user=request.query.get("user") or None,

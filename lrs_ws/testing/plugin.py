@@ -31,12 +31,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="its sandbox token (env LRS_WS_SANDBOX_TOKEN)")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--lrs-url") and not config.getoption("--lrs-token"):
+        raise pytest.UsageError("--lrs-url needs --lrs-token (or LRS_WS_SANDBOX_TOKEN)")
+
+
 @pytest.fixture(scope="session")
 def lrs_sandbox(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LrsSandbox]:
     url, token = request.config.getoption("--lrs-url"), request.config.getoption("--lrs-token")
     if url:
-        if not token:
-            raise pytest.UsageError("--lrs-url needs --lrs-token (or LRS_WS_SANDBOX_TOKEN)")
         yield LrsSandbox(url, token)
         return
     started = StartedSandbox(tmp_path_factory.mktemp("lrs-ws"))

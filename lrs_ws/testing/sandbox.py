@@ -19,6 +19,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,11 @@ from lrs_ws.sandbox.client import SandboxClient
 
 START_TIMEOUT = 120.0  # seconds for a new server to answer /health with its batch worker running
 _BANNER = re.compile(r"^  Learner Register:\s+(?P<base>https?://\S+?)/LearnerService\.svc\s*$", re.M)
-# How long a call's journal entry may take to be written (the journal writes a moment later).
+# How long a call's journal entry may take to be written (each process writes its entries 0.2 s
+# after the call): assert_called waits this long for entries that are missing, and the settle
+# time before it says there were no more than it counted.
 JOURNAL_DELAY = 1.0
+JOURNAL_SETTLE = 0.4
 
 
 def demo_data() -> dict[str, Any]:
@@ -120,32 +124,69 @@ class LrsSandbox:
 
     @contextlib.contextmanager
     def clock(self, now: str, frozen: bool = True) -> Iterator[dict[str, Any]]:
-        """The sandbox's time for the block (ISO 8601; UK time without a zone)."""
+        """The sandbox's time for the block (ISO 8601; UK time without a zone); after it, the time
+        it told before (an outer block's, running on if it ran, or the host's)."""
+        before = self.api.call("GET", "/clock")
+        entered = time.monotonic()
         said = self.api.call("PUT", "/clock", {"now": now, "frozen": frozen})
         try:
             yield said
         finally:
-            self.api.call("DELETE", "/clock")
+            if not before.get("set"):
+                self.api.call("DELETE", "/clock")
+            else:
+                told = datetime.fromisoformat(before["now"])
+                if not before.get("frozen"):
+                    told += timedelta(seconds=time.monotonic() - entered)
+                self.api.call("PUT", "/clock", {"now": told.isoformat(), "frozen": bool(before.get("frozen"))})
 
     # --- the journal
 
-    def requests(self, **filters: Any) -> list[dict[str, Any]]:
-        """The journal, newest first; filters: operation, outcome, ukprn, user, since_id, limit."""
-        return list(self.api.call("GET", "/requests", **filters)["requests"])
+    def requests(
+        self,
+        *,
+        operation: str | None = None,
+        outcome: str | None = None,
+        ukprn: str | None = None,
+        user: str | None = None,
+        since_id: int | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """The journal, newest first, filtered; it is written a moment after each call (see
+        `assert_called`, which waits for it)."""
+        found = self.api.call("GET", "/requests", operation=operation, outcome=outcome, ukprn=ukprn, user=user,
+                              since_id=since_id, limit=limit)
+        return list(found["requests"])
 
-    def assert_called(self, operation: str, times: int | None = None, **filters: Any) -> list[dict[str, Any]]:
+    def assert_called(
+        self,
+        operation: str,
+        times: int | None = None,
+        *,
+        outcome: str | None = None,
+        ukprn: str | None = None,
+        user: str | None = None,
+        since_id: int | None = None,
+    ) -> list[dict[str, Any]]:
         """Pass when the journal holds `times` calls of `operation` (at least one when None) that
-        match `filters`; else fail with the requests that were made. The matching entries."""
-        deadline = time.monotonic() + JOURNAL_DELAY
+        match the filters; else fail with the requests that were made. The matching entries.
+
+        Entries are written a moment after their call: it waits for them, up to JOURNAL_DELAY
+        seconds when they are missing, and JOURNAL_SETTLE seconds before it says there were not
+        more than `times`."""
+        filters = {"outcome": outcome, "ukprn": ukprn, "user": user, "since_id": since_id}
+        started = time.monotonic()
         while True:
-            found = self.requests(operation=operation, limit=1000, **filters)
-            enough = len(found) >= (1 if times is None else times)
-            if (enough and times is None) or time.monotonic() > deadline:
+            found = self.requests(operation=operation, outcome=outcome, ukprn=ukprn, user=user, since_id=since_id, limit=1000)
+            waited = time.monotonic() - started
+            if times is None and found:
+                return found
+            if times is not None and len(found) >= times and waited >= JOURNAL_SETTLE:
                 break
-            time.sleep(0.1)
+            if waited > JOURNAL_DELAY:
+                break
+            time.sleep(0.05)
         if times is not None and len(found) == times:
-            return found
-        if times is None and found:
             return found
         made = self.requests(limit=50)
         listing = "\n".join(
@@ -153,11 +194,18 @@ class LrsSandbox:
             for entry in reversed(made)
         ) or "  (none)"
         wanted = "at least once" if times is None else f"{times} time{'s' if times != 1 else ''}"
-        where = f" with {filters}" if filters else ""
+        given = {name: value for name, value in filters.items() if value is not None}
+        where = f" with {given}" if given else ""
         raise AssertionError(f"expected {operation}{where} {wanted}, found {len(found)}; the requests made:\n{listing}")
 
 
 # --- a server of the test run's own -----------------------------------------------------------
+
+
+def _without_our_settings(environment: dict[str, str] | os._Environ[str]) -> dict[str, str]:
+    """The test run's environment without lrs-ws's settings (LRS_WS_PUBLIC_URL, LRS_WS_NO_DEMO,
+    a database URL...): the server started here is always the same, whatever the shell holds."""
+    return {name: value for name, value in environment.items() if not name.startswith("LRS_WS_")}
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
@@ -180,7 +228,7 @@ class StartedSandbox:
                 [sys.executable, "-m", "lrs_ws", "serve", "--sandbox", "--port", "0", "--workers", str(workers),
                  "--database-url", f"sqlite:///{directory / 'lrs-ws.sqlite3'}"],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=directory,
-                env={**os.environ, "LRS_WS_SANDBOX_TOKEN": self.token, "PYTHONUNBUFFERED": "1"},
+                env={**_without_our_settings(os.environ), "LRS_WS_SANDBOX_TOKEN": self.token, "PYTHONUNBUFFERED": "1"},
                 start_new_session=True,  # its own group: Ctrl-C is ours to pass on, and stop() ends it whole
                 preexec_fn=_die_with_parent,
             )
@@ -215,13 +263,13 @@ class StartedSandbox:
             return False
 
     def stop(self) -> None:
-        if self.process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
+        """SIGTERM to the server's process group, then SIGKILL to whatever of it is left (the
+        server after 20 s; its batch worker, say, at once once the server has ended)."""
+        if self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+                os.killpg(self.process.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=20)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 from pathlib import Path
 
@@ -167,3 +168,61 @@ def test_requests_from_the_sandbox_journal_pass_with_their_passwords_masked(capt
     assert check(str(captured)).exit_code == 0
     (captured / "00-request.xml").write_text((captured / "00-request.xml").read_text().replace("FUL", "XXX"))
     assert "FindType" in check(str(captured)).output
+
+
+def test_an_lrb_xml_files_problems_carry_their_lines(tmp_path):
+    good = (Path(__file__).resolve().parents[2] / "fixtures" / "lrb" / "LRB_10000001_150920250930.XML").read_text()
+    first_birth = next(n for n, text in enumerate(good.splitlines(), 1) if "<DateOfBirth>" in text)
+    broken = tmp_path / "LRB_10000001_150920250931.XML"
+    broken.write_text(re.sub(r"<DateOfBirth>[^<]*", "<DateOfBirth>2007-02-30", good, count=1))
+    unreadable = tmp_path / "LRB_10000001_150920250932.XML"
+    unreadable.write_text(good.replace("</DateOfBirth>", "</DateOfBirt>", 1))
+    result = check(str(broken), str(unreadable))
+    assert result.exit_code == 1
+    assert f"{broken}:{first_birth}: learner 1/DateOfBirth: " in result.output, result.output
+    assert f"{unreadable}:{first_birth}: file: not well-formed XML" in result.output, result.output
+
+
+@pytest.mark.parametrize(
+    "document, found",
+    [
+        (b'<b:SubmitBatch xmlns:b="http://api.lrs.miap.gov.uk/batchmsg"><UKPRN>10000001</UKPRN><OrgPassword>DemoPassword0001'
+         b"</OrgPassword><UserName>batch</UserName><JobType>FUL</JobType><LearnerRecordCount>+3</LearnerRecordCount>"
+         b"<Learner><GivenName>A</GivenName><FamilyName>B</FamilyName></Learner></b:SubmitBatch>",
+         ":1: LearnerRecordCount: is 3 but 1 learners are sent"),  # xs:int reads +3 as 3, as the server does
+        (b"<zz/>", ":1: zz: zz (no namespace) is not a message of either service"),
+        (b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault><faultcode>s:Client</faultcode>'
+         b"<faultstring>x</faultstring><detail>words only</detail></s:Fault></s:Body></s:Envelope>",
+         ": Fault: a fault whose detail holds no element"),
+    ],
+)
+def test_what_is_said_of_odd_messages(tmp_path, document, found):
+    path = tmp_path / "odd.xml"
+    path.write_bytes(document)
+    result = check(str(path))
+    assert result.exit_code == 1 and found in result.output, result.output
+
+
+def test_an_r9_request_names_its_fields_plainly(captured):
+    request = captured / "11-request.xml"  # GetLearnerLearningEvents
+    text = request.read_text()
+    assert "GetLearnerLearningEvents" in text
+    request.write_text(re.sub(r"(<(\w+:)?uln[ >])", r"<ns9:dateOfBirth xmlns:ns9='http://tempuri.org/'>2007-02-30</ns9:dateOfBirth>\1",
+                              text, count=1))
+    result = check(str(request))
+    assert ": dateOfBirth: " in result.output and "{http" not in result.output, result.output
+
+
+def test_the_junit_report_carries_any_file_name_and_a_report_that_cannot_be_written_is_status_2(tmp_path, captured):
+    folder = tmp_path / "odd names"
+    folder.mkdir()
+    message = (captured / "00-request.xml").read_bytes()
+    for name in (b"a\x01b.xml", b"caf\xe9.xml"):
+        (folder / os.fsdecode(name)).write_bytes(message)
+    report = tmp_path / "report.xml"
+    result = check(str(folder), "--junit", str(report))
+    assert result.exit_code == 0, result.output
+    names = [case.get("name") for case in etree.parse(str(report)).getroot().iter("testcase")]
+    assert sorted(names) == sorted([f"{folder}/a\ufffdb.xml", f"{folder}/caf\ufffd.xml"])
+    unwritable = check(str(folder), "--junit", str(tmp_path / "no such folder" / "report.xml"))
+    assert unwritable.exit_code == 2 and "cannot write the report" in unwritable.output

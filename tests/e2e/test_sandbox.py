@@ -133,6 +133,7 @@ def test_a_token_made_at_start_is_printed_and_works(tmp_path):
         ("POST", "/learners", '{"learners": {}}', "learners: must be a list"),
         ("POST", "/learners", '{"learners": [{"GivenName": "Ada"}]}', "learners[0]"),
         ("GET", "/requests?limit=5000", None, "limit"),
+        ("GET", "/requests?outcom=WSRC0001", None, "outcom: unknown query parameter (known: operation, outcome"),
         ("GET", "/requests/abc", None, "id"),
     ],
 )

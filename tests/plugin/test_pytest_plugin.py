@@ -83,6 +83,21 @@ def test_scenarios(lrs):
     assert any(s["expect"] == "WSRC0002" for s in lrs.scenarios)
 
 
+def test_nested_clocks_give_back_the_outer_time(lrs):
+    with lrs.clock("2028-01-15T10:00:00"):
+        with lrs.clock("2030-06-01T09:00:00", frozen=False):
+            assert lrs.api.call("GET", "/clock")["now"].startswith("2030-06-01T09:0")
+        assert lrs.api.call("GET", "/clock")["now"].startswith("2028-01-15T10:00:00")
+    assert lrs.api.call("GET", "/clock")["set"] is False
+
+
+def test_a_misspelt_filter_is_a_mistake(lrs):
+    with pytest.raises(TypeError):
+        lrs.assert_called("learnerByULN", outcom="WSRC0001")
+    with pytest.raises(TypeError):
+        lrs.requests(operaton="learnerByULN")
+
+
 def test_assert_called_says_what_was_called(lrs, lrs_client):
     lrs_client.learnerByULN(FindType="FUL", **lrs.credentials, ULN="9105106906", FamilyName="Hughes", GivenName="Zara")
     lrs.assert_called("registerSingleLearner")
@@ -95,15 +110,25 @@ def mis_project(pytester):
     return pytester
 
 
-def test_an_mis_project_uses_the_fixtures(mis_project):
+def test_an_mis_project_uses_the_fixtures(mis_project, monkeypatch):
+    # Settings of the shell's: the server the plugin starts takes none of them.
+    monkeypatch.setenv("LRS_WS_NO_DEMO", "1")
+    monkeypatch.setenv("LRS_WS_PUBLIC_URL", "http://lrs.example.internal:8000")
     result = mis_project.runpytest_subprocess("-q", "-p", "no:cacheprovider", timeout=600)
-    result.assert_outcomes(passed=9, failed=1)
+    result.assert_outcomes(passed=11, failed=1)
     # the failing assert_called lists the requests that were made, with outcome and problem
     result.stdout.fnmatch_lines([
         "*expected registerSingleLearner at least once, found 0; the requests made:*",
         "*learnerByULN -> WSRC0001*",
     ])
     assert "lrs-ws serve" not in result.stderr.str()
+
+
+def test_a_url_without_a_token_is_a_usage_error(mis_project, monkeypatch):
+    monkeypatch.delenv("LRS_WS_SANDBOX_TOKEN", raising=False)
+    result = mis_project.runpytest_subprocess("-q", "-p", "no:cacheprovider", "--lrs-url", "http://127.0.0.1:9", timeout=120)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--lrs-url needs --lrs-token*"])
 
 
 def test_no_server_is_left_behind(mis_project):
