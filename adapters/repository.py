@@ -337,6 +337,18 @@ class SqlOrganisationRepository:
         row = self.connection.execute(query).mappings().first()
         return None if row is None else mapping.row_to_user(row)
 
+    def all(self) -> list[Organisation]:
+        rows = self.connection.execute(select(organisations).order_by(organisations.c.name, organisations.c.id)).mappings()
+        return [mapping.row_to_organisation(row) for row in rows]
+
+    def users_of(self, organisation_id: int) -> list[User]:
+        query = select(users).where(users.c.organisation_id == organisation_id).order_by(users.c.username)
+        return [mapping.row_to_user(row) for row in self.connection.execute(query).mappings()]
+
+    def user_by_id(self, user_id: int) -> User | None:
+        row = self.connection.execute(select(users).where(users.c.id == user_id)).mappings().first()
+        return None if row is None else mapping.row_to_user(row)
+
     def add(self, organisation: Organisation) -> Organisation:
         """Insert and return a copy carrying the new id."""
         new_id = self.connection.execute(

@@ -227,6 +227,10 @@ def web_app(runtime: Runtime, hooks: SoapHooks | None = None) -> MountTable:
     )
     if sandbox_api is not None:
         table.mount("/sandbox/", sandbox_api)
+    if runtime.settings.sandbox or runtime.settings.console:
+        from lrs_ws.console.app import ConsoleApp
+
+        table.mount("/console/", ConsoleApp(runtime))
     return table
 
 

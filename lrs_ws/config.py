@@ -252,6 +252,18 @@ OPTIONS: dict[str, Option] = {
             "--journal-size", "LRS_WS_JOURNAL_SIZE", click.IntRange(1, 1_000_000), 10_000,
             "Sandbox mode: requests the journal keeps (the oldest are dropped).",
         ),
+        # The web console: on in sandbox mode; --console outside it (super users sign in).
+        Option(
+            "--console", "LRS_WS_CONSOLE", None, False,
+            "Serve the web console at /console/ outside sandbox mode: users with the super_user role sign in "
+            "with their organisation's credentials (in sandbox mode it is always on, signed in with the sandbox token).",
+            is_flag=True,
+        ),
+        Option(
+            "--console-secret", "LRS_WS_CONSOLE_SECRET", str, None,
+            "The key that signs console sessions; give every host behind one address the same one.",
+            shown_default="a random one per start (sessions end when the server restarts)",
+        ),
     )
 }
 
@@ -317,6 +329,8 @@ class Settings:
     # Never shown: repr leaves it out, so a logged Settings holds no secret.
     sandbox_token: str | None = field(default=None, repr=False)
     journal_size: int = 10_000
+    console: bool = False
+    console_secret: str | None = field(default=None, repr=False)
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod

@@ -47,7 +47,10 @@ def serve(**values) -> None:
             "anyone who reaches the sandbox API can reset the register"
         )
     token = secrets.token_urlsafe(24) if token_made else values["sandbox_token"]
-    settings = Settings.from_options({**values, "public_url": public_url, "sandbox_token": token})
+    console_secret = values["console_secret"] or secrets.token_urlsafe(32)  # one for every worker of this start
+    settings = Settings.from_options(
+        {**values, "public_url": public_url, "sandbox_token": token, "console_secret": console_secret}
+    )
     database_url = settings.database_url
     try:
         said, database_file = prepare_for_serving(database_url, demo=not values["no_demo"], sandbox=settings.sandbox)
@@ -69,6 +72,9 @@ def serve(**values) -> None:
         click.echo(f"  Sandbox API:       {settings.endpoint('/sandbox/')}  (Authorization: Bearer <the sandbox token>)")
         shown = f"{token} (made now; --sandbox-token to choose one)" if token_made else "the one given (--sandbox-token)"
         click.echo(f"  Sandbox token:     {shown}")
+    if settings.sandbox or settings.console:
+        signs_in = "the sandbox token" if settings.sandbox else "a super user's credentials"
+        click.echo(f"  Console:           {settings.endpoint('/console/')}  (sign in with {signs_in})")
     sys.stdout.flush()  # before gunicorn takes over the process
 
     batch_worker = None

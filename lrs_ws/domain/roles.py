@@ -21,6 +21,7 @@ class Operation(str, Enum):
     READ_PLR = "read_plr"
     VERIFY = "verify"
     LOOK_UP_ORGANISATION = "look_up_organisation"
+    CONSOLE = "console"  # sign in to the web console (outside sandbox mode)
 
 
 ALLOWED_ROLES: dict[Operation, frozenset[Role]] = {
@@ -31,6 +32,7 @@ ALLOWED_ROLES: dict[Operation, frozenset[Role]] = {
     Operation.READ_PLR: frozenset({Role.LEARNER_RECORD}),
     Operation.VERIFY: frozenset({Role.VLD_LEARNING_PROVIDER}),
     Operation.LOOK_UP_ORGANISATION: frozenset(Role),  # any user: it discloses no learner
+    Operation.CONSOLE: frozenset({Role.SUPER_USER}),  # the organisation's administrator
 }
 
 

@@ -102,6 +102,18 @@ class FakeOrganisationRepository:
         self.users.append(stored)
         return stored
 
+    def by_id(self, organisation_id: int) -> Organisation | None:
+        return next((o for o in self.organisations if o.id == organisation_id), None)
+
+    def all(self) -> list[Organisation]:
+        return sorted(self.organisations, key=lambda o: (o.name, o.id))
+
+    def users_of(self, organisation_id: int) -> list[User]:
+        return sorted((u for u in self.users if u.organisation_id == organisation_id), key=lambda u: u.username)
+
+    def user_by_id(self, user_id: int) -> User | None:
+        return next((u for u in self.users if u.id == user_id), None)
+
 
 class FakeSearchLog:
     def __init__(self) -> None:

@@ -60,6 +60,14 @@ def test_imports_go_one_way():
     assert _breaches("adapters", ("lrs_ws",), forbidden=("lrs_ws.soap",)) == []
 
 
+def test_the_console_is_an_entry_point_only():
+    """The console's pages call use cases and ports; they reach no SOAP, no SQL, no table."""
+    allowed = ("lrs_ws.console", "lrs_ws.services", "lrs_ws.domain", "lrs_ws.contract", "lrs_ws.web", "lrs_ws.clock",
+               "lrs_ws.runtime", "lrs_ws.worker", "lrs_ws.adapters.engines", "lrs_ws.adapters.lrb")
+    breaches = [b for b in _breaches("lrs_ws/console", allowed, forbidden=("sqlalchemy", "spyne", "lrs_ws.soap")) if not b.endswith(" imports lrs_ws")]
+    assert breaches == []  # `from lrs_ws import __version__` aside
+
+
 def test_no_module_is_longer_than_700_lines():
     long = {str(path.relative_to(ROOT)): lines for path in SOURCES if (lines := len(path.read_text(encoding="utf-8").splitlines())) > 700}
     assert long == {}, "split these by concern: " + ", ".join(f"{path} ({lines} lines)" for path, lines in long.items())
