@@ -27,6 +27,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 from gunicorn.workers.base import Worker
 
+from lrs_ws.balance import ConnectionBoard, balance_accepts
 from lrs_ws.config import from_options
 from lrs_ws.startup import LOG_DATE_FORMAT, LOG_FORMAT
 
@@ -209,6 +210,8 @@ class HypercornWorker(Worker):
         configure_logging(options.log_level)
         loop = asyncio.get_running_loop()
         _bound_tls_shutdown(loop, TLS_SHUTDOWN_TIMEOUT)
+        if self.app.connection_board is not None:
+            balance_accepts(loop, self.app.connection_board)
         stopping = asyncio.Event()
         config = Config()
         # Our own copy of the listening socket: Hypercorn closes what it was given.
@@ -278,6 +281,8 @@ class _Arbiter(BaseApplication):
         self.server_options = options
         self.every_second = every_second
         self.listener_fd = listener.detach()  # gunicorn owns it from here
+        # made before the workers fork, so that they share it; twice the workers for restarts
+        self.connection_board = ConnectionBoard(2 * options.workers) if options.workers > 1 else None
         super().__init__()
 
     def load_config(self) -> None:

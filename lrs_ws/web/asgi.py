@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
+from lrs_ws.balance import note_request
 from lrs_ws.web.answers import DropConnection
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,7 @@ class BufferedWsgi:
                 return
 
     async def _http(self, scope: dict, receive, send) -> None:
+        note_request(scope.get("client"))  # this connection is busy (lrs_ws.balance)
         if self.proxies and scope.get("client"):
             # In place, as proxy middleware does: Hypercorn's access log then names the client too.
             scope["client"] = (self.proxies.client(scope["client"][0], scope["headers"]), scope["client"][1])
