@@ -16,6 +16,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
+    exists,
     func,
     insert,
     literal,
@@ -26,8 +27,8 @@ from sqlalchemy import (
 )
 
 from lrs_ws.adapters import mapping
-from lrs_ws.adapters.orm import NO_OP_WRITE, batch_job_learners, batch_jobs
-from lrs_ws.domain.batch import BatchJob, JobLearner, JobStatus, LearnerOutcome, ReturnCode
+from lrs_ws.adapters.orm import NO_OP_WRITE, batch_job_learners, batch_job_parts, batch_jobs
+from lrs_ws.domain.batch import BatchJob, JobLearner, JobPart, JobStatus, LearnerOutcome, ReturnCode, part_ranges
 
 _INSERT_CHUNK = 1000
 _WAITING = (JobStatus.SUBMITTED.value, JobStatus.RUNNING.value)
@@ -82,6 +83,7 @@ class SqlBatchJobRepository:
             select(batch_jobs.c.id)
             .where(
                 batch_jobs.c.status.in_(_WAITING),
+                ~exists().where(batch_job_parts.c.job_id == batch_jobs.c.id),  # run in parts: claim_part
                 or_(
                     batch_jobs.c.lease_until.is_(None),
                     batch_jobs.c.lease_until < now_utc,
@@ -141,6 +143,7 @@ class SqlBatchJobRepository:
         self.connection.execute(update(batch_jobs).where(batch_jobs.c.id == job_id).values(status=status.value))
 
     def delete(self, job_id: int) -> None:
+        self.connection.execute(delete(batch_job_parts).where(batch_job_parts.c.job_id == job_id))
         self.connection.execute(delete(batch_job_learners).where(batch_job_learners.c.job_id == job_id))
         self.connection.execute(delete(batch_jobs).where(batch_jobs.c.id == job_id))
 
@@ -151,7 +154,9 @@ class SqlBatchJobRepository:
             .values(claimed_by=None, lease_until=None)
         )
 
-    def pending(self, job_id: int, limit: int, after: tuple[str, int] | None = None) -> list[JobLearner]:
+    def pending(
+        self, job_id: int, limit: int, after: tuple[str, int] | None = None, part: JobPart | None = None
+    ) -> list[JobLearner]:
         key = tuple_(batch_job_learners.c.sort_key, batch_job_learners.c.position)
         query = (
             select(batch_job_learners)
@@ -159,6 +164,8 @@ class SqlBatchJobRepository:
             .order_by(batch_job_learners.c.sort_key, batch_job_learners.c.position)
             .limit(limit)
         )
+        if part is not None:
+            query = query.where(batch_job_learners.c.sort_key.between(part.first_key, part.last_key))
         if after is not None:  # by key, so the learners done are never read again
             query = query.where(key > tuple_(literal(after[0]), literal(after[1])))
         return [mapping.row_to_job_learner(row) for row in self.connection.execute(query)]
@@ -221,5 +228,116 @@ class SqlBatchJobRepository:
         )
         # Learners first: SQLite enforces the cascade only with foreign keys on (they are), but
         # deleting them explicitly keeps the two databases alike.
+        self.connection.execute(delete(batch_job_parts).where(batch_job_parts.c.job_id.in_(old)))
         self.connection.execute(delete(batch_job_learners).where(batch_job_learners.c.job_id.in_(old)))
         return self.connection.execute(delete(batch_jobs).where(and_(batch_jobs.c.id.in_(old)))).rowcount
+
+    # --- parts of big jobs, run by several workers at once
+
+    def split(self, job_id: int, part_size: int) -> int:
+        """Cut the job's pending learners into parts of about `part_size` (never splitting a day);
+        how many parts (a job of one part is left whole)."""
+        per_key = self.connection.execute(
+            select(batch_job_learners.c.sort_key, func.count())
+            .where(batch_job_learners.c.job_id == job_id, batch_job_learners.c.return_code.is_(None))
+            .group_by(batch_job_learners.c.sort_key)
+            .order_by(batch_job_learners.c.sort_key)
+        ).all()
+        ranges = part_ranges([(key, count) for key, count in per_key], part_size)
+        if len(ranges) > 1:
+            self.connection.execute(insert(batch_job_parts), [
+                {"job_id": job_id, "part": number, "first_key": first, "last_key": last, "done": False}
+                for number, (first, last) in enumerate(ranges, start=1)
+            ])
+        return len(ranges)
+
+    def claim_part(self, worker: str, now: datetime, lease_until: datetime) -> JobPart | None:
+        """A part of a running job that no worker holds (or whose worker's lease ran out), now held by `worker`."""
+        now_utc = mapping.to_naive_utc(now)
+        parts = batch_job_parts.c
+        query = (
+            select(batch_job_parts)
+            .where(
+                parts.done.is_(False),
+                exists().where(batch_jobs.c.id == parts.job_id, batch_jobs.c.status == JobStatus.RUNNING.value),
+                or_(parts.lease_until.is_(None), parts.lease_until < now_utc, parts.claimed_by == worker),
+            )
+            .order_by(parts.job_id, parts.part)
+            .limit(1)
+        )
+        if self._postgres:
+            query = query.with_for_update(skip_locked=True)
+        else:
+            self.connection.execute(NO_OP_WRITE)
+        row = self.connection.execute(query).mappings().first()
+        if row is None:
+            return None
+        self.connection.execute(
+            update(batch_job_parts)
+            .where(parts.job_id == row["job_id"], parts.part == row["part"])
+            .values(claimed_by=worker, lease_until=mapping.to_naive_utc(lease_until))
+        )
+        return JobPart(row["job_id"], row["part"], row["first_key"], row["last_key"])
+
+    def held_parts(self) -> list[tuple[JobPart, str]]:
+        parts = batch_job_parts.c
+        rows = self.connection.execute(
+            select(batch_job_parts).where(parts.done.is_(False), parts.claimed_by.is_not(None)).order_by(parts.job_id, parts.part)
+        ).mappings()
+        return [(JobPart(row["job_id"], row["part"], row["first_key"], row["last_key"]), row["claimed_by"]) for row in rows]
+
+    def take_over_part(self, part: JobPart, holder: str, worker: str, lease_until: datetime) -> bool:
+        parts = batch_job_parts.c
+        statement = (
+            update(batch_job_parts)
+            .where(parts.job_id == part.job_id, parts.part == part.part, parts.claimed_by == holder, parts.done.is_(False))
+            .values(claimed_by=worker, lease_until=mapping.to_naive_utc(lease_until))
+        )
+        return self.connection.execute(statement).rowcount == 1
+
+    def hold_part(self, part: JobPart, worker: str, lease_until: datetime) -> bool:
+        """Whether `worker` still holds the part of a job still running (its lease renewed)."""
+        parts = batch_job_parts.c
+        query = (
+            select(parts.claimed_by, batch_jobs.c.status)
+            .join(batch_jobs, batch_jobs.c.id == parts.job_id)
+            .where(parts.job_id == part.job_id, parts.part == part.part)
+        )
+        if self._postgres:
+            query = query.with_for_update(of=batch_job_parts)
+        else:
+            self.connection.execute(NO_OP_WRITE)
+        found = self.connection.execute(query).first()
+        if found is None or found[0] != worker or found[1] != JobStatus.RUNNING.value:
+            return False
+        self.connection.execute(
+            update(batch_job_parts)
+            .where(parts.job_id == part.job_id, parts.part == part.part)
+            .values(lease_until=mapping.to_naive_utc(lease_until))
+        )
+        return True
+
+    def release_part(self, part: JobPart, worker: str) -> None:
+        parts = batch_job_parts.c
+        self.connection.execute(
+            update(batch_job_parts)
+            .where(parts.job_id == part.job_id, parts.part == part.part, parts.claimed_by == worker)
+            .values(claimed_by=None, lease_until=None)
+        )
+
+    def finish_part(self, part: JobPart) -> bool:
+        """Mark the part done; whether it was the job's last (then the caller finishes the job,
+        in this transaction). The job's row is locked first, so two last parts finishing at once
+        cannot both miss that they are the last."""
+        lock = select(batch_jobs.c.id).where(batch_jobs.c.id == part.job_id)
+        self.connection.execute(lock.with_for_update() if self._postgres else NO_OP_WRITE)
+        parts = batch_job_parts.c
+        self.connection.execute(
+            update(batch_job_parts)
+            .where(parts.job_id == part.job_id, parts.part == part.part)
+            .values(done=True, claimed_by=None, lease_until=None)
+        )
+        left = self.connection.execute(
+            select(func.count()).where(parts.job_id == part.job_id, parts.done.is_(False))
+        ).scalar_one()
+        return left == 0

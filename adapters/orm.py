@@ -293,6 +293,24 @@ class BatchJobLearnerRow(Base):
     outcome: Mapped[str | None] = mapped_column(Text)  # JSON: a verification's flags and details
 
 
+class BatchJobPartRow(Base):
+    """A part of a big job: the learners born on days `first_key` to `last_key` (the job's sort
+    keys), which any worker may claim and run beside the others' parts. A worker holds a part by
+    `claimed_by` until `lease_until`, as it holds a whole job."""
+
+    __tablename__ = "batch_job_parts"
+
+    job_id: Mapped[int] = mapped_column(
+        LogId, ForeignKey("batch_jobs.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    part: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    first_key: Mapped[str] = mapped_column(String(10))
+    last_key: Mapped[str] = mapped_column(String(10))
+    done: Mapped[bool] = mapped_column(Boolean)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime)
+
+
 class BatchWorkerRow(Base):
     """What a batch worker (or the supervisor of `serve`'s) last said of itself, and when."""
 
@@ -372,6 +390,7 @@ learning_events = _table(LearningEventRow)
 sign_in_failures = _table(SignInFailureRow)
 batch_jobs = _table(BatchJobRow)
 batch_job_learners = _table(BatchJobLearnerRow)
+batch_job_parts = _table(BatchJobPartRow)
 batch_workers = _table(BatchWorkerRow)
 sandbox_requests = _table(SandboxRequestRow)
 sandbox_faults = _table(SandboxFaultRow)

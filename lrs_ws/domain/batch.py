@@ -164,6 +164,40 @@ class JobLearner:
     outcome: LearnerOutcome | None = None
 
 
+@dataclass(frozen=True)
+class JobPart:
+    """A part of a big job that any worker may run beside the others: its learners whose sort
+    key (processing_key's first half, the date of birth as sent) is from `first_key` to
+    `last_key`. Parts end between days, so two rows of one learner are always in one part and
+    run in file order there."""
+
+    job_id: int
+    part: int
+    first_key: str
+    last_key: str
+
+
+def part_ranges(learners_per_key: list[tuple[str, int]], part_size: int) -> list[tuple[str, str]]:
+    """(first key, last key) of each part, from the pending learners per sort key (in key order):
+    parts of at least `part_size` learners, never splitting a key."""
+    ranges: list[tuple[str, str]] = []
+    first: str | None = None
+    count = 0
+    for key, learners in learners_per_key:
+        if first is None:
+            first = key
+        count += learners
+        if count >= part_size:
+            ranges.append((first, key))
+            first, count = None, 0
+    if first is not None:
+        if ranges and count < part_size // 2:  # a short tail joins the part before it
+            ranges[-1] = (ranges[-1][0], learners_per_key[-1][0])
+        else:
+            ranges.append((first, learners_per_key[-1][0]))
+    return ranges
+
+
 def processing_key(learner: JobLearner) -> tuple[str, int]:
     """The order a job runs its learners in: by date of birth as sent, then as sent. Learners
     born on one day are matched against the same candidates, read once; two rows of one new

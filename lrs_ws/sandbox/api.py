@@ -281,7 +281,8 @@ class SandboxApi:
         runner = JobRunner(runtime.unit_of_work, rules, f"sandbox-api:{secrets.token_hex(4)}", chunk=runtime.settings.batch_chunk)
         ran = []
         while (job := runner.run_next()) is not None:
-            ran.append(job.id)
+            if job.id not in ran:  # a big job comes back once per part
+                ran.append(job.id)
         with runtime.unit_of_work() as uow:
             jobs = [uow.jobs.get(job_id) for job_id in ran]
         return json_answer(200, {"jobs": [{"job_id": job.id, "status": job.status.value} for job in jobs if job is not None]})

@@ -1,4 +1,9 @@
-"""Running batch jobs: claim one, run its learners a chunk per transaction, resume after a crash."""
+"""Running batch jobs: claim one, run its learners a chunk per transaction, resume after a crash.
+
+A big job (SPLIT_AT pending learners or more) is cut into parts when it is first claimed, and
+from then on every worker claims parts of it, so several workers (on PostgreSQL, several hosts)
+run one big file together; a part is held and resumed exactly as a whole job is.
+"""
 from __future__ import annotations
 
 import logging
@@ -7,12 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from lrs_ws.domain.batch import BatchJob, JobStatus, LearnerOutcome, processing_key
+from lrs_ws.domain.batch import BatchJob, JobPart, JobStatus, LearnerOutcome, processing_key
 from lrs_ws.services.batch_learner import BatchRules, process_learner
 from lrs_ws.services.ports import DatabaseUnavailable, UnitOfWork
 from lrs_ws.services.verify import verify_batch_learner
 
 log = logging.getLogger(__name__)
+
+SPLIT_AT = 10_000  # pending learners from which a job runs in parts
+PART_SIZE = 5_000  # learners of a part, about (parts end between days of birth)
 
 
 class LostJob(Exception):
@@ -40,20 +48,35 @@ class JobRunner:
     # and the runner then pauses, so that other writers wait a short chunk at most.
     chunk_seconds: float | None = None
     pause_between_chunks: float = 0.0
+    split_at: int = SPLIT_AT
+    part_size: int = PART_SIZE
 
     def run_next(self) -> BatchJob | None:
-        """Claim the next waiting job and run it to its end; the job, or None when none waits."""
+        """Claim the next part of a big job, or else the next waiting job, and run it to its end;
+        the job, or None when nothing waits."""
         with self.unit_of_work() as uow:
             now = uow.clock.now()
-            job = uow.jobs.claim(self.worker, now, now + self.lease) or self._take_over(uow, now)
+            lease_until = now + self.lease
+            part = uow.jobs.claim_part(self.worker, now, lease_until) or self._take_over_part(uow, now)
+            job = None if part is None else uow.jobs.get(part.job_id)
+            if part is None:
+                job = uow.jobs.claim(self.worker, now, lease_until) or self._take_over(uow, now)
+                if job is not None and job.learner_count - job.processed_count >= self.split_at:
+                    parts = uow.jobs.split(job.id, self.part_size)
+                    if parts > 1:
+                        uow.jobs.release(job.id, self.worker)  # the job is its parts' from now on
+                        part = uow.jobs.claim_part(self.worker, now, lease_until)
+                        log.info("job %s: %s learners in %s parts", job.id, job.learner_count, parts)
             uow.commit()
         if job is None:
             return None
-        log.info("job %s: %s learners, %s done before; worker %s", job.id, job.learner_count, job.processed_count, self.worker)
+        where = f" part {part.part} ({part.first_key} to {part.last_key})" if part is not None else ""
+        log.info("job %s%s: %s learners, %s done before; worker %s", job.id, where, job.learner_count, job.processed_count,
+                 self.worker)
         try:
-            self._run(job)
+            self._run(job, part)
         except LostJob:
-            log.warning("job %s was taken over by another worker", job.id)
+            log.warning("job %s%s was taken over by another worker", job.id, where)
         return job
 
     def _take_over(self, uow: UnitOfWork, now: datetime) -> BatchJob | None:
@@ -68,15 +91,23 @@ class JobRunner:
                 return uow.jobs.get(job_id)
         return None
 
-    def _run(self, job: BatchJob) -> None:
+    def _take_over_part(self, uow: UnitOfWork, now: datetime) -> JobPart | None:
+        """As _take_over, for a part."""
+        for part, holder in uow.jobs.held_parts():
+            if holder != self.worker and self.is_dead(holder) and uow.jobs.take_over_part(part, holder, self.worker, now + self.lease):
+                log.warning("job %s part %s: worker %s is gone; %s takes over", part.job_id, part.part, holder, self.worker)
+                return part
+        return None
+
+    def _run(self, job: BatchJob, part: JobPart | None = None) -> None:
         after: tuple[str, int] | None = None  # the processing key of the last learner done
         one_by_one = 0  # after a chunk failed: its learners one per transaction, to find the culprit
         while True:
             if self.should_stop():  # let the next worker take the job over at once
-                self._release(job)
+                self._release(job, part)
                 return
             try:
-                after = self._run_chunk(job, 1 if one_by_one else self.chunk, after)
+                after = self._run_chunk(job, 1 if one_by_one else self.chunk, after, part)
                 if after is None:
                     return
                 one_by_one = max(0, one_by_one - 1)
@@ -87,23 +118,26 @@ class JobRunner:
                     one_by_one = self.chunk
                     continue
                 log.exception("job %s failed", job.id)
-                self._finish(job, JobStatus.FAILED, f"{type(error).__name__}: {error}")
+                self._finish(job, JobStatus.FAILED, f"{type(error).__name__}: {error}", part)
                 return
 
-    def _run_chunk(self, job: BatchJob, size: int, after: tuple[str, int] | None = None) -> tuple[str, int] | None:
-        """One transaction: hold the job, process up to `size` learners after the key `after`,
-        store their outcomes; the key of the last one, or None once no learner is left (the job
-        is then marked completed)."""
+    def _run_chunk(
+        self, job: BatchJob, size: int, after: tuple[str, int] | None = None, part: JobPart | None = None
+    ) -> tuple[str, int] | None:
+        """One transaction: hold the job (or part), process up to `size` of its learners after the
+        key `after`, store their outcomes; the key of the last one, or None once no learner is
+        left (the part is then done, and the job completed when nothing of it is left)."""
         with self.unit_of_work() as uow:
             now = uow.clock.now()
-            if not uow.jobs.hold(job.id, self.worker, now + self.lease):
+            if not self._hold(uow, job, part, now):
                 raise LostJob(job.id)
             uow.learners.remember_candidates()
-            pending = uow.jobs.pending(job.id, size, after)
+            pending = uow.jobs.pending(job.id, size, after, part)
             if not pending:
-                uow.jobs.finish(job.id, JobStatus.COMPLETED, now)
+                if part is None or uow.jobs.finish_part(part):
+                    uow.jobs.finish(job.id, JobStatus.COMPLETED, now)
+                    log.info("job %s completed", job.id)
                 uow.commit()
-                log.info("job %s completed", job.id)
                 return None
             deadline = None if self.chunk_seconds is None else time.monotonic() + self.chunk_seconds
             outcomes: dict[int, LearnerOutcome] = {}
@@ -125,18 +159,26 @@ class JobRunner:
             self.on_progress(job, len(outcomes))
         return processing_key(pending[-1])
 
-    def _release(self, job: BatchJob) -> None:
+    def _hold(self, uow: UnitOfWork, job: BatchJob, part: JobPart | None, now: datetime) -> bool:
+        if part is None:
+            return uow.jobs.hold(job.id, self.worker, now + self.lease)
+        return uow.jobs.hold_part(part, self.worker, now + self.lease)
+
+    def _release(self, job: BatchJob, part: JobPart | None = None) -> None:
         with self.unit_of_work() as uow:
-            uow.jobs.release(job.id, self.worker)
+            if part is None:
+                uow.jobs.release(job.id, self.worker)
+            else:
+                uow.jobs.release_part(part, self.worker)
             uow.commit()
         log.info("job %s released at %s of %s learners", job.id, job.processed_count, job.learner_count)
 
-    def _finish(self, job: BatchJob, status: JobStatus, failure: str | None = None) -> None:
+    def _finish(self, job: BatchJob, status: JobStatus, failure: str | None = None, part: JobPart | None = None) -> None:
         with self.unit_of_work() as uow:
             now = uow.clock.now()
-            if not uow.jobs.hold(job.id, self.worker, now + self.lease):
+            if not self._hold(uow, job, part, now):
                 raise LostJob(job.id)  # another worker has it now: not ours to finish
-            uow.jobs.finish(job.id, status, now, failure)
+            uow.jobs.finish(job.id, status, now, failure)  # a failed part fails the job: the other parts stop
             uow.commit()
 
     def purge(self, retention: timedelta) -> int:

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from lrs_ws.clock import Clock
-from lrs_ws.domain.batch import BatchJob, JobLearner, JobStatus, LearnerOutcome
+from lrs_ws.domain.batch import BatchJob, JobLearner, JobPart, JobStatus, LearnerOutcome
 from lrs_ws.domain.learner import Learner
 from lrs_ws.domain.learning_event import LearningEvent
 from lrs_ws.domain.matching import MatchCandidate, NameCodes, SearchKey
@@ -187,9 +187,11 @@ class BatchJobRepository(Protocol):
         """The job and its learners (a file that failed while it was read)."""
     def release(self, job_id: int, worker: str) -> None:
         """Give the job up (a worker stopping): any worker may claim it at once."""
-    def pending(self, job_id: int, limit: int, after: tuple[str, int] | None = None) -> list[JobLearner]:
+    def pending(
+        self, job_id: int, limit: int, after: tuple[str, int] | None = None, part: JobPart | None = None
+    ) -> list[JobLearner]:
         """Up to `limit` learners without an outcome, in processing order (`processing_key`:
-        date of birth as sent, then position), after the key `after`."""
+        date of birth as sent, then position), after the key `after`, within `part` if given."""
     def record(self, job_id: int, outcomes: dict[int, LearnerOutcome]) -> None:
         """Store the outcomes (by position) and add them to the job's counts."""
     def finish(self, job_id: int, status: JobStatus, now: datetime, failure: str | None = None) -> None: ...
@@ -199,6 +201,21 @@ class BatchJobRepository(Protocol):
         """The newest jobs, of one organisation or of all."""
     def purge(self, submitted_before: datetime) -> int:
         """Delete jobs submitted before the time, with their learners; how many."""
+    # A big job runs in parts that several workers claim at once (each held by a lease, as a job).
+    def split(self, job_id: int, part_size: int) -> int:
+        """Cut the job's pending learners into parts (`domain.batch.part_ranges`); how many
+        (one: the job stays whole; more: only `claim_part` gives it out from now on)."""
+    def claim_part(self, worker: str, now: datetime, lease_until: datetime) -> JobPart | None:
+        """A part of a running job held by no worker (or whose lease ran out), now `worker`'s."""
+    def held_parts(self) -> list[tuple[JobPart, str]]:
+        """Parts being run and the workers holding them."""
+    def take_over_part(self, part: JobPart, holder: str, worker: str, lease_until: datetime) -> bool: ...
+    def hold_part(self, part: JobPart, worker: str, lease_until: datetime) -> bool:
+        """Lock the part and renew its lease; False when `worker` no longer holds it or the job
+        no longer runs (another part failed it)."""
+    def release_part(self, part: JobPart, worker: str) -> None: ...
+    def finish_part(self, part: JobPart) -> bool:
+        """The part done; whether it was the job's last."""
 
 
 class WorkerState(str, enum.Enum):

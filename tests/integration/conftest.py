@@ -23,6 +23,7 @@ if _ROOT not in sys.path:
 from lrs_ws.adapters.engines import connection_factory, make_engine  # noqa: E402
 from lrs_ws.adapters.migrate import upgrade  # noqa: E402
 from tests.conftest import DEFAULT_POSTGRES_URL, in_ci  # noqa: E402
+from tests.integration.batch_support import caller, clock, factory  # noqa: E402, F401 - fixtures of the batch tests
 
 
 def postgres_url() -> str:

@@ -6,45 +6,21 @@ RC001-RC013 (docs/our-readings.md).
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, func, select
 
 from lrs_ws.adapters.orm import batch_job_learners, learners
-from lrs_ws.bootstrap import unit_of_work_factory
 from lrs_ws.domain.batch import Count, JobLearner, JobSource, JobStatus, JobType, ReturnCode
 from lrs_ws.domain.rules import DEFAULT_PROHIBITED_WORDS
 from lrs_ws.services import batch, job_runner
 from lrs_ws.services.batch_learner import BatchRules
 from lrs_ws.services.ports import Caller
-from lrs_ws.services.seed import seed_demo
-from tests.conftest import DEMO, SettableClock
+from tests.integration.batch_support import NOW, output, submit
 
-NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 AMELIA = {"ULN": "9105106906", "GivenName": "Amelia", "FamilyName": "Hughes", "DateOfBirth": "2007-03-14",
           "Gender": "2", "LastKnownPostCode": "B15 2TT"}
-
-
-@pytest.fixture
-def clock() -> SettableClock:
-    return SettableClock(NOW)
-
-
-@pytest.fixture
-def factory(engine: Engine, clock: SettableClock):
-    factory = unit_of_work_factory(engine, clock=clock)
-    with factory() as uow:
-        seed_demo(uow, DEMO)
-    return factory
-
-
-@pytest.fixture
-def caller(factory) -> Caller:
-    with factory() as uow:
-        organisation = uow.organisations.by_ukprn(DEMO["organisation"]["ukprn"])
-        user = uow.organisations.user(organisation.id, "batch")
-    return Caller(organisation.id, organisation.name, user.id, user.username, user.roles)
 
 
 def rules() -> BatchRules:
@@ -53,18 +29,6 @@ def rules() -> BatchRules:
 
 def runner(factory, worker="w1", chunk=100) -> job_runner.JobRunner:
     return job_runner.JobRunner(factory, rules(), worker, chunk=chunk)
-
-
-def submit(factory, caller, sent: list[dict], job_type=JobType.FULL) -> int:
-    with factory() as uow:
-        return batch.submit(
-            uow, caller, job_type, [JobLearner(i, fields) for i, fields in enumerate(sent, 1)], len(sent), now=NOW
-        )
-
-
-def output(factory, caller, job_id):
-    with factory() as uow:
-        return batch.web_service_output(uow, caller, job_id, now=NOW, retention=timedelta(days=45))
 
 
 NEW = {"GivenName": "Zara", "FamilyName": "Quintrell", "DateOfBirth": "2008-06-01", "Gender": "2",

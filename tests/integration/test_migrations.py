@@ -41,9 +41,9 @@ def test_tables_columns_and_indexes_are_all_there(engine: Engine) -> None:
 
 
 def test_database_is_at_head_and_upgrading_again_changes_nothing(engine: Engine) -> None:
-    assert current_revision(engine) == head_revision() == "0009"
+    assert current_revision(engine) == head_revision() == "0010"
     upgrade(engine)
-    assert current_revision(engine) == "0009"
+    assert current_revision(engine) == "0010"
 
 
 def test_upgrade_from_a_url_then_downgrade_to_nothing(tmp_path: Path) -> None:
@@ -51,7 +51,7 @@ def test_upgrade_from_a_url_then_downgrade_to_nothing(tmp_path: Path) -> None:
     upgrade(url)
     engine = make_engine(url)
     try:
-        assert current_revision(engine) == "0009"
+        assert current_revision(engine) == "0010"
         downgrade(engine, "base")
         assert current_revision(engine) is None
         assert inspect(engine).get_table_names() == ["alembic_version"]
