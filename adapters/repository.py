@@ -466,12 +466,18 @@ class SqlAuditLog:
             return
         self.connection.execute(AUDIT_INSERT, row)
 
-
-    def entries(self, ulns: Iterable[str], operations: Iterable[str], offset: int, limit: int) -> tuple[int, list[AuditEntry]]:
-        condition = and_(audit_events.c.uln.in_(list(ulns)), audit_events.c.operation.in_(list(operations)))
+    def entries(
+        self, ulns: Iterable[str], operations: Iterable[str] | None, offset: int, limit: int
+    ) -> tuple[int, list[AuditEntry]]:
+        condition: ColumnElement[bool] = audit_events.c.uln.in_(list(ulns))
+        if operations is not None:
+            condition = and_(condition, audit_events.c.operation.in_(list(operations)))
         total = self.connection.execute(select(func.count()).select_from(audit_events).where(condition)).scalar_one()
         query = (
-            select(audit_events.c.at, audit_events.c.operation, organisations.c.name, audit_events.c.username)
+            select(
+                audit_events.c.at, audit_events.c.operation, organisations.c.name, audit_events.c.username,
+                audit_events.c.uln, audit_events.c.address, audit_events.c.outcome, audit_events.c.organisation_id,
+            )
             .select_from(audit_events.outerjoin(organisations, organisations.c.id == audit_events.c.organisation_id))
             .where(condition)
             .order_by(audit_events.c.at.desc(), audit_events.c.id.desc())
@@ -479,8 +485,8 @@ class SqlAuditLog:
             .limit(limit)
         )
         page = [
-            AuditEntry(mapping.from_naive_utc(at), operation, name, username)
-            for at, operation, name, username in self.connection.execute(query)
+            AuditEntry(mapping.from_naive_utc(at), operation, name, username, uln, address, outcome, organisation_id)
+            for at, operation, name, username, uln, address, outcome, organisation_id in self.connection.execute(query)
         ]
         return int(total), page
 

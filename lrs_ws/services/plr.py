@@ -138,9 +138,11 @@ def _audited_uln(query: PlrQuery, result: PlrResult) -> str | None:
     return uln if len(uln) == 10 else None
 
 
-# What a learner's access log (R9 ViewAudit) lists: reads of the record and changes to it.
+# What a learner's access log (R9 ViewAudit) lists: reads of the record and changes to it; a view of
+# the learner's page in the web console (services.console.LEARNER_PAGE) is a read too.
 ACCESS_LOG_OPERATIONS = (
     OPERATION, "ViewAudit", "registerSingleLearner", "updateSingleLearner", "UpdateLearnerSubsetFields", "mergeLearners",
+    "ConsoleLearnerPage",
 )
 AUDIT_PAGE_SIZE = 10
 

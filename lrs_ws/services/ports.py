@@ -123,17 +123,25 @@ class SignInLog(Protocol):
 
 @dataclass(frozen=True)
 class AuditEntry:
-    """One row of a learner's access log (R9 ViewAudit)."""
+    """One row of a learner's audit trail. R9 ViewAudit answers the first four fields only; the
+    console shows the rest too."""
 
     at: datetime  # aware UTC
     operation: str
     organisation_name: str | None
     username: str | None
+    uln: str | None = None
+    address: str | None = None  # the client's network address
+    outcome: str | None = None
+    organisation_id: int | None = None
 
 
 class AuditLog(Protocol):
-    def entries(self, ulns: Iterable[str], operations: Iterable[str], offset: int, limit: int) -> tuple[int, list[AuditEntry]]:
-        """How many rows these ULNs have for these operations, and a page of them, newest first."""
+    def entries(
+        self, ulns: Iterable[str], operations: Iterable[str] | None, offset: int, limit: int
+    ) -> tuple[int, list[AuditEntry]]:
+        """How many rows these ULNs have for these operations (None: any), and a page of them,
+        newest first."""
     def record(
         self,
         *,

@@ -168,6 +168,30 @@ def test_audit_record_stores_the_event(engine: Engine, connections: Callable[[],
     ]
 
 
+def test_audit_entries_page_the_rows_of_these_ulns_newest_first_with_address_and_outcome(connections: Callable[[], Connection]) -> None:
+    first, merged, other = valid_ulns(3)
+    with SqlUnitOfWork(connections) as uow:
+        organisation = uow.organisations.add(an_organisation())
+        uow.audit.record(at=NOW, organisation_id=organisation.id, username="online", operation="GetLearnerLearningEvents",
+                         uln=first, outcome="WSRC0004", address="192.0.2.10")
+        uow.audit.record(at=NOW + timedelta(minutes=1), organisation_id=None, username="sandbox console",
+                         operation="ConsoleLearnerPage", uln=merged, outcome="shown", address=None)
+        uow.audit.record(at=NOW + timedelta(minutes=2), organisation_id=organisation.id, username="online",
+                         operation="learnerByULN", uln=first, outcome="WSRC0004", address="192.0.2.11")
+        uow.audit.record(at=NOW, organisation_id=None, username=None, operation="learnerByULN", uln=other, outcome="WSRC0001")
+        uow.commit()
+        total, every = uow.audit.entries([first, merged], None, 0, 10)
+        assert total == 3
+        assert [(e.operation, e.uln, e.organisation_name, e.organisation_id, e.username, e.address, e.outcome) for e in every] == [
+            ("learnerByULN", first, "Northfield College", organisation.id, "online", "192.0.2.11", "WSRC0004"),
+            ("ConsoleLearnerPage", merged, None, None, "sandbox console", None, "shown"),
+            ("GetLearnerLearningEvents", first, "Northfield College", organisation.id, "online", "192.0.2.10", "WSRC0004"),
+        ]
+        assert every[0].at == (NOW + timedelta(minutes=2)).replace(tzinfo=UTC)
+        total, reads = uow.audit.entries([first, merged], ["GetLearnerLearningEvents", "ConsoleLearnerPage"], 1, 10)
+        assert (total, [e.operation for e in reads]) == (2, ["GetLearnerLearningEvents"])
+
+
 @pytest.mark.parametrize(
     "given, expected",
     [

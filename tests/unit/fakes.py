@@ -11,7 +11,7 @@ from lrs_ws.domain.learner import Learner, LearnerStatus
 from lrs_ws.domain.learning_event import LearningEvent, event_order
 from lrs_ws.domain.matching import MatchCandidate, NameCodes, may_match, name_codes
 from lrs_ws.domain.sign_in import FailedSignIns
-from lrs_ws.services.ports import Organisation, User
+from lrs_ws.services.ports import AuditEntry, Organisation, User
 from tests.conftest import TEST_NOW, SettableClock
 
 
@@ -141,15 +141,26 @@ class FakeSignInLog:
 
 
 class FakeAuditLog:
-    def __init__(self) -> None:
+    def __init__(self, organisations: FakeOrganisationRepository | None = None) -> None:
         self.rows: list[dict[str, object]] = []
+        self.organisations = organisations  # names the rows' organisations, as the real query joins them
 
     def record(self, **values: object) -> None:
         self.rows.append(values)
 
-    def entries(self, ulns, operations, offset, limit):
-        rows = [r for r in self.rows if r.get("uln") in set(ulns) and r.get("operation") in set(operations)]
-        return len(rows), rows[::-1][offset : offset + limit]
+    def entries(self, ulns, operations, offset, limit) -> tuple[int, list[AuditEntry]]:
+        wanted = set(ulns)
+        rows = [r for r in self.rows if r.get("uln") in wanted and (operations is None or r.get("operation") in set(operations))]
+        newest_first = sorted(reversed(rows), key=lambda r: r["at"], reverse=True)  # stable: later rows first on a tie
+        return len(rows), [self._entry(r) for r in newest_first[offset : offset + limit]]
+
+    def _entry(self, row: dict) -> AuditEntry:
+        organisation_id = row["organisation_id"]
+        organisation = None if organisation_id is None or self.organisations is None else self.organisations.by_id(organisation_id)
+        return AuditEntry(
+            row["at"], row["operation"], organisation.name if organisation else None, row["username"], row["uln"],
+            row.get("address"), row["outcome"], row["organisation_id"],
+        )
 
 
 class FakeLearningEventRepository:
@@ -189,7 +200,7 @@ class FakeUnitOfWork:
         self.sign_ins = FakeSignInLog()
         self.organisations = FakeOrganisationRepository(self.sign_ins)
         self.searches = FakeSearchLog()
-        self.audit = FakeAuditLog()
+        self.audit = FakeAuditLog(self.organisations)
         self.events = FakeLearningEventRepository()
         self.batch_workers = FakeBatchWorkerLog()
         self.commits = 0
