@@ -20,8 +20,11 @@ from lrs_ws.adapters.lrb.layout import (
     ROOT_TAG,
     Header,
 )
+from lrs_ws.adapters.lrb.names import file_name_for, output_file_name
+from lrs_ws.clock import UK
 from lrs_ws.contract.learner_fields import BATCH_FIELDS
 from lrs_ws.contract.namespaces import BATCHMSG
+from lrs_ws.domain.batch import BatchJob
 
 
 def _format(fmt: str | None, path: str | os.PathLike) -> str:
@@ -123,3 +126,19 @@ def write_output(
             yield fields, _return_code(code)
 
     return _write_xml(path, OUTPUT_ROOT_TAG, OUTPUT_LEARNER_TAG, header, checked())
+
+
+def job_output_name(job: BatchJob, ukprn: str | None) -> str:
+    """A job's output file name, LRB_<UKPRN>_<DDMMYYYYHHMM>_OUTPUT.CSV (or .XML, as its input):
+    an LRB file's from its name; a web-service job's as if its learners had come in a CSV file
+    submitted when the job was (UK time)."""
+    input_name = job.file_name or file_name_for(ukprn or "00000000", job.submitted_at.astimezone(UK), "CSV")
+    return output_file_name(input_name)
+
+
+def write_job_output(path: str | os.PathLike, job: BatchJob, ukprn: str | None, rows: Iterable[tuple[Mapping[str, str], object]]) -> int:
+    """Write a finished job's output file (rows: lrs_ws.services.batch.file_output) in its input's
+    format, with the header its input had (a web-service job: `job <id>`); how many learners."""
+    fmt = "XML" if job_output_name(job, ukprn).upper().endswith(".XML") else "CSV"
+    header = Header("2A", job.file_reference or f"job {job.id}", ukprn or "", job.learner_count)
+    return write_output(path, fmt, header, rows)

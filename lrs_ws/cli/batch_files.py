@@ -149,32 +149,22 @@ def batch_output(database_url, job_id, out) -> None:
     import tempfile
     from pathlib import Path
 
-    from lrs_ws.adapters.lrb import layout, names, writing
-    from lrs_ws.clock import UK
-    from lrs_ws.domain.batch import JobStatus
+    from lrs_ws.adapters.lrb import writing
     from lrs_ws.services import batch as batches
 
     with unit_of_work_for(database_url) as uow:
         job = uow.jobs.get(job_id)
         if job is None:
             raise click.ClickException(f"there is no batch job {job_id} (jobs are deleted after their retention period)")
-        if not job.job_type.registers:
-            raise click.ClickException(f"job {job_id} is a verification job: its output is read with getVerifyBatchOutput")
-        if job.status is JobStatus.FAILED:
-            raise click.ClickException(f"job {job_id} failed: {job.failure}")
-        if not job.finished:
-            raise click.ClickException(
-                f"job {job_id} is {job.status.value.lower()}: {job.processed_count:,} of {job.learner_count:,} learners done"
-            )
+        refusal = batches.output_refusal(job)
+        if refusal is not None:
+            raise click.ClickException(refusal)
         organisation = uow.organisations.by_id(job.organisation_id)
-        submitted = job.submitted_at.astimezone(UK)
-        input_name = job.file_name or names.file_name_for(organisation.ukprn or "00000000", submitted, "CSV")
-        name = names.output_file_name(input_name)
+        ukprn = organisation.ukprn if organisation is not None else None
+        name = writing.job_output_name(job, ukprn)
         target = Path(out) if out else Path.cwd() / name
         if target.is_dir():
             target = target / name
-        fmt = "XML" if input_name.upper().endswith(".XML") else "CSV"
-        header = layout.Header("2A", job.file_reference or f"job {job.id}", organisation.ukprn or "", job.learner_count)
         # Written beside the target, then renamed: never a half-written output file.
         partial = None
         try:
@@ -182,7 +172,7 @@ def batch_output(database_url, job_id, out) -> None:
             os.close(handle)
             with _count_bar(job.learner_count, "output") as bar:
                 rows = batches.file_output(uow, job.id)
-                written = writing.write_output(partial, fmt, header, _counted(rows, bar))
+                written = writing.write_job_output(partial, job, ukprn, _counted(rows, bar))
             if written != job.learner_count:  # the job was deleted while it was read
                 raise click.ClickException(f"job {job_id} changed while its output was written; nothing was written")
             os.replace(partial, target)

@@ -19,7 +19,7 @@ from lrs_ws.clock import SYSTEM_CLOCK
 from lrs_ws.runtime import Runtime
 from lrs_ws.services import sandbox
 from lrs_ws.services.batch_learner import BatchRules
-from lrs_ws.services.job_runner import JobRunner
+from lrs_ws.services.job_runner import run_waiting_jobs
 from lrs_ws.services.ports import JournalEntry, JournalFilter, PlantedFault, PlantedFaultKind
 from lrs_ws.services.seed import load_demo_file
 from lrs_ws.web.answers import Answer, json_answer, json_error
@@ -268,8 +268,7 @@ class SandboxApi:
             return json_answer(200, self._clock_json(uow))
 
     def _clock_json(self, uow: Any) -> dict[str, Any]:
-        setting = sandbox.clock_setting(uow)  # as stored now (this process's view may be a moment old)
-        now = SYSTEM_CLOCK.now() if setting is None else setting.now(SYSTEM_CLOCK.now())
+        now, setting = sandbox.register_time(uow, SYSTEM_CLOCK)
         return {"now": now.isoformat(), "frozen": bool(setting and setting.frozen), "set": setting is not None}
 
     # --- jobs and scenarios
@@ -278,14 +277,8 @@ class SandboxApi:
         request.body({})
         runtime = self.runtime
         rules = BatchRules(runtime.prohibited_words, runtime.settings.possible_match_limit, runtime.rng)
-        runner = JobRunner(runtime.unit_of_work, rules, f"sandbox-api:{secrets.token_hex(4)}", chunk=runtime.settings.batch_chunk)
-        ran = []
-        while (job := runner.run_next()) is not None:
-            if job.id not in ran:  # a big job comes back once per part
-                ran.append(job.id)
-        with runtime.unit_of_work() as uow:
-            jobs = [uow.jobs.get(job_id) for job_id in ran]
-        return json_answer(200, {"jobs": [{"job_id": job.id, "status": job.status.value} for job in jobs if job is not None]})
+        jobs = run_waiting_jobs(runtime.unit_of_work, rules, f"sandbox-api:{secrets.token_hex(4)}", chunk=runtime.settings.batch_chunk)
+        return json_answer(200, {"jobs": [{"job_id": job.id, "status": job.status.value} for job in jobs]})
 
     def scenarios(self, request: Request) -> Answer:
         return json_answer(200, {"scenarios": sandbox.scenario_catalogue(self.demo)})

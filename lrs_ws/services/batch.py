@@ -210,3 +210,15 @@ def file_output(uow: UnitOfWork, job_id: int, page: int = 1000) -> Iterator[tupl
             # output_fields (called first) raised if the learner had no outcome
             yield output_fields(learner), learner.outcome.code.value  # type: ignore[union-attr]
         after = learners[-1].position
+
+
+def output_refusal(job: BatchJob) -> str | None:
+    """Why a job has no LRB output file (yet), in a sentence; None when it has one: a completed
+    registration job, from an LRB file or the web service alike (`lrs-ws batch output`, the console)."""
+    if not job.job_type.registers:
+        return f"job {job.id} is a verification job: its output is read with getVerifyBatchOutput"
+    if job.status is JobStatus.FAILED:
+        return f"job {job.id} failed: {job.failure}"
+    if not job.finished:
+        return f"job {job.id} is {job.status.value.lower()}: {job.processed_count:,} of {job.learner_count:,} learners done"
+    return None

@@ -12,6 +12,7 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from lrs_ws.domain.batch import BatchJob, Count, JobLearner, JobSource, JobStatus
 from lrs_ws.domain.codes import ResponseCode
 from lrs_ws.domain.learner import Learner
 from lrs_ws.domain.learning_event import LearningEvent
@@ -22,6 +23,7 @@ from lrs_ws.domain.sign_in import Backoff
 from lrs_ws.domain.uln import is_valid_uln
 from lrs_ws.services import audit, find
 from lrs_ws.services.auth import AccessDenied, Credentials, authenticate, record_refusal
+from lrs_ws.services.batch import output_refusal
 from lrs_ws.services.ports import AuditEntry, Caller, Organisation, UnitOfWork, User
 
 SIGN_IN = "ConsoleSignIn"  # the audit's name for a console sign-in
@@ -337,3 +339,82 @@ def _audit(uow: UnitOfWork, viewer: Viewer, operation: str, uln: str | None, out
         deferred=find, at=now, organisation_id=None, username=SANDBOX_VIEWER, operation=operation, uln=uln,
         outcome=outcome, address=viewer.address or None,
     )
+# --- batch jobs
+
+JOBS_SHOWN = 200  # the newest jobs the list shows
+JOB_LEARNERS_PAGE = 100  # learners of a job on one page
+COUNT_LABELS = {  # the five output counts (Count), as the job's page names them
+    Count.NEW: "New learners", Count.EXISTS_UPDATED: "Found (and updated)", Count.POSSIBLE_MATCH: "Possible matches",
+    Count.NOT_FOUND: "Not found", Count.REJECTED: "Rejected",
+}
+
+
+@dataclass(frozen=True)
+class JobView:
+    """A job as the console shows it: with its organisation's name and UKPRN."""
+
+    job: BatchJob
+    organisation: str
+    ukprn: str
+
+    @property
+    def source(self) -> str:
+        return (self.job.file_name or "LRB file") if self.job.source is JobSource.FILE else "web service"
+
+    @property
+    def waiting_or_running(self) -> bool:
+        return not self.job.finished
+
+    @property
+    def counts(self) -> list[tuple[str, str, int]]:
+        """(label, wire name, how many) of the five counts; a verification job keeps none."""
+        return [(label, count.value, self.job.counts.get(count, 0)) for count, label in COUNT_LABELS.items()]
+
+    @property
+    def output_refusal(self) -> str | None:
+        return output_refusal(self.job)
+
+
+def may_see_job_learners(viewer: Viewer) -> bool:
+    """A job's learners and output hold learners' details: the batch_user role's to see, as over SOAP."""
+    return viewer.may(Operation.BATCH)
+
+
+def jobs(uow: UnitOfWork, viewer: Viewer, limit: int = JOBS_SHOWN) -> list[JobView]:
+    """The newest jobs the viewer sees (the sandbox: every organisation's; a super user: their own's)."""
+    return _job_views(uow, uow.jobs.recent(viewer.organisation_id, limit))
+
+
+def job(uow: UnitOfWork, viewer: Viewer, job_id: int) -> JobView | None:
+    """One job, if the viewer sees it: another organisation's is None, as if it did not exist."""
+    found = uow.jobs.get(job_id)
+    if found is None or (viewer.organisation_id is not None and found.organisation_id != viewer.organisation_id):
+        return None
+    return _job_views(uow, [found])[0]
+
+
+def job_learners(uow: UnitOfWork, viewer: Viewer, shown: JobView, page: int) -> list[JobLearner]:
+    """A page (1-based) of the job's learners in the order sent; PermissionError without the batch_user role."""
+    if not may_see_job_learners(viewer):
+        raise PermissionError("a job's learners need the batch_user role")
+    return uow.jobs.learners(shown.job.id, (page - 1) * JOB_LEARNERS_PAGE, JOB_LEARNERS_PAGE)
+
+
+def job_learner_pages(shown: JobView) -> int:
+    """How many pages the job's learners fill (positions run 1 to learner_count)."""
+    return max(1, -(-shown.job.learner_count // JOB_LEARNERS_PAGE))
+
+
+def any_waiting_or_running(shown: list[JobView]) -> bool:
+    return any(view.job.status in (JobStatus.LOADING, JobStatus.SUBMITTED, JobStatus.RUNNING) for view in shown)
+
+
+def _job_views(uow: UnitOfWork, found: list[BatchJob]) -> list[JobView]:
+    organisations: dict[int, Organisation | None] = {}
+    views = []
+    for one in found:
+        if one.organisation_id not in organisations:
+            organisations[one.organisation_id] = uow.organisations.by_id(one.organisation_id)
+        organisation = organisations[one.organisation_id]
+        views.append(JobView(one, organisation.name if organisation else "(gone)", (organisation.ukprn or "") if organisation else ""))
+    return views

@@ -289,6 +289,14 @@ def clock_setting(uow: UnitOfWork) -> ClockSetting | None:
     return None if found is None else ClockSetting.from_setting(found)
 
 
+def register_time(uow: UnitOfWork, real: Clock) -> tuple[datetime, ClockSetting | None]:
+    """The time the register tells now, by the clock setting as stored (a process's own view may
+    be a moment old), and that setting (None: the host's time)."""
+    setting = clock_setting(uow)
+    real_now = real.now()
+    return (real_now if setting is None else setting.now(real_now)), setting
+
+
 # --------------------------------------------------------------------------- the journal
 
 
