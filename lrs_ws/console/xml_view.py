@@ -47,8 +47,11 @@ def highlighted(text: str, problem: str | None = None) -> Markup:
 def as_curl(url: str, soap_action: str | None, request: str) -> str:
     """A shell command that sends the request again (passwords stay masked: put yours in)."""
     headers = ["Content-Type: text/xml; charset=utf-8"]
-    if soap_action is not None:
-        headers.append(f'SOAPAction: "{soap_action}"')
+    if soap_action is not None:  # kept as sent, usually quoted already ("http://...")
+        action = soap_action.strip()
+        if len(action) >= 2 and action[0] == action[-1] == '"':
+            action = action[1:-1]
+        headers.append(f'SOAPAction: "{action}"')
     parts = ["curl", "-sS", "-X", "POST", shlex.quote(url)]
     for header in headers:
         parts += ["-H", shlex.quote(header)]
