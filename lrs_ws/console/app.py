@@ -187,6 +187,8 @@ class ConsoleApp:
         def guarded(environ: dict[str, Any]) -> Answer:
             method = environ.get("REQUEST_METHOD", "GET").upper()
             root = environ.get("SCRIPT_NAME", "").rstrip("/")
+            session: Session | None = None
+            viewer: Viewer | None = None
             try:
                 session = self.signer.read(_cookies(environ).get(COOKIE))
                 viewer = None if session is None else self._viewer(session, environ)
@@ -203,6 +205,9 @@ class ConsoleApp:
                 page = Page(self, environ, viewer, session, environ.get("wsgiorg.routing_args", ((), {}))[1], _query(environ), form)
                 return _with_headers(handler(page), [("Cache-Control", "no-store")])
             except PageError as error:
+                if session is not None and viewer is not None:  # signed in: the page keeps its navigation
+                    return self.render("error.html", error.status, environ=environ, viewer=viewer, session=session,
+                                       title=status_line(error.status), detail=error.message)
                 return self.error_page(error.status, error.message)
             except DatabaseUnavailable as unavailable:
                 log.warning("console: %s", unavailable)
@@ -346,9 +351,9 @@ def _read_form(environ: dict[str, Any]) -> dict[str, str]:
     raw = environ["wsgi.input"].read(MAX_FORM + 1)
     if len(raw) > MAX_FORM:
         raise PageError(413, f"a form of the console holds at most {MAX_FORM} bytes")
-    try:
-        parsed = parse_qs(raw.decode("utf-8"), keep_blank_values=True, max_num_fields=100, errors="strict")
-    except (ValueError, UnicodeDecodeError) as error:
+    try:  # bytes that are not UTF-8 become U+FFFD: the CSRF check, then each field's rules, refuse them
+        parsed = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=100, errors="replace")
+    except ValueError as error:
         raise PageError(400, f"the form cannot be read: {error}") from None
     return {name: values[-1] for name, values in parsed.items()}
 

@@ -132,7 +132,9 @@ def test_the_requests_page_shows_a_call_and_its_problem(sandbox):
     assert ORG["password"] not in entry.text and "***" in entry.text
     assert "curl -sS -X POST" in entry.text and "/LearnerService.svc" in entry.text
     assert session.get(f"{sandbox.base_url}/console/requests/99999999", timeout=10).status_code == 404
-    assert session.get(f"{sandbox.base_url}/console/requests?ukprn=abc", timeout=10).status_code == 400
+    refused = session.get(f"{sandbox.base_url}/console/requests?ukprn=abc", timeout=10)
+    assert refused.status_code == 400 and "ukprn: digits only" in refused.text
+    assert 'aria-label="Console pages"' in refused.text and "Sign out" in refused.text  # signed in: still navigable
 
 
 def test_without_sandbox_or_console_there_is_no_console(tmp_path):
