@@ -59,7 +59,7 @@ def one_round(register, workdir: Path, server_url: str | None, path: Path, worke
             while True:
                 with engine.connect() as connection:
                     status = connection.execute(text("SELECT status FROM batch_jobs WHERE id = :id"), {"id": job_id}).scalar()
-                if status in ("completed", "failed"):
+                if status in ("Completed", "Failed"):  # lrs_ws.domain.batch.JobStatus
                     break
                 if any(process.poll() is not None for process in processes):
                     raise SystemExit(f"a worker ended early; see {workdir}")
@@ -73,7 +73,7 @@ def one_round(register, workdir: Path, server_url: str | None, path: Path, worke
             for log in logs:
                 log.close()
             engine.dispose()
-        if status != "completed":
+        if status != "Completed":
             raise SystemExit(f"the job {status}; see {workdir}")
         return seconds
 
