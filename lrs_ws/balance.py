@@ -24,7 +24,7 @@ from asyncio import selector_events
 from typing import Any
 
 DEFER = 0.002  # seconds a worker holding more busy connections stops watching the socket
-DEFER_LIMIT = 0.05  # after this, a waiting connection is taken by whoever sees it
+DEFER_LIMIT = 0.25  # after this, a waiting connection is taken by whoever sees it (the least busy may be stuck)
 BUSY_WINDOW = 1.0  # a connection accepted or used this recently is busy
 PUBLISH_EVERY = 0.2  # seconds between a worker's reports of its busy connections
 
