@@ -17,7 +17,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib import resources
@@ -219,14 +219,15 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
 class StartedSandbox:
     """`lrs-ws serve --sandbox` started for a test run; `stop()` ends it and its children."""
 
-    def __init__(self, directory: Path, workers: int = 2) -> None:
+    def __init__(self, directory: Path, workers: int = 2, serve_options: Sequence[str] = ()) -> None:
+        """`serve_options`: more options of `lrs-ws serve` (`--no-worker`, say)."""
         directory.mkdir(parents=True, exist_ok=True)
         self.token = secrets.token_urlsafe(24)
         self.log_path = directory / "lrs-ws.log"
         with open(self.log_path, "w") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "lrs_ws", "serve", "--sandbox", "--port", "0", "--workers", str(workers),
-                 "--database-url", f"sqlite:///{directory / 'lrs-ws.sqlite3'}"],
+                 "--database-url", f"sqlite:///{directory / 'lrs-ws.sqlite3'}", *serve_options],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=directory,
                 env={**_without_our_settings(os.environ), "LRS_WS_SANDBOX_TOKEN": self.token, "PYTHONUNBUFFERED": "1"},
                 start_new_session=True,  # its own group: Ctrl-C is ours to pass on, and stop() ends it whole
