@@ -28,7 +28,7 @@ from lrs_ws.domain.near_misses import near_misses, why_not_found_by_uln
 from lrs_ws.domain.rules import calendar_date
 from lrs_ws.sandbox.masking import masked
 from lrs_ws.services.ports import JournalEntry, UnitOfWork
-from lrs_ws.services.sandbox import ClockSetting, clock_setting, journal_cleared_at
+from lrs_ws.services.sandbox import JOURNAL_LOCK, ClockSetting, clock_setting, journal_cleared_at
 from lrs_ws.web.hooks import SoapCall, SoapOutcome
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,7 @@ class JournalRecorder:
 
     def _write(self, seen: list[_Seen]) -> None:
         with self.unit_of_work() as uow:
+            uow.lock(JOURNAL_LOCK)  # an emptying of the journal is either all before this write or all after it
             setting, cleared = clock_setting(uow), journal_cleared_at(uow)
             kept = [one for one in seen if cleared is None or one.real_at >= cleared]
             entries = [self._entry(uow, one, _sandbox_time(one.real_at, setting)) for one in kept]

@@ -39,6 +39,9 @@ BASELINE = "baseline"  # the setting that says when the baseline was marked
 # The host's time the journal was last emptied: a call from before it, still on its way to the
 # journal (entries are written a moment later, by each process), is not kept.
 JOURNAL_CLEARED = "journal_cleared"
+# Held by whoever empties the journal and by each journal write, from the start of their
+# transactions: a write that read the old "cleared" time cannot then land after the emptying.
+JOURNAL_LOCK = "sandbox-journal"
 JOURNAL_LIMIT = 1000  # at most this many journal entries in one answer
 
 
@@ -64,6 +67,7 @@ def mark_baseline(uow: UnitOfWork, now: datetime) -> int:
 
 def reset(uow: UnitOfWork, real: Clock) -> int:
     """The register as at the baseline; the journal, faults and clock emptied. How many rows."""
+    uow.lock(JOURNAL_LOCK)
     try:
         rows = uow.sandbox.restore_baseline()
     except LookupError as none:
@@ -309,6 +313,7 @@ def journal_entry(uow: UnitOfWork, entry_id: int) -> JournalEntry | None:
 
 
 def forget_journal(uow: UnitOfWork, real: Clock) -> None:
+    uow.lock(JOURNAL_LOCK)
     uow.sandbox.forget_requests()
     _journal_cleared(uow, real)
     uow.commit()
@@ -319,7 +324,8 @@ def _journal_cleared(uow: UnitOfWork, real: Clock) -> None:
 
 
 def journal_cleared_at(uow: UnitOfWork) -> datetime | None:
-    """The host's time the journal was last emptied (aware), if it was."""
+    """The host's time the journal was last emptied (aware), if it was. A writer of entries reads
+    it holding JOURNAL_LOCK."""
     found = uow.sandbox.setting(JOURNAL_CLEARED)
     return None if found is None else datetime.fromisoformat(str(found["at"]))
 
