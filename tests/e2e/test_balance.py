@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import http.client
 import os
+import time
 from pathlib import Path
 
 import pytest
 
+from lrs_ws.balance import BUSY_WINDOW
 from tests.e2e.serving import find_by_uln, serving
 
 
@@ -55,6 +57,9 @@ def test_busy_keep_alive_clients_are_shared_evenly(two_workers, clients):
     port = int(two_workers.base_url.rsplit(":", 1)[1])
     workers = two_workers.worker_pids()
     assert len(workers) == 2
+    # The server balances every busy connection, the start-up probes' and the last test's too:
+    # let those fall idle (lrs_ws.balance.BUSY_WINDOW) so that only this test's clients count.
+    time.sleep(BUSY_WINDOW + 0.3)
     connections = [_busy_client(port) for _ in range(clients)]
     try:
         for connection in connections:  # each stays busy
@@ -69,11 +74,10 @@ def test_busy_keep_alive_clients_are_shared_evenly(two_workers, clients):
 def test_an_idle_connection_is_not_a_workers_share(two_workers):
     port = int(two_workers.base_url.rsplit(":", 1)[1])
     workers = two_workers.worker_pids()
+    time.sleep(BUSY_WINDOW + 0.3)  # the start-up probes' and earlier tests' connections idle
     idle = _busy_client(port)  # used once, then left open in a pool
     try:
-        import time
-
-        time.sleep(1.5)  # longer than lrs_ws.balance.BUSY_WINDOW, shorter than the keep-alive
+        time.sleep(BUSY_WINDOW + 0.5)  # idle longer than the busy window, shorter than the keep-alive
         idle_owner = _owner(workers, idle)
         first, second = _busy_client(port), _busy_client(port)
         try:
