@@ -159,6 +159,10 @@ def test_outside_sandbox_mode_a_super_user_signs_in_and_others_do_not(console_on
     assert page.status_code == 200 and ORG["name"] in page.text and ORG["password"] not in page.text
     # the sandbox's pages do not exist here, and a sandbox-token cookie from elsewhere is no session
     assert session.get(f"{base}/console/requests", timeout=10).status_code == 404
+    # how the service is, not where it runs: no database address, no hosts or processes
+    health = session.get(f"{base}/console/health", timeout=10)
+    assert health.status_code == 200 and "The service is up" in health.text
+    assert "Database" not in health.text and console_only.database_url.split("/")[-1] not in health.text
 
 
 def test_a_wrong_console_password_counts_towards_the_backoff_as_soap_does(console_only):

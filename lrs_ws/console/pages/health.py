@@ -32,8 +32,13 @@ def health_page(page: Page) -> Answer:
             workers = batch_workers.every_worker(uow, SYSTEM_CLOCK.now(), report_gone)
     except DatabaseUnavailable as unavailable:
         problem = unavailable.reason
+    # The deployment's detail (database, hosts, processes) is the operator's: the sandbox token's
+    # holder sees it; a super user of one organisation sees how the service is, not where it runs.
+    operator = page.viewer.sandbox
+    states = sorted({worker.state.value for worker in workers})
     return page.render(
-        "health.html", 200 if problem is None else 503, problem=problem, served=served, workers=workers,
+        "health.html", 200 if problem is None else 503, problem=problem, served=served,
+        workers=workers if operator else [], worker_states=", ".join(f"{sum(w.state.value == s for w in workers)} {s}" for s in states),
         register_now=now, host_now=SYSTEM_CLOCK.now(), version=__version__,
-        database=redacted(runtime.settings.database_url), public_url=runtime.settings.public_url,
+        database=redacted(runtime.settings.database_url) if operator else None, public_url=runtime.settings.public_url,
     )
