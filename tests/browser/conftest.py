@@ -231,6 +231,18 @@ def page(context: Any, console_server: ConsoleServer, shots: Shots) -> Iterator[
         shots.finish(page)
 
 
+@pytest.fixture
+def phone_page(browser: Any, console_server: ConsoleServer, shots: Shots) -> Iterator[Any]:
+    """A signed-out page on a phone-sized screen (PHONE), in a context of its own."""
+    context = new_context(browser, console_server, viewport=PHONE)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        shots.finish(page)
+        context.close()
+
+
 class Console:
     """Going to the console's pages, each screenshotted once it has loaded."""
 

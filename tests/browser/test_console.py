@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import subprocess
 
-import pytest
 import requests
 from lxml import etree
 
@@ -15,7 +14,7 @@ from lrs_ws.contract.namespaces import SOAP_ENV
 from tests.conftest import DEMO
 from tests.e2e.serving import find_by_uln
 
-from .conftest import PHONE, Console, ConsoleServer, Shots, new_context, playwright_or_skip, sign_in
+from .conftest import PHONE, Console, ConsoleServer, Shots, playwright_or_skip, sign_in
 
 expect = playwright_or_skip().expect
 
@@ -231,17 +230,6 @@ def test_tab_reaches_the_skip_link_first_and_enter_moves_focus_to_main(page, con
 
 
 # --- a phone-sized screen ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def phone_page(browser, console_server: ConsoleServer, shots: Shots):
-    context = new_context(browser, console_server, viewport=PHONE)
-    page = context.new_page()
-    try:
-        yield page
-    finally:
-        shots.finish(page)
-        context.close()
 
 
 def test_every_page_fits_a_phone_screen(phone_page, console_server: ConsoleServer, shots: Shots):

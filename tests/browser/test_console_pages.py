@@ -399,17 +399,6 @@ def test_a_scenario_copied_from_the_page_gets_the_outcome_it_shows(
 # --- a phone-sized screen ------------------------------------------------------------------------
 
 
-@pytest.fixture
-def phone_page(browser, console_server: ConsoleServer, shots: Shots):
-    context = new_context(browser, console_server, viewport=PHONE)
-    page = context.new_page()
-    try:
-        yield page
-    finally:
-        shots.finish(page)
-        context.close()
-
-
 def test_the_other_pages_fit_a_phone_screen(phone_page, console_server: ConsoleServer, shots: Shots):
     page = phone_page
     sandbox = console_server.sandbox
