@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
-from urllib.parse import parse_qs, quote, urlencode
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import jinja2
 
@@ -28,6 +28,7 @@ from lrs_ws.services.ports import DatabaseUnavailable
 from lrs_ws.web.answers import Answer, answer, status_line
 from lrs_ws.web.mounts import Routes
 
+from .fields import is_number
 from .sessions import COOKIE, LIFETIME, Session, SessionSigner
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,7 @@ class Page:
         text = self.text(name, limit=20, source=source)
         if not text:
             return None
-        if not text.isdigit() or not (low <= int(text) <= high):
+        if not is_number(text) or not (low <= int(text) <= high):
             raise PageError(400, f"{name}: must be a whole number from {low} to {high}")
         return int(text)
 
@@ -200,10 +201,13 @@ class ConsoleApp:
                 form: dict[str, str] = {}
                 if method == "POST":
                     form = _read_form(environ)
-                    if not self.signer.csrf_ok(session, form.get("csrf")) or not _same_origin(environ):
+                    if not self.signer.csrf_ok(session, form.get("csrf")) or not _same_origin(environ, self.runtime.settings.public_url):
                         return self.error_page(403, "The form's CSRF token is missing or wrong: reload the page and try again")
                 page = Page(self, environ, viewer, session, environ.get("wsgiorg.routing_args", ((), {}))[1], _query(environ), form)
-                return _with_headers(handler(page), [("Cache-Control", "no-store")])
+                answered = handler(page)
+                if not any(name == "Cache-Control" for name, _ in answered.headers):  # a download says its own
+                    answered = _with_headers(answered, [("Cache-Control", "no-store")])
+                return answered
             except PageError as error:
                 if session is not None and viewer is not None:  # signed in: the page keeps its navigation
                     return self.render("error.html", error.status, environ=environ, viewer=viewer, session=session,
@@ -245,7 +249,7 @@ class ConsoleApp:
             form = _read_form(environ)
         except PageError as error:
             return self.sign_in_page(environ, error.message, error.status)
-        if not _same_origin(environ):
+        if not _same_origin(environ, self.runtime.settings.public_url):
             return self.error_page(403, "A sign-in must come from the console's own page")
         nxt = _safe_next(form.get("next", ""), environ)
         if self.sandbox:
@@ -285,7 +289,8 @@ class ConsoleApp:
         return see_other(page.root + self.navigation[0].path)
 
     def _cookie(self, session: Session, environ: dict[str, Any]) -> str:
-        secure = "; Secure" if environ.get("wsgi.url_scheme") == "https" else ""
+        https = environ.get("wsgi.url_scheme") == "https" or self.runtime.settings.public_url.lower().startswith("https:")
+        secure = "; Secure" if https else ""  # behind a TLS terminator, --public-url says https
         root = environ.get("SCRIPT_NAME", "").rstrip("/") or "/"
         return f"{COOKIE}={self.signer.cookie_value(session)}; Path={root}; Max-Age={LIFETIME}; HttpOnly; SameSite=Strict{secure}"
 
@@ -304,7 +309,7 @@ class ConsoleApp:
 
 
 def html_page(status: int, body: str) -> Answer:
-    return answer(status, "text/html; charset=utf-8", body.encode("utf-8"), SECURITY_HEADERS)
+    return answer(status, "text/html; charset=utf-8", body.encode("utf-8"), [*SECURITY_HEADERS, ("Cache-Control", "no-store")])
 
 
 def see_other(location: str, *, cookie: str | None = None, clear_session: str | None = None) -> Answer:
@@ -358,13 +363,17 @@ def _read_form(environ: dict[str, Any]) -> dict[str, str]:
     return {name: values[-1] for name, values in parsed.items()}
 
 
-def _same_origin(environ: dict[str, Any]) -> bool:
-    """A browser's Origin, when it sends one, is this server's (CSRF: defence beside the token)."""
+def _same_origin(environ: dict[str, Any], public_url: str = "") -> bool:
+    """A browser's Origin, when it sends one, is this server's: the Host it was reached at, or
+    `--public-url`'s (behind a proxy that rewrites Host). CSRF: a defence beside the token."""
     origin = environ.get("HTTP_ORIGIN")
     if not origin or origin == "null":
         return origin != "null"
-    host = environ.get("HTTP_HOST", "")
-    return origin.partition("://")[2].rstrip("/").lower() == host.lower()
+    sent = origin.rstrip("/").lower()
+    if sent.partition("://")[2] == environ.get("HTTP_HOST", "").lower():
+        return True
+    public = urlsplit(public_url)
+    return bool(public.netloc) and sent == f"{public.scheme}://{public.netloc}".lower()
 
 
 def _safe_next(wanted: str, environ: dict[str, Any]) -> str:

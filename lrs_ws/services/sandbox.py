@@ -43,6 +43,7 @@ JOURNAL_CLEARED = "journal_cleared"
 # transactions: a write that read the old "cleared" time cannot then land after the emptying.
 JOURNAL_LOCK = "sandbox-journal"
 JOURNAL_LIMIT = 1000  # at most this many journal entries in one answer
+MAX_FAULT_TIMES = 1_000_000  # a fault for more calls than this is one "until deleted" (null)
 
 
 class SandboxRefused(Exception):
@@ -222,8 +223,8 @@ def plant_fault(uow: UnitOfWork, fault: PlantedFault) -> int:
             raise SandboxRefused("code", f"{fault.code!r} is not a fault code ({', '.join(sorted(FAULT_CODES))})")
     if kind is PlantedFaultKind.HTTP and (fault.status is None or not 400 <= fault.status <= 599):
         raise SandboxRefused("status", "an http fault needs a status from 400 to 599")
-    if fault.times is not None and fault.times < 1:
-        raise SandboxRefused("times", "must be 1 or more, or null (until deleted)")
+    if fault.times is not None and not 1 <= fault.times <= MAX_FAULT_TIMES:
+        raise SandboxRefused("times", f"must be from 1 to {MAX_FAULT_TIMES:,}, or null (until deleted)")
     if not 0 <= fault.probability <= 1:
         raise SandboxRefused("probability", "must be from 0 to 1")
     fault_id = uow.sandbox.add_fault(fault)

@@ -171,3 +171,40 @@ def test_a_wrong_console_password_counts_towards_the_backoff_as_soap_does(consol
         sign_in(base, ukprn=ORG["ukprn"], username="super", password="wrong")
     _, refused = sign_in(base, ukprn=ORG["ukprn"], username="super", password=ORG["password"])
     assert refused.status_code == 401 and "Too many incorrect passwords" in refused.text
+
+
+@pytest.mark.parametrize("path", ["/console/jobs?ran=%C2%B2", "/console/learners/9105106906?page=%C2%B2",
+                                  "/console/controls?id=%C2%B2", "/console/learners/9105106906?page=%EF%BC%91",
+                                  "/console/jobs/%C2%B2", "/console/requests/%EF%BC%91"])
+def test_a_number_field_takes_ascii_digits_only(sandbox, path):
+    """str.isdigit() takes "²" (int() then fails) and fullwidth "１" (int() reads 1)."""
+    session, _ = sign_in(sandbox.base_url, token=TOKEN)
+    answered = session.get(f"{sandbox.base_url}{path}", timeout=10)
+    assert answered.status_code in (400, 404), (path, answered.status_code)
+    assert "Traceback" not in sandbox.log()
+
+
+def test_a_fault_for_too_many_calls_is_refused_naming_times(sandbox):
+    session, _ = sign_in(sandbox.base_url, token=TOKEN)
+    csrf = csrf_of(session.get(f"{sandbox.base_url}/console/controls", timeout=10))
+    answered = session.post(f"{sandbox.base_url}/console/controls/faults", timeout=10, allow_redirects=False, data={
+        "csrf": csrf, "operation": "*", "kind": "fault", "code": "WSEC0999", "times": "99999999999999999999"})
+    assert answered.status_code == 400 and "times:" in answered.text
+    over_api = requests.post(f"{sandbox.base_url}/sandbox/faults", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10,
+                             json={"operation": "*", "kind": "fault", "times": 99999999999999999999})
+    assert over_api.status_code == 400 and over_api.json()["error"].startswith("times:")
+
+
+def test_every_page_is_never_cached(sandbox):
+    for path in ("/console/sign-in", "/console/no-such-page"):
+        assert requests.get(f"{sandbox.base_url}{path}", timeout=10).headers["Cache-Control"] == "no-store", path
+
+
+def test_behind_a_proxy_that_rewrites_host_the_public_urls_origin_is_ours(sandbox):
+    """nginx's default passes its upstream's name as Host: the browser's Origin is --public-url's."""
+    answered = requests.post(f"{sandbox.base_url}/console/sign-in", data={"token": TOKEN}, allow_redirects=False, timeout=10,
+                             headers={"Host": "backend.internal:8000", "Origin": sandbox.base_url})
+    assert answered.status_code == 303
+    refused = requests.post(f"{sandbox.base_url}/console/sign-in", data={"token": TOKEN}, allow_redirects=False, timeout=10,
+                            headers={"Host": "backend.internal:8000", "Origin": "https://evil.example"})
+    assert refused.status_code == 403

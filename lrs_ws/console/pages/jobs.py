@@ -9,6 +9,7 @@ import tempfile
 from typing import TYPE_CHECKING
 
 from lrs_ws.adapters.lrb import writing
+from lrs_ws.console.fields import is_number
 from lrs_ws.services import batch, console
 from lrs_ws.services.batch_learner import BatchRules
 from lrs_ws.services.job_runner import run_waiting_jobs
@@ -87,7 +88,7 @@ def _job(page: Page) -> JobView:
     from lrs_ws.console.app import PageError
 
     text = page.params["id"]
-    if not text.isdigit() or len(text) > 18:
+    if not is_number(text):
         raise PageError(404, f"No batch job {text!r}: a job's id is a number")
     with page.runtime.unit_of_work() as uow:
         shown = console.job(uow, page.viewer, int(text))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lrs_ws.console.fields import is_number
 from lrs_ws.console.xml_view import as_curl, highlighted
 from lrs_ws.services import sandbox
 from lrs_ws.services.ports import JournalFilter
@@ -24,7 +25,7 @@ def journal_page(page: Page) -> Answer:
     from lrs_ws.console.app import PageError
 
     chosen = {name: page.text(name, limit=100) for name in FILTERS}
-    if chosen["ukprn"] and not chosen["ukprn"].isdigit():
+    if chosen["ukprn"] and not is_number(chosen["ukprn"]):
         raise PageError(400, "ukprn: digits only (8 of them)")
     where = JournalFilter(
         operation=chosen["operation"] or None, outcome=chosen["outcome"] or None, ukprn=chosen["ukprn"] or None,
@@ -39,7 +40,7 @@ def request_page(page: Page) -> Answer:
     from lrs_ws.console.app import PageError
 
     text = page.params["id"]
-    if not text.isdigit() or len(text) > 18:
+    if not is_number(text):
         raise PageError(404, f"No request {text!r} in the journal")
     with page.runtime.unit_of_work() as uow:
         entry = sandbox.journal_entry(uow, int(text))

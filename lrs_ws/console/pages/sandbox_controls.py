@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from lrs_ws.clock import SYSTEM_CLOCK, UK
+from lrs_ws.console.fields import is_number
 from lrs_ws.console.scenario_envelopes import envelope_for
 from lrs_ws.console.xml_view import as_curl, highlighted
 from lrs_ws.contract.namespaces import TEMPURI
@@ -98,7 +99,7 @@ def remove_fault(page: Page) -> Answer:
     from lrs_ws.console.app import PageError
 
     text = page.params["id"]
-    if not text.isdigit() or len(text) > 18:
+    if not is_number(text):
         raise PageError(404, f"No fault {text!r}: a fault's id is a number")
     with page.runtime.unit_of_work() as uow:
         removed = uow.sandbox.remove_fault(int(text))
