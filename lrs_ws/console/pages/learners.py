@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from lrs_ws.web.answers import Answer
 
 SEARCH_FIELDS = ("uln", "given_name", "family_name", "date_of_birth")
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # ASCII digits: \d takes "２" too
 MAX_AUDIT_PAGE = 10**6
 
 # What the codes of a few fields mean (docs/our-readings.md; lrs_ws.domain.rules holds the codes).
