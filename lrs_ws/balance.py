@@ -28,13 +28,15 @@ DEFER_LIMIT = 0.25  # after this, a waiting connection is taken by whoever sees 
 BUSY_WINDOW = 1.0  # a connection accepted or used this recently is busy
 PUBLISH_EVERY = 0.2  # seconds between a worker's reports of its busy connections
 
-# (host, port) of a peer -> when it last sent a request to this process (the front notes each request)
+# (host, port) of a peer -> when it last sent a request to this process (the front notes each
+# request while this worker balances; entries go when their connection closes)
 _last_request: dict[Any, float] = {}
+_balancing = False  # set by balance_accepts: a lone worker keeps no such table
 
 
 def note_request(peer: Any) -> None:
     """A request arrived from `peer` (the ASGI scope's client, before any proxy rewrite)."""
-    if peer:
+    if _balancing and peer:
         _last_request[_key(peer)] = time.monotonic()
 
 
@@ -131,8 +133,10 @@ class _Recording:
 
 def balance_accepts(loop: asyncio.AbstractEventLoop, board: ConnectionBoard) -> None:
     """Make this worker's event loop accept as described above (call before the server starts)."""
+    global _balancing
     assert isinstance(loop, selector_events.BaseSelectorEventLoop)
     board.claim()
+    _balancing = True
     connections = _Connections()
     accept_many = loop._accept_connection  # type: ignore[attr-defined]  # asyncio's own, which we narrow
     waiting: dict[int, tuple[float, float]] = {}  # listening fd -> (deferring since, last deferred)

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from tests.e2e.console_signin import CSRF
 from tests.e2e.serving import ORG, find_by_uln, serving
 
 TOKEN = "console-e2e-token-0123456789"
@@ -22,7 +23,7 @@ def sign_in(base: str, **form: str) -> tuple[requests.Session, requests.Response
 
 
 def csrf_of(page: requests.Response) -> str:
-    found = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
+    found = CSRF.search(page.text)
     assert found, f"no CSRF token on {page.url}"
     return found.group(1)
 

@@ -14,6 +14,7 @@ from lxml import etree
 
 from lrs_ws.contract.namespaces import QCF_COMMON, SOAP_ENV, TEMPURI
 from lrs_ws.domain.uln import check_digit
+from tests.e2e.console_signin import Console
 from tests.e2e.serving import AMELIA, ORG, R9_ACTION, answer, command, eventually, learning_events, serving
 
 TOKEN = "e2e-console-token-0123456789"
@@ -200,11 +201,7 @@ def test_the_audit_trail_lists_soap_reads_console_searches_and_views(browser, se
 
 
 def sign_in_as(served, username: str) -> requests.Session:
-    session = requests.Session()
-    signed = session.post(served.url("/console/sign-in"), data={"ukprn": ORG["ukprn"], "username": username,
-                                                               "password": ORG["password"]}, allow_redirects=False, timeout=10)
-    assert signed.status_code == 303, signed.text
-    return session
+    return Console(served.base_url).sign_in(ukprn=ORG["ukprn"], username=username, password=ORG["password"]).session
 
 
 def test_outside_sandbox_a_super_user_needs_a_find_role_to_see_learners(tmp_path):

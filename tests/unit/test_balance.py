@@ -33,3 +33,12 @@ def test_a_new_worker_takes_a_free_slot_or_a_gone_workers():
     board.table[2], board.table[3] = os.getppid(), 0  # a live one
     board.claim()
     assert board.mine == 0 and board.table[0] == os.getpid() and board.table[1] == 0
+
+
+def test_a_worker_that_does_not_balance_keeps_no_table_of_peers():
+    """A lone worker (--workers 1) must not remember every peer it ever served."""
+    from lrs_ws import balance
+
+    assert not balance._balancing
+    balance.note_request(("127.0.0.1", 50000))
+    assert balance._last_request == {}
