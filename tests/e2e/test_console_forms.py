@@ -181,7 +181,7 @@ def test_no_form_input_breaks_a_page(console: Console, form: Form, data):
         assert answer.status in (400, 401, 413), f"sign-in answered {answer.status}"
         assert "lrs_console=" not in answer.headers.get("Set-Cookie", "")
         assert 'type="password"' in answer.body  # the sign-in page again, the problem on it
-    if form.path == "/console/sign-in" and form.method == "GET":
+    if form.path == "/console/sign-in" and form.method == "GET" and answer.status != 431:  # 431: a head over 16 KiB (README)
         assert answer.status == 200
         sent_on = html.unescape(re.search(r'name="next" value="([^"]*)"', answer.body).group(1))
         assert sent_on.startswith("/console/") and not sent_on.startswith("//") and "\\" not in sent_on
