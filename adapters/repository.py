@@ -65,11 +65,13 @@ def _chunks(items: Sequence[str], size: int = _IN_CHUNK) -> Iterator[Sequence[st
 _ULN_EXISTS = select(exists().where(learners.c.uln == bindparam("uln")))
 _LINKED_LEARNERS = learners.alias("linked")
 # Learners, each once for every ULN linked to it (through ix_learners_master_uln), or once with none.
-_GET = (
-    select(learners, _LINKED_LEARNERS.c.uln.label("linked_uln"))
-    .outerjoin(_LINKED_LEARNERS, _LINKED_LEARNERS.c.master_uln == learners.c.uln)
-    .where(learners.c.uln.in_(bindparam("ulns", expanding=True)))
+_WITH_LINKED = select(learners, _LINKED_LEARNERS.c.uln.label("linked_uln")).outerjoin(
+    _LINKED_LEARNERS, _LINKED_LEARNERS.c.master_uln == learners.c.uln
 )
+_GET = _WITH_LINKED.where(learners.c.uln.in_(bindparam("ulns", expanding=True)))
+# The same for one ULN: no expanding IN, whose list SQLAlchemy renders into the SQL on every
+# execution (a third of the cost of a find by ULN's read).
+_GET_ONE = _WITH_LINKED.where(learners.c.uln == bindparam("uln"))
 # Through ix_learners_candidates, which holds every one of these columns.
 # The date of birth comes as the driver gives it (SQLite: text), converted in
 # mapping.row_to_candidate: SQLAlchemy's own date processing costs more than the rest of a row.
@@ -107,8 +109,10 @@ class SqlLearnerRepository:
 
     def get(self, uln: str) -> Learner | None:
         """The learner and the ULNs linked to it, in one query."""
-        found = self.get_many([uln])
-        return found[0] if found else None
+        rows = self.connection.execute(_GET_ONE, {"uln": uln}).mappings().all()
+        if not rows:
+            return None
+        return mapping.row_to_learner(rows[0], [row["linked_uln"] for row in rows if row["linked_uln"] is not None])
 
     def get_many(self, ulns: Iterable[str]) -> list[Learner]:
         """Learners in the order asked for; unknown ULNs are left out, repeats are repeated."""
@@ -492,6 +496,7 @@ class SqlAuditLog:
 
 
 _EVENTS = select(learning_events).where(learning_events.c.uln.in_(bindparam("ulns", expanding=True)))
+_EVENTS_OF_ONE = select(learning_events).where(learning_events.c.uln == bindparam("uln"))  # most learners
 
 
 class SqlLearningEventRepository:
@@ -503,8 +508,13 @@ class SqlLearningEventRepository:
 
         Sorted in Python (`event_order`): NULL dates sort differently on SQLite and PostgreSQL.
         """
-        events: list[LearningEvent] = []
-        for chunk in _chunks(list(dict.fromkeys(ulns))):
+        wanted = list(dict.fromkeys(ulns))
+        if len(wanted) == 1:
+            events = [mapping.row_to_event(row) for row in self.connection.execute(_EVENTS_OF_ONE, {"uln": wanted[0]}).mappings()]
+            events.sort(key=event_order)
+            return events
+        events = []
+        for chunk in _chunks(wanted):
             rows = self.connection.execute(_EVENTS, {"ulns": list(chunk)}).mappings()
             events.extend(mapping.row_to_event(row) for row in rows)
         events.sort(key=event_order)
