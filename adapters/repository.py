@@ -30,6 +30,7 @@ from sqlalchemy import (
 
 from lrs_ws.adapters import mapping
 from lrs_ws.adapters.deferred_writes import AUDIT_INSERT, SEARCH_INSERT, DeferredWrites
+from lrs_ws.adapters.fixed_select import FixedSelect
 from lrs_ws.adapters.orm import (
     NO_OP_WRITE,
     audit_events,
@@ -71,7 +72,7 @@ _WITH_LINKED = select(learners, _LINKED_LEARNERS.c.uln.label("linked_uln")).oute
 _GET = _WITH_LINKED.where(learners.c.uln.in_(bindparam("ulns", expanding=True)))
 # The same for one ULN: no expanding IN, whose list SQLAlchemy renders into the SQL on every
 # execution (a third of the cost of a find by ULN's read).
-_GET_ONE = _WITH_LINKED.where(learners.c.uln == bindparam("uln"))
+_GET_ONE = FixedSelect(_WITH_LINKED.where(learners.c.uln == bindparam("uln")))
 # Through ix_learners_candidates, which holds every one of these columns.
 # The date of birth comes as the driver gives it (SQLite: text), converted in
 # mapping.row_to_candidate: SQLAlchemy's own date processing costs more than the rest of a row.
@@ -109,7 +110,7 @@ class SqlLearnerRepository:
 
     def get(self, uln: str) -> Learner | None:
         """The learner and the ULNs linked to it, in one query."""
-        rows = self.connection.execute(_GET_ONE, {"uln": uln}).mappings().all()
+        rows = _GET_ONE.mappings(self.connection, {"uln": uln})
         if not rows:
             return None
         return mapping.row_to_learner(rows[0], [row["linked_uln"] for row in rows if row["linked_uln"] is not None])
@@ -297,8 +298,8 @@ def _with_user(named_column) -> Select:
 
 
 # Built once: building a statement per request costs more than running it.
-_WITH_USER_BY_UKPRN = _with_user(organisations.c.ukprn)
-_WITH_USER_BY_REFERENCE = _with_user(organisations.c.organisation_ref)
+_WITH_USER_BY_UKPRN = FixedSelect(_with_user(organisations.c.ukprn))
+_WITH_USER_BY_REFERENCE = FixedSelect(_with_user(organisations.c.organisation_ref))
 
 
 class SqlOrganisationRepository:
@@ -324,9 +325,10 @@ class SqlOrganisationRepository:
         """The organisation named by UKPRN (else OrganisationRef), its user, and its wrong
         passwords from `address`, in one query: every request runs this."""
         query, named = (_WITH_USER_BY_UKPRN, ukprn) if ukprn else (_WITH_USER_BY_REFERENCE, organisation_ref)
-        row = self.connection.execute(query, {"named": named, "username": username, "address": address}).mappings().first()
-        if row is None:
+        rows = query.mappings(self.connection, {"named": named, "username": username, "address": address})
+        if not rows:
             return None, None, None
+        row = rows[0]
         organisation = mapping.row_to_organisation(row)
         failed = None if row["failures"] is None else _failed_sign_ins(row)
         if row["user_id"] is None:
@@ -496,7 +498,7 @@ class SqlAuditLog:
 
 
 _EVENTS = select(learning_events).where(learning_events.c.uln.in_(bindparam("ulns", expanding=True)))
-_EVENTS_OF_ONE = select(learning_events).where(learning_events.c.uln == bindparam("uln"))  # most learners
+_EVENTS_OF_ONE = FixedSelect(select(learning_events).where(learning_events.c.uln == bindparam("uln")))  # most learners
 
 
 class SqlLearningEventRepository:
@@ -510,7 +512,7 @@ class SqlLearningEventRepository:
         """
         wanted = list(dict.fromkeys(ulns))
         if len(wanted) == 1:
-            events = [mapping.row_to_event(row) for row in self.connection.execute(_EVENTS_OF_ONE, {"uln": wanted[0]}).mappings()]
+            events = [mapping.row_to_event(row) for row in _EVENTS_OF_ONE.mappings(self.connection, {"uln": wanted[0]})]
             events.sort(key=event_order)
             return events
         events = []
