@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -76,24 +77,37 @@ _GET_ONE = FixedSelect(_WITH_LINKED.where(learners.c.uln == bindparam("uln")))
 # Through ix_learners_candidates, which holds every one of these columns.
 # The date of birth comes as the driver gives it (SQLite: text), converted in
 # mapping.row_to_candidate: SQLAlchemy's own date processing costs more than the rest of a row.
-_CANDIDATES = select(
-    *(
-        type_coerce(learners.c[name], String).label(name) if name == "date_of_birth" else learners.c[name]
-        for name in mapping.CANDIDATE_COLUMNS
-    )
-).where(learners.c.date_of_birth.in_(bindparam("dates", expanding=True)))
+def _candidates(born: ColumnElement[bool]) -> Select:
+    return select(
+        *(
+            type_coerce(learners.c[name], String).label(name) if name == "date_of_birth" else learners.c[name]
+            for name in mapping.CANDIDATE_COLUMNS
+        )
+    ).where(born)
+
+
+_CANDIDATES = _candidates(learners.c.date_of_birth.in_(bindparam("dates", expanding=True)))
 # Only those whose names could match (domain.matching.may_match, in SQL; None never equals), or
 # that have no codes. Evaluated on the index entries of those dates: a handful of rows come back.
-_NAMED_CANDIDATES = _CANDIDATES.where(
-    or_(
-        learners.c.code_given.is_(None),
-        learners.c.code_given == bindparam("given"),
-        learners.c.code_family.in_([bindparam("family"), bindparam("given")]),
-        learners.c.code_given_mac == bindparam("given_mac"),
-        learners.c.code_given_metaphone == bindparam("given_metaphone"),
-        learners.c.code_given_nysiis == bindparam("given_nysiis"),
-    )
+_MAY_MATCH = or_(
+    learners.c.code_given.is_(None),
+    learners.c.code_given == bindparam("given"),
+    learners.c.code_family.in_([bindparam("family"), bindparam("given")]),
+    learners.c.code_given_mac == bindparam("given_mac"),
+    learners.c.code_given_metaphone == bindparam("given_metaphone"),
+    learners.c.code_given_nysiis == bindparam("given_nysiis"),
 )
+_NAMED_CANDIDATES = _CANDIDATES.where(_MAY_MATCH)
+# The same for the one or two dates of a search (its own, and its day/month swap when that is a
+# date) as plain parameters: no expanding IN for SQLAlchemy to render on every execution.
+_NAMED_CANDIDATES_ON = {
+    days: FixedSelect(
+        _candidates(
+            learners.c.date_of_birth.in_([bindparam(f"day{index}", type_=learners.c.date_of_birth.type) for index in range(days)])
+        ).where(_MAY_MATCH)
+    )
+    for days in (1, 2)
+}
 _UPDATE = (
     update(learners)
     .where(learners.c.uln == bindparam("b_uln"), learners.c.version_number == bindparam("b_expected"))
@@ -119,6 +133,9 @@ class SqlLearnerRepository:
         """Learners in the order asked for; unknown ULNs are left out, repeats are repeated."""
         wanted = list(ulns)
         distinct = list(dict.fromkeys(wanted))
+        if len(wanted) == 1:  # most often (a find's match): without the expanding IN
+            learner = self.get(wanted[0])
+            return [] if learner is None else [learner]
         rows: dict[str, RowMapping] = {}
         linked: dict[str, list[str]] = {}
         for chunk in _chunks(distinct):
@@ -192,8 +209,12 @@ class SqlLearnerRepository:
         return candidates
 
     def _read_candidates(self, dates: list[date], names: NameCodes | None = None) -> list[MatchCandidate]:
+        rows: Sequence[Sequence[Any]]
         if names is None:
             rows = self.connection.execute(_CANDIDATES, {"dates": dates}).all()
+        elif len(dates) in _NAMED_CANDIDATES_ON:
+            values = {**names._asdict(), **{f"day{index}": day for index, day in enumerate(dates)}}
+            rows = _NAMED_CANDIDATES_ON[len(dates)].rows(self.connection, values)
         else:
             rows = self.connection.execute(_NAMED_CANDIDATES, {"dates": dates, **names._asdict()}).all()
         return list(map(mapping.row_to_candidate, rows))
