@@ -522,9 +522,37 @@ _EVENTS = select(learning_events).where(learning_events.c.uln.in_(bindparam("uln
 _EVENTS_OF_ONE = FixedSelect(select(learning_events).where(learning_events.c.uln == bindparam("uln")))  # most learners
 
 
+# A learner (as _GET_ONE: once per linked ULN) with the events of its own ULN, each row of the
+# learner's joined with one event (event columns prefixed `event_`, NULL when it has none).
+_EVENT_LABELS = tuple(f"event_{name}" for name in mapping.EVENT_COLUMNS)
+_EVENT_NAMES = tuple(zip(mapping.EVENT_COLUMNS, _EVENT_LABELS, strict=True))
+_LEARNER_WITH_EVENTS = FixedSelect(
+    _WITH_LINKED.add_columns(*(learning_events.c[name].label(label) for name, label in _EVENT_NAMES))
+    .outerjoin(learning_events, learning_events.c.uln == learners.c.uln)
+    .where(learners.c.uln == bindparam("uln"))
+)
+
+
 class SqlLearningEventRepository:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
+
+    def with_learner(self, uln: str) -> tuple[Learner | None, list[LearningEvent]]:
+        """The learner (as LearnerRepository.get) and every event (sensitive ones too) of its own
+        ULN, ordered as for_learners, in one query: a PLR read's, one round trip fewer. Events of
+        the ULNs linked to it are not among them. (None, []) for an unknown ULN."""
+        rows = _LEARNER_WITH_EVENTS.mappings(self.connection, {"uln": uln})
+        if not rows:
+            return None, []
+        linked = list(dict.fromkeys(row["linked_uln"] for row in rows if row["linked_uln"] is not None))
+        learner = mapping.row_to_learner(rows[0], linked)
+        events: dict[int, LearningEvent] = {}
+        for row in rows:
+            if row["event_id"] is not None and row["event_id"] not in events:
+                events[row["event_id"]] = mapping.row_to_event(
+                    {name: row[label] for name, label in _EVENT_NAMES}
+                )
+        return learner, sorted(events.values(), key=event_order)
 
     def for_learners(self, ulns: Iterable[str]) -> list[LearningEvent]:
         """Every event (sensitive ones too) of these ULNs, oldest first, through ix_learning_events_uln.
