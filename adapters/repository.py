@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -30,6 +31,7 @@ from sqlalchemy import (
 
 from lrs_ws.adapters import mapping
 from lrs_ws.adapters.deferred_writes import AUDIT_INSERT, SEARCH_INSERT, DeferredWrites
+from lrs_ws.adapters.fixed_select import FixedSelect
 from lrs_ws.adapters.orm import (
     NO_OP_WRITE,
     audit_events,
@@ -65,32 +67,47 @@ def _chunks(items: Sequence[str], size: int = _IN_CHUNK) -> Iterator[Sequence[st
 _ULN_EXISTS = select(exists().where(learners.c.uln == bindparam("uln")))
 _LINKED_LEARNERS = learners.alias("linked")
 # Learners, each once for every ULN linked to it (through ix_learners_master_uln), or once with none.
-_GET = (
-    select(learners, _LINKED_LEARNERS.c.uln.label("linked_uln"))
-    .outerjoin(_LINKED_LEARNERS, _LINKED_LEARNERS.c.master_uln == learners.c.uln)
-    .where(learners.c.uln.in_(bindparam("ulns", expanding=True)))
+_WITH_LINKED = select(learners, _LINKED_LEARNERS.c.uln.label("linked_uln")).outerjoin(
+    _LINKED_LEARNERS, _LINKED_LEARNERS.c.master_uln == learners.c.uln
 )
+_GET = _WITH_LINKED.where(learners.c.uln.in_(bindparam("ulns", expanding=True)))
+# The same for one ULN: no expanding IN, whose list SQLAlchemy renders into the SQL on every
+# execution (a third of the cost of a find by ULN's read).
+_GET_ONE = FixedSelect(_WITH_LINKED.where(learners.c.uln == bindparam("uln")))
 # Through ix_learners_candidates, which holds every one of these columns.
 # The date of birth comes as the driver gives it (SQLite: text), converted in
 # mapping.row_to_candidate: SQLAlchemy's own date processing costs more than the rest of a row.
-_CANDIDATES = select(
-    *(
-        type_coerce(learners.c[name], String).label(name) if name == "date_of_birth" else learners.c[name]
-        for name in mapping.CANDIDATE_COLUMNS
-    )
-).where(learners.c.date_of_birth.in_(bindparam("dates", expanding=True)))
+def _candidates(born: ColumnElement[bool]) -> Select:
+    return select(
+        *(
+            type_coerce(learners.c[name], String).label(name) if name == "date_of_birth" else learners.c[name]
+            for name in mapping.CANDIDATE_COLUMNS
+        )
+    ).where(born)
+
+
+_CANDIDATES = _candidates(learners.c.date_of_birth.in_(bindparam("dates", expanding=True)))
 # Only those whose names could match (domain.matching.may_match, in SQL; None never equals), or
 # that have no codes. Evaluated on the index entries of those dates: a handful of rows come back.
-_NAMED_CANDIDATES = _CANDIDATES.where(
-    or_(
-        learners.c.code_given.is_(None),
-        learners.c.code_given == bindparam("given"),
-        learners.c.code_family.in_([bindparam("family"), bindparam("given")]),
-        learners.c.code_given_mac == bindparam("given_mac"),
-        learners.c.code_given_metaphone == bindparam("given_metaphone"),
-        learners.c.code_given_nysiis == bindparam("given_nysiis"),
-    )
+_MAY_MATCH = or_(
+    learners.c.code_given.is_(None),
+    learners.c.code_given == bindparam("given"),
+    learners.c.code_family.in_([bindparam("family"), bindparam("given")]),
+    learners.c.code_given_mac == bindparam("given_mac"),
+    learners.c.code_given_metaphone == bindparam("given_metaphone"),
+    learners.c.code_given_nysiis == bindparam("given_nysiis"),
 )
+_NAMED_CANDIDATES = _CANDIDATES.where(_MAY_MATCH)
+# The same for the one or two dates of a search (its own, and its day/month swap when that is a
+# date) as plain parameters: no expanding IN for SQLAlchemy to render on every execution.
+_NAMED_CANDIDATES_ON = {
+    days: FixedSelect(
+        _candidates(
+            learners.c.date_of_birth.in_([bindparam(f"day{index}", type_=learners.c.date_of_birth.type) for index in range(days)])
+        ).where(_MAY_MATCH)
+    )
+    for days in (1, 2)
+}
 _UPDATE = (
     update(learners)
     .where(learners.c.uln == bindparam("b_uln"), learners.c.version_number == bindparam("b_expected"))
@@ -107,13 +124,18 @@ class SqlLearnerRepository:
 
     def get(self, uln: str) -> Learner | None:
         """The learner and the ULNs linked to it, in one query."""
-        found = self.get_many([uln])
-        return found[0] if found else None
+        rows = _GET_ONE.mappings(self.connection, {"uln": uln})
+        if not rows:
+            return None
+        return mapping.row_to_learner(rows[0], [row["linked_uln"] for row in rows if row["linked_uln"] is not None])
 
     def get_many(self, ulns: Iterable[str]) -> list[Learner]:
         """Learners in the order asked for; unknown ULNs are left out, repeats are repeated."""
         wanted = list(ulns)
         distinct = list(dict.fromkeys(wanted))
+        if len(wanted) == 1:  # most often (a find's match): without the expanding IN
+            learner = self.get(wanted[0])
+            return [] if learner is None else [learner]
         rows: dict[str, RowMapping] = {}
         linked: dict[str, list[str]] = {}
         for chunk in _chunks(distinct):
@@ -187,8 +209,12 @@ class SqlLearnerRepository:
         return candidates
 
     def _read_candidates(self, dates: list[date], names: NameCodes | None = None) -> list[MatchCandidate]:
+        rows: Sequence[Sequence[Any]]
         if names is None:
             rows = self.connection.execute(_CANDIDATES, {"dates": dates}).all()
+        elif len(dates) in _NAMED_CANDIDATES_ON:
+            values = {**names._asdict(), **{f"day{index}": day for index, day in enumerate(dates)}}
+            rows = _NAMED_CANDIDATES_ON[len(dates)].rows(self.connection, values)
         else:
             rows = self.connection.execute(_NAMED_CANDIDATES, {"dates": dates, **names._asdict()}).all()
         return list(map(mapping.row_to_candidate, rows))
@@ -293,8 +319,8 @@ def _with_user(named_column) -> Select:
 
 
 # Built once: building a statement per request costs more than running it.
-_WITH_USER_BY_UKPRN = _with_user(organisations.c.ukprn)
-_WITH_USER_BY_REFERENCE = _with_user(organisations.c.organisation_ref)
+_WITH_USER_BY_UKPRN = FixedSelect(_with_user(organisations.c.ukprn))
+_WITH_USER_BY_REFERENCE = FixedSelect(_with_user(organisations.c.organisation_ref))
 
 
 class SqlOrganisationRepository:
@@ -320,9 +346,10 @@ class SqlOrganisationRepository:
         """The organisation named by UKPRN (else OrganisationRef), its user, and its wrong
         passwords from `address`, in one query: every request runs this."""
         query, named = (_WITH_USER_BY_UKPRN, ukprn) if ukprn else (_WITH_USER_BY_REFERENCE, organisation_ref)
-        row = self.connection.execute(query, {"named": named, "username": username, "address": address}).mappings().first()
-        if row is None:
+        rows = query.mappings(self.connection, {"named": named, "username": username, "address": address})
+        if not rows:
             return None, None, None
+        row = rows[0]
         organisation = mapping.row_to_organisation(row)
         failed = None if row["failures"] is None else _failed_sign_ins(row)
         if row["user_id"] is None:
@@ -492,19 +519,53 @@ class SqlAuditLog:
 
 
 _EVENTS = select(learning_events).where(learning_events.c.uln.in_(bindparam("ulns", expanding=True)))
+_EVENTS_OF_ONE = FixedSelect(select(learning_events).where(learning_events.c.uln == bindparam("uln")))  # most learners
+
+
+# A learner (as _GET_ONE: once per linked ULN) with the events of its own ULN, each row of the
+# learner's joined with one event (event columns prefixed `event_`, NULL when it has none).
+_EVENT_LABELS = tuple(f"event_{name}" for name in mapping.EVENT_COLUMNS)
+_EVENT_NAMES = tuple(zip(mapping.EVENT_COLUMNS, _EVENT_LABELS, strict=True))
+_LEARNER_WITH_EVENTS = FixedSelect(
+    _WITH_LINKED.add_columns(*(learning_events.c[name].label(label) for name, label in _EVENT_NAMES))
+    .outerjoin(learning_events, learning_events.c.uln == learners.c.uln)
+    .where(learners.c.uln == bindparam("uln"))
+)
 
 
 class SqlLearningEventRepository:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
+    def with_learner(self, uln: str) -> tuple[Learner | None, list[LearningEvent]]:
+        """The learner (as LearnerRepository.get) and every event (sensitive ones too) of its own
+        ULN, ordered as for_learners, in one query: a PLR read's, one round trip fewer. Events of
+        the ULNs linked to it are not among them. (None, []) for an unknown ULN."""
+        rows = _LEARNER_WITH_EVENTS.mappings(self.connection, {"uln": uln})
+        if not rows:
+            return None, []
+        linked = list(dict.fromkeys(row["linked_uln"] for row in rows if row["linked_uln"] is not None))
+        learner = mapping.row_to_learner(rows[0], linked)
+        events: dict[int, LearningEvent] = {}
+        for row in rows:
+            if row["event_id"] is not None and row["event_id"] not in events:
+                events[row["event_id"]] = mapping.row_to_event(
+                    {name: row[label] for name, label in _EVENT_NAMES}
+                )
+        return learner, sorted(events.values(), key=event_order)
+
     def for_learners(self, ulns: Iterable[str]) -> list[LearningEvent]:
         """Every event (sensitive ones too) of these ULNs, oldest first, through ix_learning_events_uln.
 
         Sorted in Python (`event_order`): NULL dates sort differently on SQLite and PostgreSQL.
         """
-        events: list[LearningEvent] = []
-        for chunk in _chunks(list(dict.fromkeys(ulns))):
+        wanted = list(dict.fromkeys(ulns))
+        if len(wanted) == 1:
+            events = [mapping.row_to_event(row) for row in _EVENTS_OF_ONE.mappings(self.connection, {"uln": wanted[0]})]
+            events.sort(key=event_order)
+            return events
+        events = []
+        for chunk in _chunks(wanted):
             rows = self.connection.execute(_EVENTS, {"ulns": list(chunk)}).mappings()
             events.extend(mapping.row_to_event(row) for row in rows)
         events.sort(key=event_order)

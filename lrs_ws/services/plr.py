@@ -84,7 +84,11 @@ def _verified(uow: UnitOfWork, query: PlrQuery) -> tuple[ResponseCode, Learner |
     to answer; None with WSEC0136 or WSEC0208 when the ULN and names do not verify."""
     if not is_valid_uln(query.uln):
         return ResponseCode.INVALID_ULN, None
-    learner = uow.learners.get(query.uln)
+    return _verify(uow, query, uow.learners.get(query.uln))
+
+
+def _verify(uow: UnitOfWork, query: PlrQuery, learner: Learner | None) -> tuple[ResponseCode, Learner | None]:
+    """_verified, with the learner of the query's (valid) ULN already read."""
     if learner is None:
         return ResponseCode.LEARNER_NOT_VERIFIED, None
     if learner.is_retired:
@@ -102,13 +106,19 @@ def _verified(uow: UnitOfWork, query: PlrQuery) -> tuple[ResponseCode, Learner |
 
 def _read(uow: UnitOfWork, query: PlrQuery) -> PlrResult:
     incoming = query.uln
-    code, master = _verified(uow, query)
+    if not is_valid_uln(query.uln):
+        return PlrResult(ResponseCode.INVALID_ULN, incoming)
+    # The learner and its own events in one read: most often the record, and all of it.
+    learner, own_events = uow.events.with_learner(query.uln)
+    code, master = _verify(uow, query, learner)
     if master is None:
         return PlrResult(code, incoming)
     if (master.ability_to_share or "").strip() != "1":
         return PlrResult(ResponseCode.NOT_SHARED, incoming, master.uln)
-    ulns = [master.uln, *master.linked_ulns]
-    events = [event for event in uow.events.for_learners(ulns) if not event.is_sensitive]
+    # A master reached from a retired ULN, or with ULNs linked to it: their events are read too.
+    reached_all = master is learner and not master.linked_ulns
+    every_event = own_events if reached_all else uow.events.for_learners([master.uln, *master.linked_ulns])
+    events = [event for event in every_event if not event.is_sensitive]
     if query.brief:
         events = [brief(event) for event in events]
     return PlrResult(code, incoming, master.uln, tuple(events))

@@ -163,6 +163,9 @@ class LearningEventRepository(Protocol):
     def for_learners(self, ulns: Iterable[str]) -> list[LearningEvent]:
         """Every event of these ULNs, sensitive ones included, ordered by
         `lrs_ws.domain.learning_event.event_order` (date, then ID)."""
+    def with_learner(self, uln: str) -> tuple[Learner | None, list[LearningEvent]]:
+        """The learner (as LearnerRepository.get) and the events of its own ULN (as for_learners,
+        not those of the ULNs linked to it), read together; (None, []) for an unknown ULN."""
     def add_many(self, events: Iterable[LearningEvent]) -> list[int]:
         """Insert; events without an ID get the next free ones (set on them). The IDs, in order."""
     def next_ids(self, count: int) -> list[int]:

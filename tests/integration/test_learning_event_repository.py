@@ -127,3 +127,27 @@ def test_the_plr_use_case_reads_master_and_retired_events_and_audits_in_one_comm
             select(audit_events.c.operation, audit_events.c.uln, audit_events.c.outcome, audit_events.c.username)
         ).all()
     assert [tuple(r) for r in rows] == [("GetLearnerLearningEvents", master, "WSRC0022", "online")]
+
+
+def test_with_learner_reads_the_learner_and_its_own_events_together(connections: Callable[[], Connection]) -> None:
+    """As get() and for_learners([uln]): a learner with ULNs linked to it (their events are not
+    its own), one without events, an unknown ULN."""
+    master, first, second, alone = valid_ulns(4)
+    with SqlUnitOfWork(connections) as uow:
+        for uln in (master, first, second, alone):
+            uow.learners.add(simple_learner(uln, date(2005, 5, 6)))
+        uow.learners.merge(master, first, date(2025, 1, 2))
+        uow.learners.merge(master, second, date(2025, 1, 3))
+        uow.events.add_many([
+            full_event(master, achievement_award_date=date(2023, 1, 1)), full_event(master, restriction="1"),
+            full_event(master, achievement_award_date=None), full_event(first),
+        ])
+        uow.commit()
+    with SqlUnitOfWork(connections) as uow:
+        for uln in (master, first, alone):
+            learner, events = uow.events.with_learner(uln)
+            assert learner == uow.learners.get(uln)
+            assert events == uow.events.for_learners([uln])
+        assert len(uow.events.with_learner(master)[1]) == 3
+        assert uow.events.with_learner(master)[0].linked_ulns == sorted([first, second])
+        assert uow.events.with_learner("9999999999") == (None, [])

@@ -247,6 +247,25 @@ def test_a_connection_used_a_moment_ago_is_not_pinged_and_one_failure_renews_the
         engine.dispose()
 
 
+@pytest.mark.postgres
+def test_a_lost_connection_met_by_the_first_read_of_a_request_renews_the_pool_too(
+    postgres_admin_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The caller's organisation is read by a FixedSelect (on the DBAPI cursor): a server gone
+    meanwhile is DatabaseUnavailable all the same, and the pool is renewed."""
+    engine = make_engine(postgres_url(), pool_size=1, max_overflow=0)
+    try:
+        _kill_pooled_backends(engine, postgres_admin_engine)
+        monkeypatch.setattr(engines, "IDLE_BEFORE_PING_S", 3600.0)
+        uow = SqlUnitOfWork(connection_factory(engine))
+        with pytest.raises(DatabaseUnavailable), uow:
+            uow.organisations.with_user(ukprn="10000001", organisation_ref=None, username="u")
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT 1").scalar() == 1
+    finally:
+        engine.dispose()
+
+
 @pytest.mark.parametrize("threads", [1, 4, 32])
 def test_a_server_process_pools_a_connection_per_request_thread_and_one_for_the_find_log(tmp_path, threads: int) -> None:
     url = f"sqlite:///{tmp_path / 'pool.sqlite3'}"

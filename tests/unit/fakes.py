@@ -164,8 +164,13 @@ class FakeAuditLog:
 
 
 class FakeLearningEventRepository:
-    def __init__(self) -> None:
+    def __init__(self, learners: FakeLearnerRepository | None = None) -> None:
         self.rows: dict[int, LearningEvent] = {}
+        self.learners = learners or FakeLearnerRepository()
+
+    def with_learner(self, uln: str) -> tuple[Learner | None, list[LearningEvent]]:
+        learner = self.learners.get(uln)
+        return (None, []) if learner is None else (learner, self.for_learners([uln]))
 
     def for_learners(self, ulns: Iterable[str]) -> list[LearningEvent]:
         wanted = set(ulns)
@@ -201,7 +206,7 @@ class FakeUnitOfWork:
         self.organisations = FakeOrganisationRepository(self.sign_ins)
         self.searches = FakeSearchLog()
         self.audit = FakeAuditLog(self.organisations)
-        self.events = FakeLearningEventRepository()
+        self.events = FakeLearningEventRepository(self.learners)
         self.batch_workers = FakeBatchWorkerLog()
         self.commits = 0
 
