@@ -143,10 +143,13 @@ def write(plan: Plan, inst: object, parent: etree._Element, namespace: str | Non
         return
     for member in plan.members:
         value = getattr(inst, member.key, None)
-        if value is not None and member.repeats:
+        if value is None:
+            if member.always:
+                _write_value(member, None, element)  # nil
+        elif member.repeats:
             for item in value:
                 _write_value(member, item, element)
-        elif value is not None or member.always:
+        else:
             _write_value(member, value, element)
 
 
@@ -156,9 +159,8 @@ def _write_value(member: _Member, value: object, parent: etree._Element) -> None
         assert plan is not None  # _compile took the model only with a plan
         write(plan, value, parent, member.namespace, member.name)
         return
-    child = etree.SubElement(parent, member.tag)
     if value is None:
-        child.set(_NIL, "true")
+        etree.SubElement(parent, member.tag).set(_NIL, "true")
     else:
         assert member.text is not None  # a member without a model is a leaf
-        child.text = member.text(value)
+        etree.SubElement(parent, member.tag).text = member.text(value)
