@@ -133,7 +133,7 @@ class SqlUnitOfWork:
         assert self.connection is not None, "use the unit of work as a context manager"
         if self.connection.dialect.name == "postgresql":
             self.connection.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
-        else:
+        elif not _sqlite_holds_write_lock(self.connection):
             self.connection.execute(NO_OP_WRITE)
 
     def commit(self) -> None:
@@ -145,3 +145,11 @@ class SqlUnitOfWork:
     def rollback(self) -> None:
         assert self.connection is not None, "use the unit of work as a context manager"
         self.connection.rollback()
+
+
+def _sqlite_holds_write_lock(connection: Connection) -> bool:
+    """Whether this SQLite transaction already holds the database's write lock: the driver
+    opens a transaction (BEGIN) only before a write, and the write takes the lock until the
+    transaction ends. A batch job's chunk takes it first thing, so the registration lock of
+    each of its learners costs no statement."""
+    return bool(getattr(connection.connection.dbapi_connection, "in_transaction", False))
