@@ -9,6 +9,7 @@ paths to each other.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -16,7 +17,7 @@ from lrs_ws.domain.batch import BATCH_DETAIL_FIELDS, BatchLearnerFields, JobType
 from lrs_ws.domain.codes import ResponseCode
 from lrs_ws.domain.errors import InvalidField
 from lrs_ws.domain.learner import DATE_FIELDS, Learner
-from lrs_ws.domain.matching import SearchKey
+from lrs_ws.domain.matching import NameCodes, SearchKey, candidate_birth_dates, name_codes
 from lrs_ws.domain.normalise import name_key, post_code_key
 from lrs_ws.domain.rules import (
     MAX_AGE,
@@ -123,19 +124,42 @@ def _same_form(field: str, sent: object, stored: object) -> bool:
     return name_key(str(sent)) == name_key(str(stored or ""))
 
 
-def _without_uln(
-    uow: UnitOfWork, job_type: JobType, details: dict[str, object], now: datetime, rules: BatchRules
-) -> LearnerOutcome:
+def searches(learners: Iterable[BatchLearnerFields]) -> list[tuple[set[date], NameCodes]]:
+    """The demographic searches (dates of birth and name codes) that these learners will make,
+    as `find.lookup_by_demographics` makes them: a job reads their candidates at once."""
+    found = []
+    for sent in learners:
+        if (sent.get("ULN") or "").strip():
+            continue
+        try:
+            search = _search(_details(sent))
+        except InvalidField:
+            continue
+        if search is not None:
+            found.append((candidate_birth_dates(search.date_of_birth), name_codes(search.given_name, search.family_name)))
+    return found
+
+
+def _search(details: dict[str, object]) -> SearchKey | None:
+    """The search a learner without a ULN makes; None when none is possible."""
     born = details.get("date_of_birth")
     if not isinstance(born, date) or not details.get("given_name") or not details.get("family_name"):
-        return LearnerOutcome(ReturnCode.INSUFFICIENT_DATA)  # no search is possible without them
-    search = SearchKey(
+        return None
+    return SearchKey(
         given_name=str(details["given_name"]),
         family_name=str(details["family_name"]),
         date_of_birth=born,
         gender=str(details.get("gender") or ""),
         post_code=str(details.get("last_known_post_code") or ""),
     )
+
+
+def _without_uln(
+    uow: UnitOfWork, job_type: JobType, details: dict[str, object], now: datetime, rules: BatchRules
+) -> LearnerOutcome:
+    search = _search(details)
+    if search is None:
+        return LearnerOutcome(ReturnCode.INSUFFICIENT_DATA)  # no search is possible without them
     complete = all(details.get(field) for field in KEY_FIELDS)
     if complete and job_type is JobType.FULL:
         lock_registration(uow, search)  # the same lock as registerSingleLearner's
