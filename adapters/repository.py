@@ -26,8 +26,10 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal_column,
     or_,
     select,
+    true,
     type_coerce,
     update,
     values,
@@ -103,10 +105,13 @@ _SEARCH_COLUMNS = ("k", "d", "g", "f", "m", "p", "n")  # the key, the date, then
 _SEARCHES_PER_STATEMENT = 50  # searches are sent in statements for multiples of this many (padded)
 
 
-@functools.lru_cache(maxsize=16)
-def _searched_candidates(rows: int) -> Select:
+@functools.lru_cache(maxsize=32)
+def _searched_candidates(rows: int, lateral: bool) -> Select:
     """The statement for `rows` searches, parameters k0, d0, g0 ... (built once per size:
-    building it costs more than running it)."""
+    building it costs more than running it). `lateral` (PostgreSQL): each search's learners
+    read through the index by a subquery of its own; a plain join is planned as a hash join
+    over every learner there. SQLite, which has no LATERAL, plans the join as a loop over the
+    searches that reads the index (tests/integration/test_learner_repository.py)."""
     searches = (
         values(
             column("k", Integer), column("d", Date), *(column(name, String) for name in _SEARCH_COLUMNS[2:]), name="searches"
@@ -114,25 +119,23 @@ def _searched_candidates(rows: int) -> Select:
         .data([tuple(bindparam(f"{name}{row}") for name in _SEARCH_COLUMNS) for row in range(rows)])
         .cte("searches")  # a CTE: SQLite names no columns of a VALUES in FROM
     )
-    return (
-        select(searches.c.k, *_CANDIDATES.selected_columns)
-        .select_from(searches)
-        .join(
-            learners,
-            and_(
-                learners.c.date_of_birth == searches.c.d,
-                or_(
-                    learners.c.code_given.is_(None),
-                    learners.c.code_given == searches.c.g,
-                    learners.c.code_family == searches.c.f,
-                    learners.c.code_family == searches.c.g,
-                    learners.c.code_given_mac == searches.c.m,
-                    learners.c.code_given_metaphone == searches.c.p,
-                    learners.c.code_given_nysiis == searches.c.n,
-                ),
-            ),
-        )
+    same_date_and_codes = and_(
+        learners.c.date_of_birth == searches.c.d,
+        or_(
+            learners.c.code_given.is_(None),
+            learners.c.code_given == searches.c.g,
+            learners.c.code_family == searches.c.f,
+            learners.c.code_family == searches.c.g,
+            learners.c.code_given_mac == searches.c.m,
+            learners.c.code_given_metaphone == searches.c.p,
+            learners.c.code_given_nysiis == searches.c.n,
+        ),
     )
+    if not lateral:
+        return select(searches.c.k, *_CANDIDATES.selected_columns).select_from(searches).join(learners, same_date_and_codes)
+    # OFFSET 0 keeps the subquery a subquery (PostgreSQL would pull it up into a join).
+    found = select(*_CANDIDATES.selected_columns).where(same_date_and_codes).offset(literal_column("0")).lateral("found")
+    return select(searches.c.k, *found.c).select_from(searches).join(found, true())
 
 
 _UPDATE = (
@@ -284,7 +287,7 @@ class SqlLearnerRepository:
                     day, names = chunk[number]
                     search = (start + number, day, *names)
                 parameters.update(zip((f"{name}{number}" for name in _SEARCH_COLUMNS), search, strict=True))
-            for found in self.connection.execute(_searched_candidates(size), parameters).all():
+            for found in self.connection.execute(_searched_candidates(size, self._postgres), parameters).all():
                 key = keys[found[0]]
                 candidate = mapping.row_to_candidate(found[1:])
                 self._searched[key][candidate.uln] = candidate
