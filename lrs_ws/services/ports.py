@@ -371,6 +371,10 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
     def lock(self, key: str) -> None:
-        """Hold an exclusive lock named `key` until the transaction ends (one writer per key)."""
+        """Hold an exclusive lock named `key` until the transaction ends (one writer per key);
+        one this transaction holds already costs nothing."""
+    def lock_all(self, keys: Iterable[str]) -> None:
+        """lock() each of `keys`, in one go and in an order every holder of several follows (so
+        none waits for another that waits for it)."""
     def ping(self) -> None:
         """One round trip to the database; DatabaseUnavailable when it cannot serve requests."""
