@@ -54,6 +54,7 @@ def prepare(args, register: b.Register, kind: str) -> None:
         with admin.connect() as conn:
             if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
                 return
+            b._drop(conn, f"{name}_building")  # an interrupted one
             conn.execute(text(f'CREATE DATABASE "{name}_building" TEMPLATE "{register.url.rsplit("/", 1)[1]}"'))
         url = b._on_server(args.postgres, f"{name}_building")
     else:
@@ -90,15 +91,20 @@ def prepare(args, register: b.Register, kind: str) -> None:
 
 def submit_web_service_jobs(url: str, jobs: list[list[dict[str, str]]]) -> None:
     """Jobs stored as submitBatchRegistration stores them (the service, without the HTTP)."""
-    from lrs_ws.cli.app import unit_of_work_for
+    from lrs_ws.bootstrap import unit_of_work_factory
+    from lrs_ws.cli.app import open_engine
     from lrs_ws.domain.batch import JobLearner, JobSource, JobType
     from lrs_ws.services import batch as batches
 
-    for learners in jobs:
-        with unit_of_work_for(url) as uow:
-            caller = batches.file_submitter(uow, b.UKPRN, "batch")
-            job = [JobLearner(position, dict(fields)) for position, fields in enumerate(learners, 1)]
-            batches.submit(uow, caller, JobType.FULL, job, len(job), now=uow.clock.now(), source=JobSource.WEB_SERVICE)
+    engine = open_engine(url)
+    try:
+        for learners in jobs:
+            with unit_of_work_factory(engine)() as uow:
+                caller = batches.file_submitter(uow, b.UKPRN, "batch")
+                job = [JobLearner(position, dict(fields)) for position, fields in enumerate(learners, 1)]
+                batches.submit(uow, caller, JobType.FULL, job, len(job), now=uow.clock.now(), source=JobSource.WEB_SERVICE)
+    finally:
+        engine.dispose()
 
 
 def fresh_copy(args, kind: str) -> str:
