@@ -82,11 +82,14 @@ def prepare(args, register: b.Register, kind: str) -> None:
             conn.execute(text(f'ALTER DATABASE "{name}_building" RENAME TO "{name}"'))
         admin.dispose()
     else:
+        import contextlib
         import sqlite3
 
-        with sqlite3.connect(building) as conn:  # fold the WAL in: one file to copy
+        with contextlib.closing(sqlite3.connect(building)) as conn:  # fold the WAL in: one file to copy
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         os.replace(building, DATA / f"{name}.sqlite3")
+        for suffix in ("-wal", "-shm", ".write-turn"):
+            Path(f"{building}{suffix}").unlink(missing_ok=True)
 
 
 def submit_web_service_jobs(url: str, jobs: list[list[dict[str, str]]]) -> None:
