@@ -7,6 +7,7 @@ optimistic lock.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -14,19 +15,25 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Date,
+    Integer,
     RowMapping,
     Select,
     String,
     and_,
     bindparam,
+    column,
     delete,
     exists,
     func,
     insert,
+    literal_column,
     or_,
     select,
+    true,
     type_coerce,
     update,
+    values,
 )
 
 from lrs_ws.adapters import mapping
@@ -44,12 +51,13 @@ from lrs_ws.adapters.orm import (
 )
 from lrs_ws.domain.learner import Learner, LearnerStatus
 from lrs_ws.domain.learning_event import LearningEvent, event_order
-from lrs_ws.domain.matching import MatchCandidate, NameCodes
+from lrs_ws.domain.matching import MatchCandidate, NameCodes, may_match, name_codes
 from lrs_ws.domain.sign_in import FailedSignIns
 from lrs_ws.services.ports import AuditEntry, Organisation, User
 
 # Well under SQLite's bound-parameter limit and PostgreSQL's comfortable IN-list size.
 _IN_CHUNK = 500
+_SEARCH_CHUNK = 400  # searches read in one statement (7 parameters each)
 
 # Columns an update may change: everything but the key and the creation date.
 _UPDATABLE_COLUMNS = tuple(
@@ -108,6 +116,46 @@ _NAMED_CANDIDATES_ON = {
     )
     for days in (1, 2)
 }
+
+# Many searches' candidates at once (a batch job's chunk): each search (its key, a date, its name
+# codes) joined to the learners of that date whose codes may match, as _NAMED_CANDIDATES does.
+_SEARCH_COLUMNS = ("k", "d", "g", "f", "m", "p", "n")  # the key, the date, then NameCodes' order
+_SEARCHES_PER_STATEMENT = 50  # searches are sent in statements for multiples of this many (padded)
+
+
+@functools.lru_cache(maxsize=32)
+def _searched_candidates(rows: int, lateral: bool) -> Select:
+    """The statement for `rows` searches, parameters k0, d0, g0 ... (built once per size:
+    building it costs more than running it). `lateral` (PostgreSQL): each search's learners
+    read through the index by a subquery of its own; a plain join is planned as a hash join
+    over every learner there. SQLite, which has no LATERAL, plans the join as a loop over the
+    searches that reads the index (tests/integration/test_learner_repository.py)."""
+    searches = (
+        values(
+            column("k", Integer), column("d", Date), *(column(name, String) for name in _SEARCH_COLUMNS[2:]), name="searches"
+        )
+        .data([tuple(bindparam(f"{name}{row}") for name in _SEARCH_COLUMNS) for row in range(rows)])
+        .cte("searches")  # a CTE: SQLite names no columns of a VALUES in FROM
+    )
+    same_date_and_codes = and_(
+        learners.c.date_of_birth == searches.c.d,
+        or_(
+            learners.c.code_given.is_(None),
+            learners.c.code_given == searches.c.g,
+            learners.c.code_family == searches.c.f,
+            learners.c.code_family == searches.c.g,
+            learners.c.code_given_mac == searches.c.m,
+            learners.c.code_given_metaphone == searches.c.p,
+            learners.c.code_given_nysiis == searches.c.n,
+        ),
+    )
+    if not lateral:
+        return select(searches.c.k, *_CANDIDATES.selected_columns).select_from(searches).join(learners, same_date_and_codes)
+    # OFFSET 0 keeps the subquery a subquery (PostgreSQL would pull it up into a join).
+    found = select(*_CANDIDATES.selected_columns).where(same_date_and_codes).offset(literal_column("0")).lateral("found")
+    return select(searches.c.k, *found.c).select_from(searches).join(found, true())
+
+
 _UPDATE = (
     update(learners)
     .where(learners.c.uln == bindparam("b_uln"), learners.c.version_number == bindparam("b_expected"))
@@ -121,6 +169,10 @@ class SqlLearnerRepository:
         # Candidates by date of birth, once remember_candidates() is on (batch jobs).
         self._remembered: dict[date, list[MatchCandidate]] | None = None
         self._remembered_days: dict[str, date] = {}  # ULN -> the date it is remembered under
+        # And the candidates of searches (a date and name codes): those _NAMED_CANDIDATES reads.
+        self._searched: dict[tuple[date, NameCodes], dict[str, MatchCandidate]] = {}
+        self._searched_names: dict[date, set[NameCodes]] = {}  # date -> the names searched on it
+        self._searched_in: dict[str, list[tuple[date, NameCodes]]] = {}  # ULN -> the searches it is in
 
     def get(self, uln: str) -> Learner | None:
         """The learner and the ULNs linked to it, in one query."""
@@ -197,6 +249,14 @@ class SqlLearnerRepository:
         remembered = self._remembered
         if remembered is None or (fresh and self._postgres):
             candidates = self._read_candidates(wanted, names)
+        elif names is not None:  # the memory of searches: what the SQL would read, read once
+            missing = [day for day in wanted if (day, names) not in self._searched]
+            if missing:
+                self._read_searches([(missing, names)])
+            found: dict[str, MatchCandidate] = {}
+            for day in wanted:
+                found.update(self._searched[day, names])
+            candidates = list(found.values())
         else:
             missing = [day for day in wanted if day not in remembered]
             for day in missing:
@@ -219,15 +279,46 @@ class SqlLearnerRepository:
             rows = self.connection.execute(_NAMED_CANDIDATES, {"dates": dates, **names._asdict()}).all()
         return list(map(mapping.row_to_candidate, rows))
 
-    def remember_candidates(self) -> None:
-        """Until this unit of work ends, read each date of birth's candidates once: a batch job
-        meets the same dates again and again. This repository's own writes keep the memory
-        current. On SQLite this takes the database's write lock now, so no other writer can
-        commit while the memory is used; on PostgreSQL pass `fresh` where that matters."""
+    def remember_candidates(self, searches: Iterable[tuple[Iterable[date], NameCodes]] = ()) -> None:
+        """Until this unit of work ends, read each date of birth's candidates once, and each
+        search's (dates and name codes) once: a batch job meets the same ones again and again.
+        `searches`: those to read now, in one statement (a job's chunk of learners). This
+        repository's own writes keep the memory current. On SQLite this takes the database's
+        write lock now, so no other writer can commit while the memory is used; on PostgreSQL
+        pass `fresh` where that matters."""
         if not self._postgres:
             self.connection.execute(NO_OP_WRITE)
         self._remembered = {}
         self._remembered_days = {}
+        self._forget_searches()
+        self._read_searches(searches)
+
+    def _forget_searches(self) -> None:
+        self._searched, self._searched_names, self._searched_in = {}, {}, {}
+
+    def _read_searches(self, searches: Iterable[tuple[Iterable[date], NameCodes]]) -> None:
+        """Read the candidates of searches not yet in the memory, _SEARCH_CHUNK at a time."""
+        keys = list(dict.fromkeys((day, names) for dates, names in searches for day in dates))
+        keys = [key for key in keys if key not in self._searched]
+        for key in keys:
+            day, names = key
+            self._searched[key] = {}
+            self._searched_names.setdefault(day, set()).add(names)
+        for start in range(0, len(keys), _SEARCH_CHUNK):
+            chunk = keys[start : start + _SEARCH_CHUNK]
+            size = -(-len(chunk) // _SEARCHES_PER_STATEMENT) * _SEARCHES_PER_STATEMENT
+            parameters: dict[str, object] = {}
+            for number in range(size):
+                search: tuple[object, ...] = (None,) * 7  # the padding: no date, so no learner
+                if number < len(chunk):
+                    day, names = chunk[number]
+                    search = (start + number, day, *names)
+                parameters.update(zip((f"{name}{number}" for name in _SEARCH_COLUMNS), search, strict=True))
+            for found in self.connection.execute(_searched_candidates(size, self._postgres), parameters).all():
+                key = keys[found[0]]
+                candidate = mapping.row_to_candidate(found[1:])
+                self._searched[key][candidate.uln] = candidate
+                self._searched_in.setdefault(candidate.uln, []).append(key)
 
     def remembered_may_be_stale(self) -> bool:
         """Whether other writers can commit while candidates are remembered (PostgreSQL)."""
@@ -242,6 +333,16 @@ class SqlLearnerRepository:
         remembered = self._remembered
         if remembered is None:
             return
+        for key in self._searched_in.pop(learner.uln, ()):  # an update may change the names or the date
+            self._searched[key].pop(learner.uln, None)
+        searched = self._searched_names.get(learner.date_of_birth, ())
+        if searched:
+            codes = name_codes(learner.given_name, learner.family_name)
+            candidate = mapping.learner_to_candidate(learner)
+            for names in searched:
+                if may_match(names, codes):  # what _NAMED_CANDIDATES would now read
+                    self._searched[learner.date_of_birth, names][learner.uln] = candidate
+                    self._searched_in.setdefault(learner.uln, []).append((learner.date_of_birth, names))
         old_day = self._remembered_days.pop(learner.uln, None)  # an update may change the date of birth
         if old_day is not None:
             remembered[old_day] = [candidate for candidate in remembered[old_day] if candidate.uln != learner.uln]
@@ -260,6 +361,7 @@ class SqlLearnerRepository:
         """
         if self._remembered is not None:  # links change: read again
             self._remembered, self._remembered_days = {}, {}
+            self._forget_searches()
         if master_uln == retired_uln:
             raise ValueError(f"cannot merge ULN {master_uln} into itself")
         states = dict(

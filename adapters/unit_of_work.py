@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import Connection, exc, text
@@ -68,6 +68,7 @@ class SqlUnitOfWork:
         self._deferred_writes = deferred_writes
         self._write_limit = None if write_limit == 0 and deferred_writes is None else write_limit
         self.connection: Connection | None = None
+        self._locks: set[str] = set()  # held by this transaction
 
     def __enter__(self) -> SqlUnitOfWork:
         if self._guard is not None:
@@ -131,17 +132,50 @@ class SqlUnitOfWork:
         does (other writers wait up to the busy timeout).
         """
         assert self.connection is not None, "use the unit of work as a context manager"
+        if key in self._locks:
+            return
         if self.connection.dialect.name == "postgresql":
             self.connection.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
-        else:
+        elif not _sqlite_holds_write_lock(self.connection):
             self.connection.execute(NO_OP_WRITE)
+        self._locks.add(key)
+
+    def lock_all(self, keys: Iterable[str]) -> None:
+        """PostgreSQL: one statement, the advisory locks taken in the order of their hashes."""
+        assert self.connection is not None, "use the unit of work as a context manager"
+        wanted = sorted(set(keys) - self._locks)
+        if not wanted:
+            return
+        if self.connection.dialect.name != "postgresql":
+            self.lock(wanted[0])  # SQLite: the one write lock
+        else:
+            self.connection.execute(_LOCK_ALL, {"keys": wanted})
+        self._locks.update(wanted)
 
     def commit(self) -> None:
         assert self.connection is not None, "use the unit of work as a context manager"
         if self._guard is not None:
             self._guard.check()  # never commit into a file that left its path
         self.connection.commit()
+        self._locks.clear()
 
     def rollback(self) -> None:
         assert self.connection is not None, "use the unit of work as a context manager"
+        self._locks.clear()
         self.connection.rollback()
+
+
+# The locks in one fixed order (their hashes'), each taken as lock() takes it; OFFSET 0 keeps the
+# sorted subquery's order for the calls.
+_LOCK_ALL = text(
+    "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h"
+    " FROM unnest(CAST(:keys AS text[])) AS k ORDER BY h OFFSET 0) AS locks"
+)
+
+
+def _sqlite_holds_write_lock(connection: Connection) -> bool:
+    """Whether this SQLite transaction already holds the database's write lock: the driver
+    opens a transaction (BEGIN) only before a write, and the write takes the lock until the
+    transaction ends. A batch job's chunk takes it first thing, so the registration lock of
+    each of its learners costs no statement."""
+    return bool(getattr(connection.connection.dbapi_connection, "in_transaction", False))

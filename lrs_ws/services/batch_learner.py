@@ -9,6 +9,7 @@ paths to each other.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -16,7 +17,7 @@ from lrs_ws.domain.batch import BATCH_DETAIL_FIELDS, BatchLearnerFields, JobType
 from lrs_ws.domain.codes import ResponseCode
 from lrs_ws.domain.errors import InvalidField
 from lrs_ws.domain.learner import DATE_FIELDS, Learner
-from lrs_ws.domain.matching import SearchKey
+from lrs_ws.domain.matching import SearchKey, candidate_birth_dates, name_codes
 from lrs_ws.domain.normalise import name_key, post_code_key
 from lrs_ws.domain.rules import (
     MAX_AGE,
@@ -31,7 +32,7 @@ from lrs_ws.domain.rules import (
 from lrs_ws.domain.uln import is_valid_uln
 from lrs_ws.services import find
 from lrs_ws.services.ports import UnitOfWork
-from lrs_ws.services.register import issue_uln, lock_registration, registered_with
+from lrs_ws.services.register import issue_uln, lock_registration, registered_with, registration_lock
 
 # The five key fields: a learner found by ULN may have at most one of them changed by a batch
 # (user guide, Appendix C: "one mandatory field can be updated per file").
@@ -47,7 +48,8 @@ class BatchRules:
 
 
 def process_learner(
-    uow: UnitOfWork, job_type: JobType, sent: BatchLearnerFields, *, now: datetime, rules: BatchRules
+    uow: UnitOfWork, job_type: JobType, sent: BatchLearnerFields, *, now: datetime, rules: BatchRules,
+    ahead: ReadAhead | None = None,
 ) -> LearnerOutcome:
     """What a job does with one learner (our reading of RC001-RC013, docs/our-readings.md).
 
@@ -63,7 +65,7 @@ def process_learner(
     uln = (sent.get("ULN") or "").strip()
     if uln:
         return _with_uln(uow, job_type, uln, details, now, rules)
-    return _without_uln(uow, job_type, details, now, rules)
+    return _without_uln(uow, job_type, details, now, rules, ahead or ReadAhead())
 
 
 def _details(sent: BatchLearnerFields) -> dict[str, object]:
@@ -123,28 +125,71 @@ def _same_form(field: str, sent: object, stored: object) -> bool:
     return name_key(str(sent)) == name_key(str(stored or ""))
 
 
-def _without_uln(
-    uow: UnitOfWork, job_type: JobType, details: dict[str, object], now: datetime, rules: BatchRules
-) -> LearnerOutcome:
+@dataclass(frozen=True)
+class ReadAhead:
+    """What a job did before a chunk's learners (read_ahead): the registration locks it took
+    before reading the candidates, so those candidates cannot miss a registration of theirs."""
+
+    locked: frozenset[str] = frozenset()
+
+
+def read_ahead(uow: UnitOfWork, job_type: JobType, learners: Iterable[BatchLearnerFields]) -> ReadAhead:
+    """Before a chunk: take the registration locks its learners will take (as process_learner
+    takes them, but all in one go), then read the candidates of the demographic searches they
+    will make (as find.lookup_by_demographics makes them) in one go too."""
+    searches, locks = [], set()
+    for sent in learners:
+        if (sent.get("ULN") or "").strip():
+            continue
+        try:
+            details = _details(sent)
+        except InvalidField:
+            continue
+        search = _search(details)
+        if search is None:
+            continue
+        searches.append((candidate_birth_dates(search.date_of_birth), name_codes(search.given_name, search.family_name)))
+        if _registers(job_type, details):
+            locks.add(registration_lock(search))
+    uow.lock_all(locks)
+    uow.learners.remember_candidates(searches)
+    return ReadAhead(frozenset(locks))
+
+
+def _registers(job_type: JobType, details: dict[str, object]) -> bool:
+    """Whether a learner without a ULN is registered when nothing matches (takes the lock)."""
+    return job_type is JobType.FULL and all(details.get(field) for field in KEY_FIELDS)
+
+
+def _search(details: dict[str, object]) -> SearchKey | None:
+    """The search a learner without a ULN makes; None when none is possible."""
     born = details.get("date_of_birth")
     if not isinstance(born, date) or not details.get("given_name") or not details.get("family_name"):
-        return LearnerOutcome(ReturnCode.INSUFFICIENT_DATA)  # no search is possible without them
-    search = SearchKey(
+        return None
+    return SearchKey(
         given_name=str(details["given_name"]),
         family_name=str(details["family_name"]),
         date_of_birth=born,
         gender=str(details.get("gender") or ""),
         post_code=str(details.get("last_known_post_code") or ""),
     )
+
+
+def _without_uln(
+    uow: UnitOfWork, job_type: JobType, details: dict[str, object], now: datetime, rules: BatchRules, ahead: ReadAhead
+) -> LearnerOutcome:
+    search = _search(details)
+    if search is None:
+        return LearnerOutcome(ReturnCode.INSUFFICIENT_DATA)  # no search is possible without them
     complete = all(details.get(field) for field in KEY_FIELDS)
-    if complete and job_type is JobType.FULL:
+    if _registers(job_type, details):
         lock_registration(uow, search)  # the same lock as registerSingleLearner's
     found = find.lookup_by_demographics(uow, search, rules.possible_match_limit)
     if (
         found.code is ResponseCode.NO_MATCH
-        and complete
-        and job_type is JobType.FULL
+        and _registers(job_type, details)
         and uow.learners.remembered_may_be_stale()
+        and registration_lock(search) not in ahead.locked  # else the candidates were read under the lock
         and registered_with(uow, search, fresh=True)
     ):  # registered by another writer since the candidates were read (we hold its lock now)
         found = find.lookup_by_demographics(uow, search, rules.possible_match_limit, fresh=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from lrs_ws.domain.batch import BatchJob, JobPart, JobStatus, LearnerOutcome, processing_key
-from lrs_ws.services.batch_learner import BatchRules, process_learner
+from lrs_ws.services.batch_learner import BatchRules, ReadAhead, process_learner, read_ahead
 from lrs_ws.services.ports import DatabaseUnavailable, UnitOfWork
 from lrs_ws.services.verify import verify_batch_learner
 
@@ -131,8 +131,13 @@ class JobRunner:
             now = uow.clock.now()
             if not self._hold(uow, job, part, now):
                 raise LostJob(job.id)
-            uow.learners.remember_candidates()
             pending = uow.jobs.pending(job.id, size, after, part)
+            # Their registration locks and their searches' candidates, in one go rather than learner by learner.
+            ahead = ReadAhead()
+            if job.job_type.registers:
+                ahead = read_ahead(uow, job.job_type, (learner.fields for learner in pending))
+            else:
+                uow.learners.remember_candidates()
             if not pending:
                 if part is None or uow.jobs.finish_part(part):
                     uow.jobs.finish(job.id, JobStatus.COMPLETED, now)
@@ -143,7 +148,7 @@ class JobRunner:
             outcomes: dict[int, LearnerOutcome] = {}
             for learner in pending:
                 outcomes[learner.position] = (
-                    process_learner(uow, job.job_type, learner.fields, now=now, rules=self.rules)
+                    process_learner(uow, job.job_type, learner.fields, now=now, rules=self.rules, ahead=ahead)
                     if job.job_type.registers
                     else verify_batch_learner(uow, learner.fields)
                 )

@@ -77,8 +77,9 @@ class LearnerRepository(Protocol):
         `names`: only learners whose name codes may match these (matching.may_match); every
         learner of the date may come back too. `fresh`: what other writers committed since
         remember_candidates() read a date, too."""
-    def remember_candidates(self) -> None:
-        """Until the unit of work ends, read each date's candidates once (batch jobs)."""
+    def remember_candidates(self, searches: Iterable[tuple[Iterable[date], NameCodes]] = ()) -> None:
+        """Until the unit of work ends, read each date's candidates, and each search's (dates
+        and name codes), once (batch jobs); `searches`: those to read now, all at once."""
     def remembered_may_be_stale(self) -> bool:
         """Whether other writers can commit while candidates are remembered (then read `fresh`)."""
     def merge(self, master_uln: str, retired_uln: str, today: date) -> None:
@@ -373,6 +374,10 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
     def lock(self, key: str) -> None:
-        """Hold an exclusive lock named `key` until the transaction ends (one writer per key)."""
+        """Hold an exclusive lock named `key` until the transaction ends (one writer per key);
+        one this transaction holds already costs nothing."""
+    def lock_all(self, keys: Iterable[str]) -> None:
+        """lock() each of `keys`, in one go and in an order every holder of several follows (so
+        none waits for another that waits for it)."""
     def ping(self) -> None:
         """One round trip to the database; DatabaseUnavailable when it cannot serve requests."""

@@ -55,7 +55,12 @@ def register(
 def lock_registration(uow: UnitOfWork, key: SearchKey) -> None:
     """Two registrations of one learner at once (single or batch): the second waits here until
     the first commits, then sees it."""
-    uow.lock(f"register:{search_key_hash(key)}")
+    uow.lock(registration_lock(key))
+
+
+def registration_lock(key: SearchKey) -> str:
+    """The name of the lock a registration of these five key fields holds."""
+    return f"register:{search_key_hash(key)}"
 
 
 def issue_uln(uow: UnitOfWork, details: LearnerDetails, now: datetime, rng: random.Random) -> Learner:

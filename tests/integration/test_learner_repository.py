@@ -420,3 +420,43 @@ def test_remembered_candidates_follow_this_repositorys_own_writes(connections: C
             assert third in {c.uln for c in repository.candidates_born_on([BORN], fresh=True)}
         # SQLite: remembering took the write lock, so no other writer can commit meanwhile.
         conn.rollback()
+
+
+def test_searches_read_at_once_are_what_each_search_reads_and_follow_own_writes(
+    engine: Engine, connections: Callable[[], Connection]
+) -> None:
+    """A batch job reads its chunk's searches in one statement: each then gives the learners its
+    own named read gives (days and their swaps, names as held, swapped, mistyped), and what this
+    repository adds or renames afterwards is seen as that read would see it."""
+    days = [date(2009, 3, 4), date(2009, 4, 3), date(2010, 7, 7)]
+    rng = random.Random(3)
+    rows = [dict(row, date_of_birth=rng.choice(days)) for row in generate_learners(600, seed=8)]
+    bulk_insert_learners(engine, rows, today=date(2026, 1, 5))
+    searches = []
+    searches_of = rng.sample(rows, 40)
+    for row in searches_of:
+        for given, family in _variants(row["given_name"], row["family_name"], rng)[:4]:
+            searches.append((candidate_birth_dates(row["date_of_birth"]), name_codes(given, family)))
+    with connections() as conn:
+        plain = SqlLearnerRepository(conn)
+        expected = [plain.candidates_born_on(dates, names=names) for dates, names in searches]
+    with connections() as conn:
+        repository = SqlLearnerRepository(conn)
+        repository.remember_candidates(searches)
+        statements: list[str] = []
+        event.listen(conn, "before_cursor_execute", lambda *args: statements.append(args[2]))
+        assert [repository.candidates_born_on(dates, names=names) for dates, names in searches] == expected
+        assert statements == []  # all from memory
+        (first,) = valid_ulns(1)
+        held = searches_of[0]  # the first search is of a learner's names as held
+        dates, names = searches[0]
+        repository.add(simple_learner(first, min(dates), given_name=held["given_name"], family_name=held["family_name"]))
+        assert first in {c.uln for c in repository.candidates_born_on(dates, names=names)}
+        read = repository._read_candidates(sorted(dates), names)  # what the SQL reads now, this transaction's add included
+        assert repository.candidates_born_on(dates, names=names) == sorted(read, key=lambda candidate: candidate.uln)
+        renamed = repository.get(first)
+        renamed.given_name, renamed.family_name = "Quentin", "Xylophone"
+        assert repository.update(renamed, expected_version=renamed.version_number)
+        assert first not in {c.uln for c in repository.candidates_born_on(dates, names=names)}
+        assert [c.uln for c in repository.candidates_born_on(dates, names=name_codes("Quentin", "Xylophone"))] == [first]
+        conn.rollback()

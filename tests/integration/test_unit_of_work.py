@@ -5,7 +5,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Connection, Engine, Table, func, select, text
+from sqlalchemy import Connection, Engine, Table, event, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from lrs_ws.adapters import engines
@@ -329,3 +329,30 @@ def test_a_database_that_cannot_be_reached_is_unavailable_when_the_unit_of_work_
         assert raised.value.reason == "the database does not answer"
     finally:
         engine.dispose()
+
+
+def test_lock_all_holds_every_lock_until_the_transaction_ends_and_a_held_lock_costs_nothing(
+    engine: Engine, connections: Callable[[], Connection]
+) -> None:
+    """A batch chunk takes its learners' registration locks in one go; each learner's own
+    lock() then sends nothing. PostgreSQL: another session cannot take any of them meanwhile."""
+    keys = [f"register:{n}" for n in range(5)]
+    with SqlUnitOfWork(connections) as uow:
+        uow.lock_all(keys)
+        statements: list[str] = []
+        assert uow.connection is not None
+        event.listen(uow.connection, "before_cursor_execute", lambda *args: statements.append(args[2]))
+        for key in keys:
+            uow.lock(key)
+        assert statements == []
+        if engine.dialect.name == "postgresql":
+            with engine.connect() as other:
+                taken = [other.execute(text("SELECT pg_try_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": key}).scalar()
+                         for key in (*keys, "register:other")]
+                other.rollback()
+            assert taken == [False] * 5 + [True]
+        uow.rollback()
+        if engine.dialect.name == "postgresql":
+            with engine.connect() as other:
+                assert other.execute(text("SELECT pg_try_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": keys[0]}).scalar()
+                other.rollback()

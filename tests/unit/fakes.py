@@ -59,7 +59,7 @@ class FakeLearnerRepository:
             if row.date_of_birth in wanted and (names is None or may_match(names, name_codes(row.given_name, row.family_name)))
         ]
 
-    def remember_candidates(self) -> None:
+    def remember_candidates(self, searches: Iterable[tuple[Iterable[date], NameCodes]] = ()) -> None:
         pass  # every read is from memory here already
 
     def remembered_may_be_stale(self) -> bool:
@@ -212,6 +212,10 @@ class FakeUnitOfWork:
 
     def lock(self, key: str) -> None:
         """One thread, one fake transaction: nothing to wait for."""
+
+    def lock_all(self, keys: Iterable[str]) -> None:
+        for key in sorted(set(keys)):
+            self.lock(key)
 
     def ping(self) -> None:
         """Always there."""

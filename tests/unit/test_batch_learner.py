@@ -17,7 +17,7 @@ from lrs_ws.domain.learner import Learner, LearnerStatus
 from lrs_ws.domain.matching import SearchKey
 from lrs_ws.domain.rules import DEFAULT_PROHIBITED_WORDS
 from lrs_ws.domain.uln import check_digit, is_valid_uln, new_uln
-from lrs_ws.services.batch_learner import BatchRules, process_learner
+from lrs_ws.services.batch_learner import BatchRules, process_learner, read_ahead
 from lrs_ws.services.register import lock_registration
 
 from .fakes import FakeLearnerRepository, FakeUnitOfWork
@@ -199,6 +199,26 @@ def test_rc003_takes_the_same_lock_as_register_single_learner() -> None:
     single = LockRecordingUnitOfWork()
     lock_registration(single, SearchKey("Olivia", "Brennan", date(2008, 6, 2), "2", "CV1 2GT"))
     assert uow.locks == single.locks and len(single.locks) == 1
+
+
+def test_a_chunk_takes_beforehand_exactly_the_locks_its_learners_take() -> None:
+    """read_ahead (a job's chunk) locks what process_learner would lock, learner by learner:
+    FUL learners without a ULN and with all five key fields; not CHK, not with a ULN."""
+    chunk = [
+        newcomer(GivenName=" olivia", LastKnownPostCode="cv12gt"),
+        newcomer(GivenName="Zed"),
+        newcomer(LastKnownPostCode=""),  # not all five: never registered
+        {**newcomer(GivenName="Ann"), "ULN": HARRY},
+        newcomer(DateOfBirth="2008-02-30"),  # no such day: RC011
+    ]
+    one_by_one = LockRecordingUnitOfWork()
+    for sent in chunk:
+        process_learner(one_by_one, FUL, sent, now=NOW, rules=rules())
+    ahead = LockRecordingUnitOfWork()
+    assert read_ahead(ahead, FUL, chunk).locked == frozenset(one_by_one.locks)
+    assert sorted(ahead.locks) == sorted(one_by_one.locks) and len(ahead.locks) == 2
+    checking = LockRecordingUnitOfWork()
+    assert read_ahead(checking, CHK, chunk).locked == frozenset() and checking.locks == []
 
 
 # --------------------------------------------------------------------------- RC004
