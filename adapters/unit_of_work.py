@@ -9,16 +9,10 @@ from sqlalchemy import Connection, exc, text
 
 from lrs_ws.adapters.batch_jobs import SqlBatchJobRepository
 from lrs_ws.adapters.batch_workers import SqlBatchWorkerLog
+from lrs_ws.adapters.callers import SqlAuditLog, SqlOrganisationRepository, SqlSearchLog, SqlSignInLog
 from lrs_ws.adapters.deferred_writes import DeferredWrites
 from lrs_ws.adapters.orm import NO_OP_WRITE
-from lrs_ws.adapters.repository import (
-    SqlAuditLog,
-    SqlLearnerRepository,
-    SqlLearningEventRepository,
-    SqlOrganisationRepository,
-    SqlSearchLog,
-    SqlSignInLog,
-)
+from lrs_ws.adapters.repository import SqlLearnerRepository, SqlLearningEventRepository
 from lrs_ws.adapters.sandbox import SqlSandboxStore
 from lrs_ws.adapters.sqlite_file import SqliteFileGuard
 from lrs_ws.adapters.write_control import WRITE_LIMIT

@@ -229,37 +229,27 @@ def test_a_connection_idle_in_the_pool_is_pinged_and_replaced_when_dead(
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize(
+    "first_statement",
+    [
+        pytest.param(lambda uow: uow.connection.execute(text("SELECT 1")), id="execute"),
+        # The caller's organisation is read by a FixedSelect, on the DBAPI cursor.
+        pytest.param(lambda uow: uow.organisations.with_user(ukprn="10000001", organisation_ref=None, username="u"), id="fixed-select"),
+    ],
+)
 def test_a_connection_used_a_moment_ago_is_not_pinged_and_one_failure_renews_the_pool(
-    postgres_admin_engine: Engine, monkeypatch: pytest.MonkeyPatch
+    postgres_admin_engine: Engine, monkeypatch: pytest.MonkeyPatch, first_statement
 ) -> None:
     """The cost of pinging only idle connections: a server that went away within the last second
-    fails the next statement (DatabaseUnavailable, so WSEC0999), and then the pool is new."""
+    fails the next statement, by execute or by a FixedSelect alike (DatabaseUnavailable, so
+    WSEC0999), and then the pool is new."""
     engine = make_engine(postgres_url(), pool_size=1, max_overflow=0)
     try:
         _kill_pooled_backends(engine, postgres_admin_engine)
         monkeypatch.setattr(engines, "IDLE_BEFORE_PING_S", 3600.0)
         uow = SqlUnitOfWork(connection_factory(engine))
         with pytest.raises(DatabaseUnavailable), uow:
-            uow.connection.execute(text("SELECT 1"))
-        with engine.connect() as connection:
-            assert connection.exec_driver_sql("SELECT 1").scalar() == 1
-    finally:
-        engine.dispose()
-
-
-@pytest.mark.postgres
-def test_a_lost_connection_met_by_the_first_read_of_a_request_renews_the_pool_too(
-    postgres_admin_engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The caller's organisation is read by a FixedSelect (on the DBAPI cursor): a server gone
-    meanwhile is DatabaseUnavailable all the same, and the pool is renewed."""
-    engine = make_engine(postgres_url(), pool_size=1, max_overflow=0)
-    try:
-        _kill_pooled_backends(engine, postgres_admin_engine)
-        monkeypatch.setattr(engines, "IDLE_BEFORE_PING_S", 3600.0)
-        uow = SqlUnitOfWork(connection_factory(engine))
-        with pytest.raises(DatabaseUnavailable), uow:
-            uow.organisations.with_user(ukprn="10000001", organisation_ref=None, username="u")
+            first_statement(uow)
         with engine.connect() as connection:
             assert connection.exec_driver_sql("SELECT 1").scalar() == 1
     finally:
