@@ -128,9 +128,9 @@ class SpyneService:
         return self._call_through_spyne(screened, environ)
 
     def _call_directly(self, method: Any, request: etree._Element, environ: dict[str, Any]) -> Served | None:
-        """The call without spyne's method context; None where spyne's path must answer (a
-        request it refuses, a fault, an answer the writer cannot write): nothing has run then,
-        or the method ran and only its answer goes through spyne."""
+        """The call without spyne's method context; None, before the method has run, for a
+        request the reader cannot make arguments of (spyne's path then reads it and answers).
+        A fault, or an answer the direct path cannot write, is answered by spyne's serializer."""
         try:
             argument = self.read_request(method, request)
         except Exception:  # spyne reads it again, and refuses it in its own words
@@ -158,8 +158,9 @@ class SpyneService:
 
     def write_response(self, method: Any, result: Any) -> bytes:
         """The response envelope as spyne's Soap11.serialize and create_out_string write the
-        answer of a bare method, or of a wrapped one with one member (the same element tree,
-        the same bytes)."""
+        answer of a bare method, or of a wrapped one with one member: the same XML declaration,
+        envelope and elements (only the prefixes lxml picks inside may differ, as with the
+        compiled writer alone)."""
         protocol = self.application.out_protocol
         interface = self.application.interface
         document = etree.Element(f"{{{protocol.ns_soap_env}}}Envelope", nsmap=interface.nsmap)
