@@ -105,9 +105,10 @@ class SpyneService:
             and writer.plan_for(descriptor.out_message) is not None
         )
 
-    def read_request(self, descriptor: Any, element: etree._Element) -> Any:
+    def read_request(self, descriptor: Any, element: etree._Element, ctx: WsgiMethodContext | None = None) -> Any:
         """The method's argument from its request element: by the compiled reader, or by spyne
-        (as its deserialize reads a Body without a header) for what the reader leaves to it."""
+        (as its deserialize reads a Body without a header, on `ctx`, which an xsi:type needs)
+        for what the reader leaves to it."""
         in_protocol = self.application.in_protocol
         plan = reader.plan_for(descriptor.in_message, in_protocol) if self.compiled_reader else None
         if plan is not None:
@@ -115,7 +116,7 @@ class SpyneService:
                 return reader.read(plan, element)
             except reader.NotCompiled:
                 pass
-        return in_protocol.from_element(None, descriptor.in_message, element)
+        return in_protocol.from_element(ctx, descriptor.in_message, element)
 
     def call(self, screened: Screened[Any], environ: dict[str, Any]) -> Served:
         """Run the method the screening found (one of `methods`) on the request it accepted."""
@@ -195,7 +196,7 @@ class SpyneService:
         in_protocol = self.application.in_protocol
         try:
             if ctx.descriptor.in_header is None and not in_protocol.event_manager.handlers:
-                ctx.in_object = self.read_request(ctx.descriptor, screened.request)
+                ctx.in_object = self.read_request(ctx.descriptor, screened.request, ctx)
             else:
                 in_protocol.deserialize(ctx, message=in_protocol.REQUEST)
         except Fault as fault:  # as spyne's servers: a request its types refuse is a fault

@@ -129,9 +129,9 @@ def requests_read_both_ways(monkeypatch):
     differences: list[tuple[object, object]] = []
     compiled_reads: list[str] = []
 
-    def both(self, descriptor, element):
-        by_spyne = wire_values(self.application.in_protocol.from_element(None, descriptor.in_message, element))
-        read = read_request(self, descriptor, element)
+    def both(self, descriptor, element, ctx=None):
+        by_spyne = wire_values(self.application.in_protocol.from_element(ctx, descriptor.in_message, element))
+        read = read_request(self, descriptor, element, ctx)
         compiled_reads.append(descriptor.name)
         if wire_values(read) != by_spyne:
             differences.append((by_spyne, wire_values(read)))
