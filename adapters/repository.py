@@ -90,14 +90,20 @@ def _candidates(born: ColumnElement[bool]) -> Select:
 _CANDIDATES = _candidates(learners.c.date_of_birth.in_(bindparam("dates", expanding=True)))
 # Only those whose names could match (domain.matching.may_match, in SQL; None never equals), or
 # that have no codes. Evaluated on the index entries of those dates: a handful of rows come back.
-_MAY_MATCH = or_(
-    learners.c.code_given.is_(None),
-    learners.c.code_given == bindparam("given"),
-    learners.c.code_family.in_([bindparam("family"), bindparam("given")]),
-    learners.c.code_given_mac == bindparam("given_mac"),
-    learners.c.code_given_metaphone == bindparam("given_metaphone"),
-    learners.c.code_given_nysiis == bindparam("given_nysiis"),
-)
+def _codes_may_match(given: Any, family: Any, given_mac: Any, given_metaphone: Any, given_nysiis: Any) -> ColumnElement[bool]:
+    """The learner's name codes against a search's (NameCodes' order), whether parameters or a
+    joined search's columns."""
+    return or_(
+        learners.c.code_given.is_(None),
+        learners.c.code_given == given,
+        learners.c.code_family.in_([family, given]),
+        learners.c.code_given_mac == given_mac,
+        learners.c.code_given_metaphone == given_metaphone,
+        learners.c.code_given_nysiis == given_nysiis,
+    )
+
+
+_MAY_MATCH = _codes_may_match(*(bindparam(name) for name in ("given", "family", "given_mac", "given_metaphone", "given_nysiis")))
 _NAMED_CANDIDATES = _CANDIDATES.where(_MAY_MATCH)
 # The same for the one or two dates of a search (its own, and its day/month swap when that is a
 # date) as plain parameters: no expanding IN for SQLAlchemy to render on every execution.
@@ -130,18 +136,8 @@ def _searched_candidates(rows: int, lateral: bool) -> Select:
         .data([tuple(bindparam(f"{name}{row}") for name in _SEARCH_COLUMNS) for row in range(rows)])
         .cte("searches")  # a CTE: SQLite names no columns of a VALUES in FROM
     )
-    same_date_and_codes = and_(
-        learners.c.date_of_birth == searches.c.d,
-        or_(
-            learners.c.code_given.is_(None),
-            learners.c.code_given == searches.c.g,
-            learners.c.code_family == searches.c.f,
-            learners.c.code_family == searches.c.g,
-            learners.c.code_given_mac == searches.c.m,
-            learners.c.code_given_metaphone == searches.c.p,
-            learners.c.code_given_nysiis == searches.c.n,
-        ),
-    )
+    codes = (searches.c[name] for name in _SEARCH_COLUMNS[2:])
+    same_date_and_codes = and_(learners.c.date_of_birth == searches.c.d, _codes_may_match(*codes))
     if not lateral:
         return select(searches.c.k, *_CANDIDATES.selected_columns).select_from(searches).join(learners, same_date_and_codes)
     # OFFSET 0 keeps the subquery a subquery (PostgreSQL would pull it up into a join).
