@@ -49,17 +49,17 @@ class Plan:
     members: dict[str, _Member]  # by every local name spyne takes for the member
 
 
-_PLANS: dict[tuple[type, int], Plan | None] = {}
+_PLANS = "_lrs_ws_read_plans"  # a protocol's plans, kept on it: a plan holds its handlers
 
 
 def plan_for(cls: type[ModelBase], protocol: ProtocolBase) -> Plan | None:
     """The compiled plan of a request model as `protocol` reads it, or None when the model uses
     anything we do not compile: spyne then reads it itself."""
-    key = (cls, id(protocol))
-    if key not in _PLANS:
-        _PLANS[key] = None  # while compiling (no recursive models here)
-        _PLANS[key] = _compile(cls, protocol)
-    return _PLANS[key]
+    plans: dict[type, Plan | None] = protocol.__dict__.setdefault(_PLANS, {})
+    if cls not in plans:
+        plans[cls] = None  # while compiling (no recursive models here)
+        plans[cls] = _compile(cls, protocol)
+    return plans[cls]
 
 
 def _compile(cls: type[ModelBase], protocol: ProtocolBase) -> Plan | None:
